@@ -1,0 +1,267 @@
+#include "config/daemon_config.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "absl/status/status.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/string_view.h"
+#include "common/status_macros.h"
+
+namespace conduit {
+namespace {
+
+constexpr unsigned kMaxLcore = 128;  // RTE_MAX_LCORE in Debian's DPDK
+constexpr size_t kMaxWires = 8;      // kMaxPathsPerWorker / 2
+
+absl::Status FieldError(absl::string_view path, absl::string_view reason) {
+  return absl::InvalidArgumentError(absl::StrCat(path, ": ", reason));
+}
+
+std::string Where(const YAML::Node& node) {
+  const YAML::Mark mark = node.Mark();
+  if (mark.line < 0) return "";
+  return absl::StrCat(" (line ", mark.line + 1, ")");
+}
+
+// Rejects keys outside `known`: a typo must not be silently ignored.
+absl::Status CheckKeys(const YAML::Node& map, absl::string_view path,
+                       std::initializer_list<absl::string_view> known) {
+  if (!map.IsMap()) return FieldError(path, absl::StrCat("expected a mapping", Where(map)));
+  for (const auto& kv : map) {
+    const std::string key = kv.first.Scalar();
+    if (std::find(known.begin(), known.end(), key) == known.end()) {
+      return FieldError(path.empty() ? key : absl::StrCat(path, ".", key),
+                        absl::StrCat("unknown field", Where(kv.first), "; expected one of: ",
+                                     absl::StrJoin(known, ", ")));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> ReadString(const YAML::Node& node, absl::string_view path) {
+  if (!node.IsScalar()) return FieldError(path, absl::StrCat("expected a string", Where(node)));
+  return node.Scalar();
+}
+
+absl::StatusOr<uint64_t> ReadUint(const YAML::Node& node, absl::string_view path,
+                                  uint64_t min, uint64_t max) {
+  uint64_t value;
+  if (!node.IsScalar() || !absl::SimpleAtoi(node.Scalar(), &value)) {
+    return FieldError(path, absl::StrCat("expected a non-negative integer", Where(node)));
+  }
+  if (value < min || value > max) {
+    return FieldError(path, absl::StrCat(value, " is out of range [", min, ", ", max, "]",
+                                         Where(node)));
+  }
+  return value;
+}
+
+absl::Status ParseWires(const YAML::Node& node, DaemonConfig& config) {
+  if (!node.IsSequence() || node.size() == 0) {
+    return FieldError("wires", "expected a non-empty list of port pairs");
+  }
+  if (node.size() > kMaxWires) {
+    return FieldError("wires", absl::StrCat("at most ", kMaxWires, " wires are supported"));
+  }
+  std::set<std::string> names, devices;
+  for (size_t i = 0; i < node.size(); ++i) {
+    const std::string path = absl::StrCat("wires[", i, "]");
+    const YAML::Node w = node[i];
+    RETURN_IF_ERROR(CheckKeys(w, path, {"name", "a", "b"}));
+    WireSpec spec;
+    spec.name = absl::StrCat("wire", i);
+    if (w["name"]) { ASSIGN_OR_RETURN(spec.name, ReadString(w["name"], path + ".name")); }
+    for (const char* side : {"a", "b"}) {
+      const std::string side_path = absl::StrCat(path, ".", side);
+      if (!w[side]) return FieldError(side_path, "missing (a DPDK device string)");
+      ASSIGN_OR_RETURN(std::string dev, ReadString(w[side], side_path));
+      if (dev.empty()) return FieldError(side_path, "empty device string");
+      if (!devices.insert(dev.substr(0, dev.find(','))).second) {
+        return FieldError(side_path, absl::StrCat("device \"", dev, "\" is used twice"));
+      }
+      (side[0] == 'a' ? spec.a : spec.b) = dev;
+    }
+    if (!names.insert(spec.name).second) {
+      return FieldError(path + ".name", absl::StrCat("duplicate wire name \"", spec.name, "\""));
+    }
+    config.wires.push_back(std::move(spec));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ParseRoot(const YAML::Node& root, DaemonConfig& config) {
+  RETURN_IF_ERROR(CheckKeys(root, "", {"eal", "workers", "wires", "mempool", "queues",
+                                       "control", "policy", "events", "failure",
+                                       "log_level"}));
+  if (const YAML::Node eal = root["eal"]) {
+    if (!eal.IsSequence()) return FieldError("eal", "expected a list of EAL arguments");
+    for (size_t i = 0; i < eal.size(); ++i) {
+      ASSIGN_OR_RETURN(std::string arg, ReadString(eal[i], absl::StrCat("eal[", i, "]")));
+      config.eal.push_back(std::move(arg));
+    }
+  }
+
+  const YAML::Node workers = root["workers"];
+  if (!workers || !workers.IsSequence() || workers.size() == 0) {
+    return FieldError("workers", "expected a non-empty list of worker lcores, e.g. [1]");
+  }
+  std::set<unsigned> seen;
+  for (size_t i = 0; i < workers.size(); ++i) {
+    const std::string path = absl::StrCat("workers[", i, "]");
+    ASSIGN_OR_RETURN(uint64_t lcore, ReadUint(workers[i], path, 0, kMaxLcore - 1));
+    if (!seen.insert(lcore).second) return FieldError(path, absl::StrCat("lcore ", lcore, " listed twice"));
+    config.workers.push_back(static_cast<unsigned>(lcore));
+  }
+
+  if (!root["wires"]) return FieldError("wires", "missing: at least one port pair is needed");
+  RETURN_IF_ERROR(ParseWires(root["wires"], config));
+
+  if (const YAML::Node m = root["mempool"]) {
+    RETURN_IF_ERROR(CheckKeys(m, "mempool", {"mbufs", "cache"}));
+    if (m["mbufs"]) { ASSIGN_OR_RETURN(config.mempool_mbufs, ReadUint(m["mbufs"], "mempool.mbufs", 1024, 16u << 20)); }
+    if (m["cache"]) { ASSIGN_OR_RETURN(config.mempool_cache, ReadUint(m["cache"], "mempool.cache", 0, 512)); }
+  }
+  if (const YAML::Node q = root["queues"]) {
+    RETURN_IF_ERROR(CheckKeys(q, "queues", {"rx_desc", "tx_desc", "burst"}));
+    if (q["rx_desc"]) { ASSIGN_OR_RETURN(config.rx_desc, ReadUint(q["rx_desc"], "queues.rx_desc", 32, 32768)); }
+    if (q["tx_desc"]) { ASSIGN_OR_RETURN(config.tx_desc, ReadUint(q["tx_desc"], "queues.tx_desc", 32, 32768)); }
+    if (q["burst"]) { ASSIGN_OR_RETURN(config.burst, ReadUint(q["burst"], "queues.burst", 1, 64)); }
+  }
+  // Every RX and TX descriptor of every queue may hold an mbuf, plus each
+  // worker's cache and in-flight burst: fewer mbufs would starve RX.
+  const uint64_t queues = config.workers.size();
+  const uint64_t needed = config.wires.size() * 2 * queues * (config.rx_desc + config.tx_desc) +
+                          queues * (config.mempool_cache + 2 * config.burst);
+  if (config.mempool_mbufs < needed) {
+    return FieldError("mempool.mbufs",
+                      absl::StrCat(config.mempool_mbufs, " mbufs are too few: ",
+                                   config.wires.size() * 2, " ports x ", queues,
+                                   " queues x (rx_desc + tx_desc) + caches need ", needed));
+  }
+
+  if (const YAML::Node c = root["control"]) {
+    RETURN_IF_ERROR(CheckKeys(c, "control", {"listen", "tls", "state_dir"}));
+    if (c["listen"]) {
+      ASSIGN_OR_RETURN(config.control_listen, ReadString(c["listen"], "control.listen"));
+      const size_t colon = config.control_listen.rfind(':');
+      uint32_t port;
+      if (colon == std::string::npos ||
+          !absl::SimpleAtoi(config.control_listen.substr(colon + 1), &port) || port == 0 ||
+          port > 65535) {
+        return FieldError("control.listen", absl::StrCat("\"", config.control_listen,
+                                                         "\" is not host:port"));
+      }
+    }
+    if (const YAML::Node t = c["tls"]) {
+      RETURN_IF_ERROR(CheckKeys(t, "control.tls", {"cert", "key", "client_ca"}));
+      if (t["cert"]) { ASSIGN_OR_RETURN(config.tls.cert, ReadString(t["cert"], "control.tls.cert")); }
+      if (t["key"]) { ASSIGN_OR_RETURN(config.tls.key, ReadString(t["key"], "control.tls.key")); }
+      if (t["client_ca"]) { ASSIGN_OR_RETURN(config.tls.client_ca, ReadString(t["client_ca"], "control.tls.client_ca")); }
+      if (config.tls.cert.empty() != config.tls.key.empty()) {
+        return FieldError("control.tls", "cert and key must be set together");
+      }
+      if (!config.tls.client_ca.empty() && config.tls.cert.empty()) {
+        return FieldError("control.tls.client_ca", "mutual TLS needs cert and key too");
+      }
+    }
+    if (c["state_dir"]) { ASSIGN_OR_RETURN(config.state_dir, ReadString(c["state_dir"], "control.state_dir")); }
+  }
+  if (root["policy"]) { ASSIGN_OR_RETURN(config.policy, ReadString(root["policy"], "policy")); }
+  if (const YAML::Node e = root["events"]) {
+    RETURN_IF_ERROR(CheckKeys(e, "events", {"jsonl", "syslog"}));
+    if (e["jsonl"]) { ASSIGN_OR_RETURN(config.events_jsonl, ReadString(e["jsonl"], "events.jsonl")); }
+    if (const YAML::Node s = e["syslog"]) {
+      RETURN_IF_ERROR(CheckKeys(s, "events.syslog", {"address", "transport"}));
+      if (s["address"]) { ASSIGN_OR_RETURN(config.syslog.address, ReadString(s["address"], "events.syslog.address")); }
+      if (s["transport"]) { ASSIGN_OR_RETURN(config.syslog.transport, ReadString(s["transport"], "events.syslog.transport")); }
+      if (config.syslog.transport != "udp" && config.syslog.transport != "tcp") {
+        return FieldError("events.syslog.transport", absl::StrCat("\"", config.syslog.transport,
+                                                                  "\": expected udp or tcp"));
+      }
+    }
+  }
+  if (root["failure"]) {
+    ASSIGN_OR_RETURN(std::string f, ReadString(root["failure"], "failure"));
+    if (f == "open") config.failure = FailurePolicy::kOpen;
+    else if (f == "closed") config.failure = FailurePolicy::kClosed;
+    else return FieldError("failure", absl::StrCat("\"", f, "\": expected open or closed"));
+  }
+  if (root["log_level"]) {
+    ASSIGN_OR_RETURN(std::string l, ReadString(root["log_level"], "log_level"));
+    if (l == "error") config.log_level = LogLevel::kError;
+    else if (l == "warning") config.log_level = LogLevel::kWarning;
+    else if (l == "info") config.log_level = LogLevel::kInfo;
+    else if (l == "debug") config.log_level = LogLevel::kDebug;
+    else return FieldError("log_level", absl::StrCat("\"", l, "\": expected error, warning, info or debug"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<DaemonConfig> ParseDaemonConfig(std::string_view yaml) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(std::string(yaml));
+  } catch (const YAML::Exception& e) {
+    return absl::InvalidArgumentError(absl::StrCat("not valid YAML: ", e.what()));
+  }
+  if (!root.IsMap()) return absl::InvalidArgumentError("the config must be a YAML mapping");
+  DaemonConfig config;
+  try {
+    RETURN_IF_ERROR(ParseRoot(root, config));
+  } catch (const YAML::Exception& e) {
+    return absl::InvalidArgumentError(absl::StrCat("config: ", e.what()));
+  }
+  return config;
+}
+
+absl::StatusOr<DaemonConfig> LoadDaemonConfig(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return absl::NotFoundError(absl::StrCat("cannot read config file ", path));
+  std::stringstream text;
+  text << in.rdbuf();
+  return ParseDaemonConfig(text.str());
+}
+
+std::vector<std::string> EalArguments(const DaemonConfig& config) {
+  std::vector<std::string> args = config.eal;
+  const auto has = [&](std::initializer_list<std::string_view> flags) {
+    return std::any_of(args.begin(), args.end(), [&](const std::string& a) {
+      return std::any_of(flags.begin(), flags.end(), [&](std::string_view f) {
+        return a == f || (a.starts_with(f) && a.size() > f.size() && a[f.size()] == '=');
+      });
+    });
+  };
+  if (!has({"-l", "-c", "--lcores"})) {
+    // The main lcore runs control; pick the lowest lcore not given to a worker.
+    unsigned main_lcore = 0;
+    while (std::find(config.workers.begin(), config.workers.end(), main_lcore) !=
+           config.workers.end()) {
+      ++main_lcore;
+    }
+    std::vector<unsigned> lcores = config.workers;
+    lcores.push_back(main_lcore);
+    std::sort(lcores.begin(), lcores.end());
+    args.insert(args.begin(), {"-l", absl::StrJoin(lcores, ","), "--main-lcore",
+                               absl::StrCat(main_lcore)});
+  }
+  if (!has({"--log-level"})) {
+    static constexpr const char* kLevels[] = {"error", "warning", "notice", "debug"};
+    args.push_back(absl::StrCat("--log-level=", kLevels[static_cast<int>(config.log_level)]));
+  }
+  return args;
+}
+
+std::string_view FailurePolicyName(FailurePolicy f) {
+  return f == FailurePolicy::kOpen ? "open" : "closed";
+}
+
+}  // namespace conduit

@@ -1,0 +1,60 @@
+// The appliance's one file: conduitd --config FILE.
+//
+// Field names are an interface (DESIGN.md, "The daemon config"). Unknown
+// fields are errors, so a misspelt option never silently does nothing.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "port/wire.h"
+
+namespace conduit {
+
+enum class FailurePolicy : uint8_t { kOpen, kClosed };
+enum class LogLevel : uint8_t { kError, kWarning, kInfo, kDebug };
+
+struct TlsConfig {
+  std::string cert;
+  std::string key;
+  std::string client_ca;  // set: mutual TLS
+};
+
+struct SyslogConfig {
+  std::string address;             // host:port; empty: no syslog sink
+  std::string transport = "udp";   // udp | tcp
+};
+
+struct DaemonConfig {
+  std::vector<std::string> eal;    // passed to rte_eal_init
+  std::vector<unsigned> workers;   // lcores running workers
+  std::vector<WireSpec> wires;
+  uint32_t mempool_mbufs = 8191;
+  uint32_t mempool_cache = 256;
+  uint16_t rx_desc = 1024;
+  uint16_t tx_desc = 1024;
+  uint16_t burst = 32;
+  std::string control_listen = "127.0.0.1:50051";
+  TlsConfig tls;
+  std::string state_dir = "/var/lib/conduit";
+  std::string policy;              // optional start-up policy file
+  std::string events_jsonl;
+  SyslogConfig syslog;
+  FailurePolicy failure = FailurePolicy::kOpen;
+  LogLevel log_level = LogLevel::kInfo;
+};
+
+// Errors read "<field path>: <reason>", e.g. "wires[0].b: missing".
+absl::StatusOr<DaemonConfig> ParseDaemonConfig(std::string_view yaml);
+absl::StatusOr<DaemonConfig> LoadDaemonConfig(const std::string& path);
+
+// The EAL arguments: the config's `eal:` list, plus an lcore list (the main
+// lcore and the workers) and a log level unless the list already has them.
+std::vector<std::string> EalArguments(const DaemonConfig& config);
+
+std::string_view FailurePolicyName(FailurePolicy f);
+
+}  // namespace conduit

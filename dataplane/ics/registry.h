@@ -1,0 +1,42 @@
+// The table of protocol modules: how the flow layer finds a decoder.
+//
+// Each protocol lives in its own file (modbus.h, dnp3.h, ...) in a namespace
+// named after it, and provides:
+//
+//   namespace conduit::ics::<proto> {
+//   inline constexpr uint16_t kTcpPort = ...;   // 0 when not over TCP
+//   inline constexpr uint16_t kUdpPort = ...;   // 0 when not over UDP
+//   FrameResult Frame(std::span<const uint8_t> head);  // TCP framing
+//   DecodeStatus Decode(const PduView& pdu, StreamState& state, OpList& ops);
+//   std::string_view FunctionName(OpKind kind, uint16_t function);  // "" if unknown
+//   std::optional<uint16_t> FunctionByName(OpKind kind, std::string_view name);
+//   }
+#pragma once
+
+#include <optional>
+#include <span>
+#include <string_view>
+
+#include "ics/ics_op.h"
+
+namespace conduit::ics {
+
+struct ProtocolModule {
+  Protocol protocol = Protocol::kUnknown;
+  uint16_t tcp_port = 0;  // well-known server port over TCP (0: none)
+  uint16_t udp_port = 0;  // well-known server port over UDP (0: none)
+  FrameFn frame = nullptr;
+  DecodeFn decode = nullptr;
+  std::string_view (*function_name)(OpKind, uint16_t) = nullptr;
+  std::optional<uint16_t> (*function_by_name)(OpKind, std::string_view) = nullptr;
+};
+
+// Every module, indexed by Protocol (kUnknown and kS7commPlus have no module
+// of their own: S7comm-plus is recognised by the s7comm module on port 102).
+std::span<const ProtocolModule> AllModules();
+const ProtocolModule* ModuleFor(Protocol p);
+
+// Name of a function code in the op's layer ("" if unknown).
+std::string_view FunctionName(const IcsOp& op);
+
+}  // namespace conduit::ics

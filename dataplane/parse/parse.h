@@ -1,0 +1,48 @@
+// L2/L3/L4 parsing into PacketMeta: bounds-checked, allocation-free.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+#include "parse/packet_meta.h"
+
+namespace conduit {
+
+// Every outcome of a parse, counted per worker. kOk and kNonIp are normal;
+// the rest name what was wrong with the frame.
+#define CONDUIT_PARSE_RESULTS(X)                                            \
+  X(kOk, "ok")                                                              \
+  X(kNonIp, "non_ip")                       /* ARP, LLDP, ...: no L3 */      \
+  X(kTruncatedEthernet, "truncated_ethernet")                               \
+  X(kTruncatedVlan, "truncated_vlan")                                       \
+  X(kTooManyVlanTags, "too_many_vlan_tags") /* more than QinQ */            \
+  X(kTruncatedIpv4, "truncated_ipv4")                                       \
+  X(kBadIpv4Header, "bad_ipv4_header")      /* version, IHL or length */     \
+  X(kTruncatedIpv6, "truncated_ipv6")                                       \
+  X(kBadIpv6Header, "bad_ipv6_header")                                      \
+  X(kIpv6ExtensionChainTooLong, "ipv6_extension_chain_too_long")            \
+  X(kTruncatedTcp, "truncated_tcp")                                         \
+  X(kBadTcpHeader, "bad_tcp_header")        /* data offset < 5 or too big */ \
+  X(kTruncatedUdp, "truncated_udp")                                         \
+  X(kBadUdpLength, "bad_udp_length")                                        \
+  X(kTruncatedIcmp, "truncated_icmp")
+
+enum class ParseResult : uint8_t {
+#define X(e, s) e,
+  CONDUIT_PARSE_RESULTS(X)
+#undef X
+      kCount
+};
+inline constexpr int kParseResultCount = static_cast<int>(ParseResult::kCount);
+
+std::string_view ParseResultName(ParseResult r);
+
+// True for results after which the packet has usable L3 (and maybe L4) data.
+inline bool ParsedIp(ParseResult r) { return r == ParseResult::kOk; }
+
+// Parses `len` contiguous bytes of a frame starting at `frame`. Never reads
+// outside [frame, frame + len). Fields not reached keep their defaults.
+// Cost: about 20-30 cycles for Ethernet/IPv4/TCP (bench/parse_bench.cc).
+ParseResult ParsePacket(const uint8_t* frame, uint32_t len, PacketMeta& meta);
+
+}  // namespace conduit

@@ -1,0 +1,105 @@
+#include "runtime/dataplane.h"
+
+#include <rte_launch.h>
+#include <rte_lcore.h>
+#include <rte_malloc.h>
+
+#include "absl/strings/str_cat.h"
+#include "worker/worker.h"
+
+namespace conduit {
+namespace {
+
+absl::Status Prefixed(const std::string& field, const absl::Status& status) {
+  return absl::Status(status.code(), absl::StrCat(field, ": ", status.message()));
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Dataplane>> Dataplane::Create(const DataplaneSpec& spec) {
+  std::unique_ptr<Dataplane> dp(new Dataplane());
+  const uint16_t queues = static_cast<uint16_t>(spec.worker_lcores.size());
+  if (queues == 0) return absl::InvalidArgumentError("workers: at least one worker lcore is needed");
+  if (spec.wires.empty()) return absl::InvalidArgumentError("wires: at least one wire is needed");
+  if (spec.wires.size() * 2 > kMaxPathsPerWorker) {
+    return absl::InvalidArgumentError(absl::StrCat("wires: at most ", kMaxPathsPerWorker / 2));
+  }
+  for (size_t i = 0; i < spec.worker_lcores.size(); ++i) {
+    const unsigned lcore = spec.worker_lcores[i];
+    if (lcore >= RTE_MAX_LCORE || !rte_lcore_is_enabled(lcore)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "workers[", i, "]: lcore ", lcore, " is not enabled in the EAL lcore list"));
+    }
+    if (lcore == rte_get_main_lcore()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "workers[", i, "]: lcore ", lcore, " is the main lcore, which runs control"));
+    }
+  }
+
+  const PortSettings settings{spec.rx_desc, spec.tx_desc, queues};
+  for (size_t i = 0; i < spec.wires.size(); ++i) {
+    const WireSpec& ws = spec.wires[i];
+    Wire wire{ws.name, 0, 0};
+    for (int side = 0; side < 2; ++side) {
+      const std::string field = absl::StrCat("wires[", i, "].", side == 0 ? "a" : "b");
+      auto port = AttachPort(side == 0 ? ws.a : ws.b);
+      if (!port.ok()) return Prefixed(field, port.status());
+      for (uint16_t used : dp->started_ports_) {
+        if (used == *port) {
+          return absl::InvalidArgumentError(absl::StrCat(field, ": port ", *port, " is already in use"));
+        }
+      }
+      auto pool = PoolForPort(*port, spec.mbufs, spec.mbuf_cache);
+      if (!pool.ok()) return Prefixed("mempool", pool.status());
+      if (absl::Status s = StartPort(*port, settings, *pool); !s.ok()) return Prefixed(field, s);
+      dp->started_ports_.push_back(*port);
+      (side == 0 ? wire.port_a : wire.port_b) = *port;
+    }
+    dp->wires_.push_back(wire);
+  }
+
+  for (uint16_t q = 0; q < queues; ++q) {
+    auto ctx = std::make_unique<WorkerContext>();
+    ctx->lcore = spec.worker_lcores[q];
+    ctx->burst = std::min<uint16_t>(spec.burst, kMaxBurst);
+    ctx->stop = &dp->stop_;
+    for (const Wire& w : dp->wires_) {
+      ctx->paths[ctx->path_count++] = ForwardPath{w.port_a, w.port_b, q};
+      ctx->paths[ctx->path_count++] = ForwardPath{w.port_b, w.port_a, q};
+    }
+    dp->workers_.push_back(std::move(ctx));
+  }
+  return dp;
+}
+
+absl::Status Dataplane::Launch() {
+  for (auto& ctx : workers_) {
+    const int rc = rte_eal_remote_launch(RunWorker, ctx.get(), ctx->lcore);
+    if (rc != 0) {
+      Stop();
+      return absl::InternalError(absl::StrCat("cannot launch a worker on lcore ", ctx->lcore));
+    }
+    launched_ = true;
+  }
+  return absl::OkStatus();
+}
+
+void Dataplane::Stop() {
+  stop_.store(true);
+  if (!launched_) return;
+  for (auto& ctx : workers_) rte_eal_wait_lcore(ctx->lcore);
+  launched_ = false;
+}
+
+Dataplane::~Dataplane() {
+  Stop();
+  for (uint16_t port : started_ports_) StopPort(port);
+}
+
+std::vector<CounterSnapshot> Dataplane::CountersPerWorker() const {
+  std::vector<CounterSnapshot> out(workers_.size());
+  for (size_t i = 0; i < workers_.size(); ++i) out[i].Accumulate(workers_[i]->counters);
+  return out;
+}
+
+}  // namespace conduit

@@ -1,0 +1,60 @@
+// The running dataplane: its wires, ports and one worker per lcore.
+//
+// Control thread only. Create() attaches and starts every port; Launch()
+// starts the workers on their lcores; Stop() asks them to finish and waits.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "port/wire.h"
+#include "stats/counters.h"
+#include "worker/worker_context.h"
+
+namespace conduit {
+
+struct DataplaneSpec {
+  std::vector<unsigned> worker_lcores;
+  std::vector<WireSpec> wires;
+  uint16_t rx_desc = 1024;
+  uint16_t tx_desc = 1024;
+  uint16_t burst = 32;
+  uint32_t mbufs = 8191;
+  uint32_t mbuf_cache = 256;
+};
+
+class Dataplane {
+ public:
+  // Errors name the spec field at fault ("wires[0].a: ...", "workers[1]: ...").
+  static absl::StatusOr<std::unique_ptr<Dataplane>> Create(const DataplaneSpec& spec);
+  ~Dataplane();
+
+  Dataplane(const Dataplane&) = delete;
+  Dataplane& operator=(const Dataplane&) = delete;
+
+  // Starts each worker on its lcore.
+  absl::Status Launch();
+  // Asks the workers to stop and waits for them. Idempotent.
+  void Stop();
+
+  const std::vector<Wire>& wires() const { return wires_; }
+  size_t worker_count() const { return workers_.size(); }
+  const WorkerContext& worker(size_t i) const { return *workers_[i]; }
+  // For tests that drive PollOnce() from their own thread instead of Launch().
+  WorkerContext& MutableWorkerForTest(size_t i) { return *workers_[i]; }
+
+  std::vector<CounterSnapshot> CountersPerWorker() const;
+
+ private:
+  Dataplane() = default;
+
+  std::vector<Wire> wires_;
+  std::vector<uint16_t> started_ports_;
+  std::vector<std::unique_ptr<WorkerContext>> workers_;
+  std::atomic<bool> stop_{false};
+  bool launched_ = false;
+};
+
+}  // namespace conduit

@@ -1,0 +1,35 @@
+#include "stats/counters.h"
+
+namespace conduit {
+
+std::string_view WorkerCounterName(WorkerCounter c) {
+  static constexpr std::string_view kNames[] = {
+#define X(name) #name,
+      CONDUIT_WORKER_COUNTERS(X)
+#undef X
+  };
+  return kNames[static_cast<int>(c)];
+}
+
+std::string_view DropReasonName(DropReason r) {
+  static constexpr std::string_view kNames[] = {
+#define X(name, why) #name,
+      CONDUIT_DROP_REASONS(X)
+#undef X
+  };
+  return kNames[static_cast<int>(r)];
+}
+
+void CounterSnapshot::Accumulate(const WorkerCounters& c) {
+  for (int i = 0; i < kWorkerCounterCount; ++i) totals[i] += c.totals[i].Load();
+  for (int i = 0; i < kDropReasonCount; ++i) drops[i] += c.drops[i].Load();
+  for (int i = 0; i < kParseResultCount; ++i) parse[i] += c.parse[i].Load();
+}
+
+void CounterSnapshot::Accumulate(const CounterSnapshot& s) {
+  for (int i = 0; i < kWorkerCounterCount; ++i) totals[i] += s.totals[i];
+  for (int i = 0; i < kDropReasonCount; ++i) drops[i] += s.drops[i];
+  for (int i = 0; i < kParseResultCount; ++i) parse[i] += s.parse[i];
+}
+
+}  // namespace conduit

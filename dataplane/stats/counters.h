@@ -1,0 +1,92 @@
+// Per-worker counters, declared once as X-macro lists (VPP's foreach_*_error).
+//
+// Each worker owns one WorkerCounters and is its only writer; control threads
+// read it at any time and sum over workers. Writes are plain relaxed stores
+// (no locked instructions on the hot path); reads are relaxed loads, so a
+// reader sees each counter whole, possibly a few packets behind.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string_view>
+
+#include "parse/parse.h"
+
+namespace conduit {
+
+// Totals. Invariants once queues drain: rx = tx + dropped;
+// rx = inspected + bypassed.
+#define CONDUIT_WORKER_COUNTERS(X)                                      \
+  X(rx_packets)                                                         \
+  X(rx_bytes)                                                           \
+  X(tx_packets)                                                         \
+  X(tx_bytes)                                                           \
+  X(dropped_packets)                                                    \
+  X(inspected_packets)                                                  \
+  X(bypassed_packets)                                                   \
+  X(non_ip_packets)                                                     \
+  X(rx_bursts)                                                          \
+  X(idle_polls)
+
+#define CONDUIT_DROP_REASONS(X)                                          \
+  X(tx_full, "the peer port's TX queue refused the packet")             \
+  X(policy_deny, "denied by policy")                                    \
+  X(unparsable, "malformed or truncated headers, policy says drop")
+
+enum class WorkerCounter : uint8_t {
+#define X(name) name,
+  CONDUIT_WORKER_COUNTERS(X)
+#undef X
+      kCount
+};
+enum class DropReason : uint8_t {
+#define X(name, why) name,
+  CONDUIT_DROP_REASONS(X)
+#undef X
+      kCount
+};
+
+inline constexpr int kWorkerCounterCount = static_cast<int>(WorkerCounter::kCount);
+inline constexpr int kDropReasonCount = static_cast<int>(DropReason::kCount);
+
+std::string_view WorkerCounterName(WorkerCounter c);
+std::string_view DropReasonName(DropReason r);
+
+// A counter with one writer. Add() compiles to a plain load/add/store.
+class Counter {
+ public:
+  void Add(uint64_t n) {
+    __atomic_store_n(&value_, __atomic_load_n(&value_, __ATOMIC_RELAXED) + n,
+                     __ATOMIC_RELAXED);
+  }
+  uint64_t Load() const { return __atomic_load_n(&value_, __ATOMIC_RELAXED); }
+
+ private:
+  uint64_t value_ = 0;
+};
+
+struct alignas(64) WorkerCounters {
+  std::array<Counter, kWorkerCounterCount> totals{};
+  std::array<Counter, kDropReasonCount> drops{};
+  std::array<Counter, kParseResultCount> parse{};
+
+  Counter& operator[](WorkerCounter c) { return totals[static_cast<int>(c)]; }
+  Counter& operator[](DropReason r) { return drops[static_cast<int>(r)]; }
+  Counter& operator[](ParseResult r) { return parse[static_cast<int>(r)]; }
+};
+
+// A plain-value copy, for summing and printing on the control side.
+struct CounterSnapshot {
+  std::array<uint64_t, kWorkerCounterCount> totals{};
+  std::array<uint64_t, kDropReasonCount> drops{};
+  std::array<uint64_t, kParseResultCount> parse{};
+
+  uint64_t operator[](WorkerCounter c) const { return totals[static_cast<int>(c)]; }
+  uint64_t operator[](DropReason r) const { return drops[static_cast<int>(r)]; }
+  uint64_t operator[](ParseResult r) const { return parse[static_cast<int>(r)]; }
+
+  void Accumulate(const WorkerCounters& c);
+  void Accumulate(const CounterSnapshot& s);
+};
+
+}  // namespace conduit
