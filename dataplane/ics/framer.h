@@ -1,0 +1,70 @@
+// Cuts a TCP byte stream (one direction of a flow) into PDUs and decodes
+// them; decodes UDP datagrams. The one place where decoders are called.
+//
+// Several PDUs in one segment are decoded in place (no copy). A PDU that
+// spans segments keeps a bounded prefix in the flow's carry buffer and is
+// decoded when its last byte arrives, so its ops belong to the completing
+// segment (as in Wireshark). Retransmitted bytes are skipped; a gap (lost or
+// reordered segment) or an invalid header loses framing for good.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <span>
+
+#include "ics/ics_op.h"
+
+namespace conduit::ics {
+
+struct ProtocolModule;
+
+enum class StreamSync : uint8_t {
+  kUnsynced,  // no PDU framed yet (flow picked up mid-stream, or just opened)
+  kSynced,    // framing PDUs
+  kLost,      // a gap or an invalid header after sync: judged as unparsable
+  kNotIcs,    // the first bytes were not this protocol: judged as non-ICS
+};
+
+// Per direction of a flow: framing state plus the decoder's scratch.
+struct StreamDirection {
+  static constexpr uint32_t kCarryBytes = 96;
+
+  uint32_t next_seq = 0;       // next expected TCP sequence number
+  uint32_t pdu_length = 0;     // length of the PDU in progress (0: at a boundary)
+  uint32_t pdu_received = 0;   // bytes of it seen so far
+  uint8_t carry_len = 0;       // bytes of its prefix (or split header) in `carry`
+  StreamSync sync = StreamSync::kUnsynced;
+  bool seq_valid = false;
+  uint8_t pad = 0;
+  StreamState decoder;         // the protocol decoder's own scratch
+  // Enough of a PDU's prefix for every decoder to reach its function code.
+  std::array<uint8_t, kCarryBytes> carry{};
+};
+
+// What one segment or datagram did to its stream.
+enum class FeedStatus : uint8_t {
+  kOk,              // in order; zero or more PDUs decoded
+  kRetransmission,  // nothing new: every byte was seen before
+  kFramingLost,     // this segment lost framing (gap or invalid header)
+  kUnparsable,      // framing was lost earlier
+  kNotIcs,          // not this protocol (first bytes failed the sanity check)
+};
+
+struct FeedResult {
+  FeedStatus status = FeedStatus::kOk;
+  uint8_t pdus = 0;               // PDUs decoded from this segment
+  uint8_t decode_errors = 0;      // of those, how many decoders refused
+  DecodeStatus last_error = DecodeStatus::kOk;
+};
+
+// One TCP segment of one direction. `syn` marks a SYN (its sequence number
+// starts the stream). lcore (hot path): no allocation.
+FeedResult FeedTcpSegment(const ProtocolModule& module, StreamDirection& stream,
+                          uint32_t seq, bool syn, std::span<const uint8_t> payload,
+                          bool from_client, OpList& ops);
+
+// One UDP datagram: the datagram is the PDU.
+FeedResult FeedDatagram(const ProtocolModule& module, StreamDirection& stream,
+                        std::span<const uint8_t> payload, bool from_client, OpList& ops);
+
+}  // namespace conduit::ics

@@ -1,0 +1,93 @@
+#include "inspect/inspector.h"
+
+#include "ics/registry.h"
+
+namespace conduit {
+namespace {
+constexpr uint8_t kProtoTcp = 6;
+constexpr uint8_t kProtoUdp = 17;
+constexpr uint8_t kTcpSyn = 0x02;
+constexpr uint8_t kTcpAck = 0x10;
+}  // namespace
+
+std::string_view InspectCounterName(InspectCounter c) {
+  static constexpr std::string_view kNames[] = {
+#define X(name) #name,
+      CONDUIT_INSPECT_COUNTERS(X)
+#undef X
+  };
+  return kNames[static_cast<int>(c)];
+}
+
+Inspection Inspector::Inspect(const uint8_t* frame, const PacketMeta& meta, uint64_t now,
+                              ics::OpList& ops) {
+  Inspection result;
+  if (!meta.Has(kPktHasL4)) return result;
+  const bool tcp = meta.l4_proto == kProtoTcp;
+  if (!tcp && meta.l4_proto != kProtoUdp) return result;
+
+  bool lo_to_hi;
+  const FlowKey key = MakeFlowKey(meta, &lo_to_hi);
+  bool created;
+  FlowEntry& flow = flows_.FindOrInsert(key, HashFlowKey(key), now, &created);
+  if (created) {
+    Count(InspectCounter::flows_created);
+    // The server is the side on a known ICS port; else, for TCP, the side
+    // that answers a SYN; else whoever was sent the first packet.
+    ics::Protocol to_dst = tcp ? ports_->Tcp(meta.dst_port) : ports_->Udp(meta.dst_port);
+    ics::Protocol to_src = tcp ? ports_->Tcp(meta.src_port) : ports_->Udp(meta.src_port);
+    bool src_is_client = true;
+    if (to_dst != ics::Protocol::kUnknown) {
+      flow.protocol = to_dst;
+    } else if (to_src != ics::Protocol::kUnknown) {
+      flow.protocol = to_src;
+      src_is_client = false;
+    } else if (tcp && (meta.tcp_flags & (kTcpSyn | kTcpAck)) == (kTcpSyn | kTcpAck)) {
+      src_is_client = false;
+    }
+    flow.client_is_lo = src_is_client == lo_to_hi;
+  }
+  flow.last_seen = now;
+  ++flow.packets;
+  flow.bytes += meta.payload_len;
+
+  result.flow = &flow;
+  result.protocol = flow.protocol;
+  result.from_client = lo_to_hi == flow.client_is_lo;
+  const ics::ProtocolModule* module = ics::ModuleFor(flow.protocol);
+  if (module == nullptr) return result;
+
+  Count(InspectCounter::ics_packets);
+  ics::StreamDirection& stream = flow.dir[result.from_client ? 0 : 1];
+  const std::span<const uint8_t> payload(frame + meta.payload_offset, meta.payload_len);
+  const size_t ops_before = ops.size();
+  const size_t overflow_before = ops.overflowed();
+  ics::FeedResult fed;
+  if (tcp) {
+    const bool syn = (meta.tcp_flags & kTcpSyn) != 0;
+    fed = ics::FeedTcpSegment(*module, stream, meta.tcp_seq, syn, payload, result.from_client, ops);
+  } else {
+    fed = ics::FeedDatagram(*module, stream, payload, result.from_client, ops);
+  }
+  result.feed = fed.status;
+  Count(InspectCounter::ics_pdus, fed.pdus);
+  Count(InspectCounter::decode_errors, fed.decode_errors);
+  Count(InspectCounter::ics_ops, ops.size() - ops_before);
+  Count(InspectCounter::ops_overflow, ops.overflowed() - overflow_before);
+  switch (fed.status) {
+    case ics::FeedStatus::kOk: break;
+    case ics::FeedStatus::kRetransmission: Count(InspectCounter::retransmissions); break;
+    case ics::FeedStatus::kFramingLost:
+      Count(InspectCounter::framing_lost);
+      Count(InspectCounter::unparsable_packets);
+      break;
+    case ics::FeedStatus::kUnparsable: Count(InspectCounter::unparsable_packets); break;
+    case ics::FeedStatus::kNotIcs:
+      flow.not_ics = tcp;  // a UDP datagram stands alone
+      Count(InspectCounter::not_ics_packets);
+      break;
+  }
+  return result;
+}
+
+}  // namespace conduit
