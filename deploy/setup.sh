@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs what Conduit needs from Debian 12's archive (only what is missing)
+# and builds it into build/. Idempotent; run as root.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+
+PACKAGES=(
+  meson ninja-build pkg-config g++ clang libclang-rt-14-dev
+  dpdk libdpdk-dev libhyperscan-dev libabsl-dev
+  libprotobuf-dev protobuf-compiler libgrpc++-dev protobuf-compiler-grpc
+  libbenchmark-dev libgtest-dev libgmock-dev libyaml-cpp-dev libpcap-dev
+  python3-pymodbus python3-scapy python3-yaml
+  iproute2 ethtool iputils-ping tshark procps
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "setup: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+cd "$ROOT"
+if [[ ! -f build/build.ninja ]]; then
+  meson setup build >/dev/null
+fi
+echo "setup: building (ninja -C build)"
+ninja -C build
