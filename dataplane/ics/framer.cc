@@ -9,6 +9,10 @@ namespace conduit::ics {
 namespace {
 
 constexpr uint32_t kCarry = StreamDirection::kCarryBytes;
+// A flow picked up mid-stream may first show a keep-alive byte or the tail of
+// a PDU; a few segment starts may fail to frame before the flow is judged
+// "not this protocol".
+constexpr uint8_t kMaxSyncAttempts = 4;
 
 // Framing is gone: before the first PDU that means "not this protocol",
 // after it "lost" (from now on the flow is unparsable).
@@ -17,8 +21,11 @@ FeedStatus LoseFraming(StreamDirection& s) {
   s.pdu_length = 0;
   s.pdu_received = 0;
   if (s.sync == StreamSync::kUnsynced) {
-    s.sync = StreamSync::kNotIcs;
-    return FeedStatus::kNotIcs;
+    if (++s.sync_attempts < kMaxSyncAttempts) return FeedStatus::kOk;  // retry at the next segment
+    if (!s.was_synced) {
+      s.sync = StreamSync::kNotIcs;
+      return FeedStatus::kNotIcs;
+    }
   }
   s.sync = StreamSync::kLost;
   return FeedStatus::kFramingLost;
@@ -38,7 +45,11 @@ bool DecodePdu(const ProtocolModule& m, StreamDirection& s, std::span<const uint
       return false;
     }
   }
-  if (!udp) s.sync = StreamSync::kSynced;
+  if (!udp) {
+    s.sync = StreamSync::kSynced;
+    s.was_synced = true;
+    s.sync_attempts = 0;
+  }
   return true;
 }
 
@@ -154,17 +165,21 @@ FeedResult FeedTcpSegment(const ProtocolModule& module, StreamDirection& s, uint
   }
   const int32_t ahead = SeqDiff(seq, s.next_seq);
   if (ahead > 0) {
-    // A gap: a segment was lost or reordered. Before the first PDU we may
-    // simply start over here; after it, framing cannot be trusted again.
-    if (s.sync == StreamSync::kUnsynced) {
-      s.carry_len = 0;
-      s.pdu_length = s.pdu_received = 0;
-      s.next_seq = seq;
-    } else {
-      r.status = LoseFraming(s);
+    // A gap: remember the hole and look for a PDU boundary from here on.
+    if (!s.has_hole) s.hole_start = s.next_seq;
+    s.has_hole = true;
+    s.hole_end = seq;
+    s.carry_len = 0;
+    s.pdu_length = s.pdu_received = 0;
+    s.sync = StreamSync::kUnsynced;
+    s.sync_attempts = 0;
+    r.gap = true;
+  } else if (ahead < 0) {
+    const uint32_t end = seq + static_cast<uint32_t>(payload.size());
+    if (s.has_hole && SeqDiff(seq, s.hole_end) < 0 && SeqDiff(end, s.hole_start) > 0) {
+      r.status = FeedStatus::kHoleFill;
       return r;
     }
-  } else if (ahead < 0) {
     const uint32_t seen = static_cast<uint32_t>(-ahead);
     if (seen >= payload.size()) {
       r.status = FeedStatus::kRetransmission;

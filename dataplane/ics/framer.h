@@ -4,8 +4,12 @@
 // Several PDUs in one segment are decoded in place (no copy). A PDU that
 // spans segments keeps a bounded prefix in the flow's carry buffer and is
 // decoded when its last byte arrives, so its ops belong to the completing
-// segment (as in Wireshark). Retransmitted bytes are skipped; a gap (lost or
-// reordered segment) or an invalid header loses framing for good.
+// segment (as in Wireshark). Retransmitted bytes are skipped. After a gap (a
+// segment lost before the gateway, or reordered) framing restarts at the next
+// segment that begins a valid PDU, and the hole is remembered: bytes that
+// later arrive inside it were never inspected and are reported unparsable,
+// so a reordering trick cannot slip a PDU past the decoder. An invalid header
+// inside a synced stream loses framing for good.
 #pragma once
 
 #include <array>
@@ -19,7 +23,7 @@ namespace conduit::ics {
 struct ProtocolModule;
 
 enum class StreamSync : uint8_t {
-  kUnsynced,  // no PDU framed yet (flow picked up mid-stream, or just opened)
+  kUnsynced,  // no PDU boundary known (flow just opened, picked up mid-stream, or after a gap)
   kSynced,    // framing PDUs
   kLost,      // a gap or an invalid header after sync: judged as unparsable
   kNotIcs,    // the first bytes were not this protocol: judged as non-ICS
@@ -35,7 +39,11 @@ struct StreamDirection {
   uint8_t carry_len = 0;       // bytes of its prefix (or split header) in `carry`
   StreamSync sync = StreamSync::kUnsynced;
   bool seq_valid = false;
-  uint8_t pad = 0;
+  uint8_t sync_attempts = 0;   // segment starts that failed to frame while unsynced
+  bool was_synced = false;     // framed at least one PDU (so not "not ICS" any more)
+  bool has_hole = false;       // [hole_start, hole_end) was skipped by a gap
+  uint32_t hole_start = 0;
+  uint32_t hole_end = 0;
   StreamState decoder;         // the protocol decoder's own scratch
   // Enough of a PDU's prefix for every decoder to reach its function code.
   std::array<uint8_t, kCarryBytes> carry{};
@@ -45,6 +53,7 @@ struct StreamDirection {
 enum class FeedStatus : uint8_t {
   kOk,              // in order; zero or more PDUs decoded
   kRetransmission,  // nothing new: every byte was seen before
+  kHoleFill,        // bytes of an earlier gap, never inspected: unparsable
   kFramingLost,     // this segment lost framing (gap or invalid header)
   kUnparsable,      // framing was lost earlier
   kNotIcs,          // not this protocol (first bytes failed the sanity check)
@@ -54,6 +63,7 @@ struct FeedResult {
   FeedStatus status = FeedStatus::kOk;
   uint8_t pdus = 0;               // PDUs decoded from this segment
   uint8_t decode_errors = 0;      // of those, how many decoders refused
+  bool gap = false;               // bytes before this segment were never seen
   DecodeStatus last_error = DecodeStatus::kOk;
 };
 

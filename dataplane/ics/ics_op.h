@@ -80,7 +80,7 @@ enum OpFlag : uint8_t {
 //
 // Field use by protocol (documented in each decoder's header):
 //   function      the function code in the OpKind's layer (OPC UA message
-//                 types use the OpcuaMessageType values below)
+//                 types use opcua::OpcuaMessageType, see opcua.h)
 //   sub_function  Modbus FC 8 sub-function / FC 43 MEI type, S7 userdata
 //                 subfunction, CIP class of the request path, OPC UA ...
 //   unit          Modbus unit id, DNP3 destination, IEC 104 common address, ...
@@ -109,7 +109,10 @@ static_assert(sizeof(IcsOp) == 32);
 // services inside a CIP Multiple Service Packet, each give one op.
 class OpList {
  public:
-  static constexpr size_t kCapacity = 16;
+  // A CIP Multiple Service Packet can carry dozens of services (66 in one
+  // corpus frame); ops that do not fit are counted, and the flow layer treats
+  // an overflowing packet as unparsable rather than judging half of it.
+  static constexpr size_t kCapacity = 128;
 
   // Returns false (and counts the overflow) when full; the op is not stored.
   bool Push(const IcsOp& op) {

@@ -74,8 +74,10 @@ Inspection Inspector::Inspect(const uint8_t* frame, const PacketMeta& meta, uint
   Count(InspectCounter::decode_errors, fed.decode_errors);
   Count(InspectCounter::ics_ops, ops.size() - ops_before);
   Count(InspectCounter::ops_overflow, ops.overflowed() - overflow_before);
+  if (fed.gap) Count(InspectCounter::tcp_gaps);
   switch (fed.status) {
     case ics::FeedStatus::kOk: break;
+    case ics::FeedStatus::kHoleFill: Count(InspectCounter::hole_fills); break;
     case ics::FeedStatus::kRetransmission: Count(InspectCounter::retransmissions); break;
     case ics::FeedStatus::kFramingLost:
       Count(InspectCounter::framing_lost);

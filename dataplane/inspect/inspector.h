@@ -21,6 +21,8 @@ namespace conduit {
   X(decode_errors)     /* PDUs a decoder refused (truncated, malformed) */   \
   X(ops_overflow)      /* ops beyond OpList capacity in one packet */        \
   X(retransmissions)                                                         \
+  X(tcp_gaps)          /* segments after bytes the gateway never saw */      \
+  X(hole_fills)        /* late bytes of such a gap: not inspected */         \
   X(framing_lost)      /* flows whose framing was lost (gap, bad header) */  \
   X(unparsable_packets)/* packets of flows whose framing was lost */         \
   X(not_ics_packets)   /* on an ICS port but not that protocol */

@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "ics/enip.h"
 #include "ics/opcua.h"
 #include "ics/registry.h"
 #include "inspect/inspector.h"
@@ -113,13 +114,35 @@ absl::StatusOr<FrameRows> DecodeCapture(const std::string& pcap_path,
     }
     ops.Clear();
     inspector.Inspect(f.bytes.data(), meta, f.timestamp_micros, ops);
+    // The oracle's presentation rules (oracle.sh, via tshark's field
+    // output): a bare COTP DT beside S7 PDUs and S/U APCIs beside I-format
+    // ASDUs are not shown; several S-frames show as one "S", and none
+    // beside a U-frame.
+    bool has_s7 = false, has_iec104 = false, has_u = false;
+    for (const ics::IcsOp& op : ops) {
+      has_s7 |= op.kind == ics::OpKind::kS7comm || op.kind == ics::OpKind::kS7commPlus;
+      has_iec104 |= op.kind == ics::OpKind::kIec104;
+      has_u |= op.kind == ics::OpKind::kIec104Apci && op.function != 0;
+    }
+    bool shown_s = false;
     std::vector<Row> frame_rows;
     for (const ics::IcsOp& op : ops) {
+      if (op.kind == ics::OpKind::kCotp && has_s7) continue;
+      if (op.kind == ics::OpKind::kIec104Apci) {
+        if (has_iec104) continue;
+        if (op.function == 0 && (has_u || shown_s)) continue;
+        shown_s |= op.function == 0;
+      }
+      // CIP I/O data (UDP 2222) is an op of ours so policy can see I/O
+      // connections; the oracle does not list it.
+      if (op.kind == ics::OpKind::kEnip && op.function == ics::enip::kIoData) continue;
       const std::string label(ics::OpKindLabel(op.kind));
       const std::string code = OracleCode(op);
-      // Consecutive ops of one layer make one row, as the oracle joins them.
-      if (!frame_rows.empty() && frame_rows.back().label == label) {
-        absl::StrAppend(&frame_rows.back().codes, ",", code);
+      // The ops of one layer make one row, in order, as the oracle joins them.
+      auto row = std::find_if(frame_rows.begin(), frame_rows.end(),
+                              [&](const Row& r) { return r.label == label; });
+      if (row != frame_rows.end()) {
+        absl::StrAppend(&row->codes, ",", code);
       } else {
         frame_rows.push_back(Row{label, code});
       }

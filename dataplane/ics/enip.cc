@@ -1,0 +1,434 @@
+#include "ics/enip.h"
+
+namespace conduit::ics::enip {
+namespace {
+
+// Nesting allowed below a top-level CIP message (MSP in UCS in MSP ...).
+constexpr int kMaxDepth = 3;
+// CPF items looked at per message (real messages carry 2).
+constexpr size_t kMaxCpfItems = 8;
+
+// A slice of the PDU: `avail` bytes are present, the slice is `full` long.
+struct Slice {
+  const uint8_t* p = nullptr;
+  size_t avail = 0;
+  size_t full = 0;
+  bool Has(size_t off, size_t n) const { return off + n <= avail; }
+  Slice Sub(size_t off, size_t len) const {
+    Slice s;
+    s.p = p + (off < avail ? off : avail);
+    s.avail = off < avail ? (avail - off < len ? avail - off : len) : 0;
+    s.full = len;
+    return s;
+  }
+};
+
+bool ValidCommand(uint16_t c) {
+  switch (c) {
+    case kNop: case kListTargets: case kListServices: case kListIdentity:
+    case kListInterfaces: case kRegisterSession: case kUnregisterSession:
+    case kSendRRData: case kSendUnitData: case kIndicateStatus: case kCancel:
+      return true;
+    default:
+      return false;
+  }
+}
+
+struct Path {
+  bool has_class = false, has_instance = false, has_attribute = false;
+  uint32_t cls = 0, instance = 0, attribute = 0;
+};
+
+// EPATH: logical class/instance/attribute segments; skips port, symbolic,
+// data and electronic-key segments; stops at anything else.
+void ParsePath(const uint8_t* p, size_t n, Path& out) {
+  size_t i = 0;
+  while (i + 1 < n) {
+    const uint8_t t = p[i];
+    if ((t & 0xE0) == 0x20) {  // logical segment
+      const uint8_t type = (t >> 2) & 7;
+      const uint8_t format = t & 3;
+      if (type == 5) {  // special: electronic key (format 4) is 10 bytes
+        i += 10;
+        continue;
+      }
+      uint32_t v;
+      if (format == 0) {
+        v = p[i + 1];
+        i += 2;
+      } else if (format == 1 && i + 4 <= n) {
+        v = Le16(p + i + 2);
+        i += 4;
+      } else if (format == 2 && i + 6 <= n) {
+        v = Le32(p + i + 2);
+        i += 6;
+      } else {
+        return;
+      }
+      if (type == 0 && !out.has_class) {
+        out.has_class = true;
+        out.cls = v;
+      } else if (type == 1 && !out.has_instance) {
+        out.has_instance = true;
+        out.instance = v;
+      } else if (type == 4 && !out.has_attribute) {
+        out.has_attribute = true;
+        out.attribute = v;
+      }
+    } else if (t == 0x91) {  // ANSI extended symbolic (tag name), padded
+      const size_t len = p[i + 1];
+      i += 2 + len + (len & 1);
+    } else if ((t & 0xE0) == 0x00) {  // port segment
+      if (t & 0x10) {
+        const size_t len = p[i + 1];
+        i += 2 + len + (len & 1);
+      } else {
+        i += 2;
+      }
+      if ((t & 0x0F) == 0x0F) i += 2;  // 16-bit port number follows
+    } else if (t == 0x80) {  // simple data segment, length in words
+      i += 2 + 2 * size_t(p[i + 1]);
+    } else {
+      return;
+    }
+  }
+}
+
+struct Ctx {
+  OpList& ops;
+  uint32_t unit = 0;
+  bool has_unit = false;
+  uint8_t extra_flags = 0;  // e.g. kOpTruncated when the route was cut
+};
+
+bool DecodeCip(const Slice& m, int depth, const Ctx& ctx);
+
+// Multiple Service Packet body at `off`: count, offsets (relative to `off`),
+// services. Returns false when some embedded service was cut short.
+bool DecodeMsp(const Slice& m, size_t off, int depth, const Ctx& ctx) {
+  if (off + 2 > m.full) return true;  // empty/malformed body: nothing inside
+  if (!m.Has(off, 2)) return false;
+  const size_t count = Le16(m.p + off);
+  const size_t body = m.full - off;
+  if (2 + 2 * count > body) return true;  // offsets overrun: malformed
+  size_t prev = 0;
+  for (size_t i = 0; i < count; ++i) {
+    if (!m.Has(off + 2 + 2 * i, 2)) return false;
+    const size_t start = Le16(m.p + off + 2 + 2 * i);
+    size_t end = body;
+    if (i + 1 < count) {
+      if (!m.Has(off + 4 + 2 * i, 2)) return false;
+      end = Le16(m.p + off + 4 + 2 * i);
+    }
+    // Offsets must increase and stay inside the body: slices are disjoint,
+    // so nested decoding is linear in the bytes.
+    if (start < 2 + 2 * count || start <= prev || start >= end || end > body) return true;
+    prev = start;
+    if (!DecodeCip(m.Sub(off + start, end - start), depth + 1, ctx)) return false;
+  }
+  return true;
+}
+
+// Unconnected Send request data at `off`: priority/tick, timeout, message
+// size, message, pad, route path size (words), reserved, route path.
+bool DecodeUcs(const Slice& m, size_t off, int depth, const Ctx& ctx) {
+  if (off + 4 > m.full) return true;
+  if (!m.Has(off, 4)) return false;
+  const size_t size = Le16(m.p + off + 2);
+  const size_t msg = off + 4;
+  if (msg + size > m.full) return true;
+  Ctx inner{ctx.ops};
+  const size_t route = msg + size + (size & 1);
+  if (route + 4 <= m.full) {
+    if (m.Has(route, 4)) {
+      const uint8_t seg = m.p[route + 2];
+      if (seg == 0x01) {  // port 1 (backplane), one-byte link address
+        inner.unit = m.p[route + 3];
+        inner.has_unit = true;
+      }
+    } else {
+      inner.extra_flags = kOpTruncated;
+    }
+  }
+  const bool complete = DecodeCip(m.Sub(msg, size), depth + 1, inner);
+  return complete && inner.extra_flags == 0;
+}
+
+// One CIP message (request or reply). Returns false when it, or something
+// embedded in it, was cut short.
+bool DecodeCip(const Slice& m, int depth, const Ctx& ctx) {
+  if (m.full == 0) return true;
+  if (m.avail == 0) return false;
+  IcsOp op;
+  op.kind = OpKind::kCip;
+  op.function = m.p[0] & 0x7F;
+  op.flags = ctx.extra_flags;
+  if (ctx.has_unit) {
+    op.unit = ctx.unit;
+    op.flags |= kOpHasUnit;
+  }
+  if (m.p[0] & 0x80) {
+    // Reply: service, reserved, general status, additional status words.
+    op.direction = Direction::kResponse;
+    if (!m.Has(0, 4)) {
+      if (m.full >= 4) op.flags |= kOpTruncated;
+      ctx.ops.Push(op);
+      return m.full < 4;
+    }
+    if (m.p[2] != 0) {
+      op.flags |= kOpException;
+      op.exception_code = m.p[2];
+    }
+    const size_t data = 4 + 2 * size_t(m.p[3]);
+    const bool pushed = ctx.ops.Push(op);
+    const size_t idx = ctx.ops.size() - 1;
+    bool complete = true;
+    if (op.function == kMultipleServicePacket && depth < kMaxDepth) {
+      complete = DecodeMsp(m, data, depth, ctx);
+    }
+    if (!complete && pushed) ctx.ops[idx].flags |= kOpTruncated;
+    return complete;
+  }
+
+  op.direction = Direction::kRequest;
+  if (!m.Has(0, 2)) {
+    if (m.full >= 2) op.flags |= kOpTruncated;
+    ctx.ops.Push(op);
+    return m.full < 2;
+  }
+  const size_t path_end = 2 + 2 * size_t(m.p[1]);
+  bool complete = true;
+  Path path;
+  if (path_end <= m.full) {
+    if (!m.Has(0, path_end)) {
+      op.flags |= kOpTruncated;
+      complete = false;
+    }
+    ParsePath(m.p + 2, (path_end < m.avail ? path_end : m.avail) - 2, path);
+  }
+  if (path.has_class) {
+    op.sub_function = uint16_t(path.cls);
+    op.object_group = uint16_t(path.cls);
+    op.object_instance = path.instance;
+    op.object_variation = uint16_t(path.attribute);
+    op.flags |= kOpHasSubFunction | kOpHasObject;
+  }
+  const bool pushed = ctx.ops.Push(op);
+  const size_t idx = ctx.ops.size() - 1;
+  if (path_end > m.full || depth >= kMaxDepth) return complete;
+  bool inner = true;
+  if (op.function == kMultipleServicePacket) {
+    inner = DecodeMsp(m, path_end, depth, ctx);
+  } else if (op.function == kUnconnectedSend && path.has_class &&
+             path.cls == kClassConnectionManager) {
+    inner = DecodeUcs(m, path_end, depth, ctx);
+  }
+  if (!inner && pushed) ctx.ops[idx].flags |= kOpTruncated;
+  return complete && inner;
+}
+
+// Common Packet Format of SendRRData/SendUnitData at `off` (after interface
+// handle and timeout): CIP in each data item. False when cut short.
+bool DecodeCpf(const Slice& s, size_t off, OpList& ops) {
+  if (off + 2 > s.full) return true;
+  if (!s.Has(off, 2)) return false;
+  const size_t count = Le16(s.p + off);
+  size_t at = off + 2;
+  for (size_t i = 0; i < count && i < kMaxCpfItems; ++i) {
+    if (at + 4 > s.full) return true;
+    if (!s.Has(at, 4)) return false;
+    const uint16_t type = Le16(s.p + at);
+    const size_t len = Le16(s.p + at + 2);
+    if (at + 4 + len > s.full) return true;
+    const Ctx ctx{ops};
+    if (type == kItemUnconnectedData) {
+      if (!DecodeCip(s.Sub(at + 4, len), 0, ctx)) return false;
+    } else if (type == kItemConnectedData && len >= 2) {
+      if (!DecodeCip(s.Sub(at + 6, len - 2), 0, ctx)) return false;
+    }
+    at += 4 + len;
+  }
+  return true;
+}
+
+bool LooksLikeEncapsulation(const uint8_t* p, size_t avail, size_t full) {
+  return avail >= kHeaderSize && ValidCommand(Le16(p)) &&
+         kHeaderSize + Le16(p + 2) == full && Le32(p + 20) == 0;
+}
+
+DecodeStatus DecodeEncapsulation(const PduView& pdu, const Slice& s, OpList& ops) {
+  if (!s.Has(0, 2)) return DecodeStatus::kTruncated;
+  const uint16_t command = Le16(s.p);
+  if (!ValidCommand(command)) return DecodeStatus::kNotThisProtocol;
+  if (!s.Has(0, kHeaderSize)) return DecodeStatus::kTruncated;
+  if (kHeaderSize + Le16(s.p + 2) > s.full) return DecodeStatus::kMalformed;
+  IcsOp op;
+  op.kind = OpKind::kEnip;
+  op.function = command;
+  op.direction = pdu.from_client ? Direction::kRequest : Direction::kResponse;
+  const uint32_t status = Le32(s.p + 8);
+  if (status != 0) {
+    op.flags |= kOpException;
+    op.exception_code = status > 0xFF ? 0xFF : uint8_t(status);
+  }
+  const bool pushed = ops.Push(op);
+  const size_t idx = ops.size() - 1;
+  if (command != kSendRRData && command != kSendUnitData) return DecodeStatus::kOk;
+  // interface handle (4), timeout (2), then the CPF.
+  const Slice body = s.Sub(kHeaderSize, Le16(s.p + 2));
+  if (!DecodeCpf(body, 6, ops) && pushed) ops[idx].flags |= kOpTruncated;
+  return DecodeStatus::kOk;
+}
+
+// Class 0/1 I/O datagram: CPF only (address item + connected data item).
+DecodeStatus DecodeIo(const PduView& pdu, const Slice& s, OpList& ops) {
+  if (!s.Has(0, 2)) return DecodeStatus::kNotThisProtocol;
+  const size_t count = Le16(s.p);
+  if (count == 0 || count > 4) return DecodeStatus::kNotThisProtocol;
+  IcsOp op;
+  op.kind = OpKind::kEnip;
+  op.function = kIoData;
+  op.direction = pdu.from_client ? Direction::kRequest : Direction::kResponse;
+  size_t at = 2;
+  for (size_t i = 0; i < count; ++i) {
+    if (!s.Has(at, 4)) {
+      if (at + 4 > s.full) return DecodeStatus::kNotThisProtocol;
+      op.flags |= kOpTruncated;
+      break;
+    }
+    const uint16_t type = Le16(s.p + at);
+    const size_t len = Le16(s.p + at + 2);
+    if (at + 4 + len > s.full) return DecodeStatus::kNotThisProtocol;
+    if ((type == kItemSequencedAddress && len == 8) ||
+        (type == kItemConnectedAddress && len == 4)) {
+      if (s.Has(at + 4, 4)) {
+        op.object_instance = Le32(s.p + at + 4);
+        op.flags |= kOpHasObject;
+      } else {
+        op.flags |= kOpTruncated;
+      }
+    } else if (type != kItemConnectedData && type != kItemUnconnectedData &&
+               type != kItemNullAddress) {
+      return DecodeStatus::kNotThisProtocol;
+    }
+    at += 4 + len;
+  }
+  if (!(op.flags & kOpTruncated) && at != s.full) return DecodeStatus::kNotThisProtocol;
+  ops.Push(op);
+  return DecodeStatus::kOk;
+}
+
+struct NamedCode {
+  uint16_t code;
+  std::string_view name;
+};
+
+constexpr NamedCode kCommandNames[] = {
+    {kNop, "nop"},
+    {kListTargets, "list_targets"},
+    {kListServices, "list_services"},
+    {kListIdentity, "list_identity"},
+    {kListInterfaces, "list_interfaces"},
+    {kRegisterSession, "register_session"},
+    {kUnregisterSession, "unregister_session"},
+    {kSendRRData, "send_rr_data"},
+    {kSendUnitData, "send_unit_data"},
+    {kIndicateStatus, "indicate_status"},
+    {kCancel, "cancel"},
+    {kIoData, "io"},
+};
+
+constexpr NamedCode kServiceNames[] = {
+    {kGetAttributesAll, "get_attributes_all"},
+    {kSetAttributesAll, "set_attributes_all"},
+    {kGetAttributeList, "get_attribute_list"},
+    {kSetAttributeList, "set_attribute_list"},
+    {kReset, "reset"},
+    {kStart, "start"},
+    {kStop, "stop"},
+    {kCreate, "create"},
+    {kDelete, "delete"},
+    {kMultipleServicePacket, "multiple_service_packet"},
+    {kApplyAttributes, "apply_attributes"},
+    {kGetAttributeSingle, "get_attribute_single"},
+    {kSetAttributeSingle, "set_attribute_single"},
+    {kFindNextObjectInstance, "find_next_object_instance"},
+    {kErrorResponse, "error_response"},
+    {kRestore, "restore"},
+    {kSave, "save"},
+    {kNopService, "nop"},
+    {kGetMember, "get_member"},
+    {kSetMember, "set_member"},
+    {kInsertMember, "insert_member"},
+    {kRemoveMember, "remove_member"},
+    {kGroupSync, "group_sync"},
+    {kExecutePccc, "execute_pccc"},
+    {kReadTag, "read_tag"},
+    {kWriteTag, "write_tag"},
+    {kForwardClose, "forward_close"},
+    {kUnconnectedSend, "unconnected_send"},
+    {kWriteTagFragmented, "write_tag_fragmented"},
+    {kForwardOpen, "forward_open"},
+    {kGetInstanceAttributeList, "get_instance_attribute_list"},
+    {kGetConnectionData, "get_connection_data"},
+    {kSearchConnectionData, "search_connection_data"},
+    {kGetConnectionOwner, "get_connection_owner"},
+    {kLargeForwardOpen, "large_forward_open"},
+};
+
+template <size_t N>
+std::string_view NameOf(const NamedCode (&table)[N], uint16_t code) {
+  for (const auto& e : table) {
+    if (e.code == code) return e.name;
+  }
+  return "";
+}
+
+template <size_t N>
+std::optional<uint16_t> CodeOf(const NamedCode (&table)[N], std::string_view name) {
+  if (name.empty()) return std::nullopt;
+  for (const auto& e : table) {
+    if (e.name == name) return e.code;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+FrameResult Frame(std::span<const uint8_t> head) {
+  if (head.size() >= 2 && !ValidCommand(Le16(head.data()))) return {FrameStatus::kInvalid, 0};
+  if (head.size() < kHeaderSize) return {FrameStatus::kNeedMore, 0};
+  const uint16_t command = Le16(head.data());
+  const uint32_t length = Le16(head.data() + 2);
+  // Options must be zero (receivers discard otherwise); lengths fixed by the
+  // command catch a stream that only happens to start with a valid code.
+  if (Le32(head.data() + 20) != 0) return {FrameStatus::kInvalid, 0};
+  if (command == kRegisterSession && length != 4) return {FrameStatus::kInvalid, 0};
+  if ((command == kSendRRData || command == kSendUnitData) && length < 8) {
+    return {FrameStatus::kInvalid, 0};
+  }
+  return {FrameStatus::kPdu, uint32_t(kHeaderSize) + length};
+}
+
+DecodeStatus Decode(const PduView& pdu, StreamState& /*state*/, OpList& ops) {
+  Slice s;
+  s.p = pdu.bytes.data();
+  s.avail = pdu.bytes.size();
+  s.full = pdu.length > s.avail ? pdu.length : s.avail;
+  if (pdu.udp && !LooksLikeEncapsulation(s.p, s.avail, s.full)) return DecodeIo(pdu, s, ops);
+  return DecodeEncapsulation(pdu, s, ops);
+}
+
+std::string_view FunctionName(OpKind kind, uint16_t function) {
+  if (kind == OpKind::kEnip) return NameOf(kCommandNames, function);
+  if (kind == OpKind::kCip) return NameOf(kServiceNames, function);
+  return "";
+}
+
+std::optional<uint16_t> FunctionByName(OpKind kind, std::string_view name) {
+  if (kind == OpKind::kEnip) return CodeOf(kCommandNames, name);
+  if (kind == OpKind::kCip) return CodeOf(kServiceNames, name);
+  return std::nullopt;
+}
+
+}  // namespace conduit::ics::enip

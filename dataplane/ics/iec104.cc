@@ -1,0 +1,219 @@
+#include "ics/iec104.h"
+
+#include <algorithm>
+#include <array>
+
+namespace conduit::ics::iec104 {
+namespace {
+
+constexpr uint8_t kVariableSize = 0xFF;
+
+// ASDU type identifications (IEC 60870-5-101/104) with the size of one
+// information element, IOA excluded (kVariableSize: not fixed).
+struct TypeInfo {
+  uint8_t id;
+  uint8_t element_size;
+  std::string_view name;
+};
+constexpr std::array<TypeInfo, 67> kTypes{{
+    {1, 1, "m_sp_na_1"},   {2, 4, "m_sp_ta_1"},   {3, 1, "m_dp_na_1"},
+    {4, 4, "m_dp_ta_1"},   {5, 2, "m_st_na_1"},   {6, 5, "m_st_ta_1"},
+    {7, 5, "m_bo_na_1"},   {8, 8, "m_bo_ta_1"},   {9, 3, "m_me_na_1"},
+    {10, 6, "m_me_ta_1"},  {11, 3, "m_me_nb_1"},  {12, 6, "m_me_tb_1"},
+    {13, 5, "m_me_nc_1"},  {14, 8, "m_me_tc_1"},  {15, 5, "m_it_na_1"},
+    {16, 8, "m_it_ta_1"},  {17, 6, "m_ep_ta_1"},  {18, 7, "m_ep_tb_1"},
+    {19, 7, "m_ep_tc_1"},  {20, 5, "m_ps_na_1"},  {21, 2, "m_me_nd_1"},
+    {30, 8, "m_sp_tb_1"},  {31, 8, "m_dp_tb_1"},  {32, 9, "m_st_tb_1"},
+    {33, 12, "m_bo_tb_1"}, {34, 10, "m_me_td_1"}, {35, 10, "m_me_te_1"},
+    {36, 12, "m_me_tf_1"}, {37, 12, "m_it_tb_1"}, {38, 10, "m_ep_td_1"},
+    {39, 11, "m_ep_te_1"}, {40, 11, "m_ep_tf_1"}, {45, 1, "c_sc_na_1"},
+    {46, 1, "c_dc_na_1"},  {47, 1, "c_rc_na_1"},  {48, 3, "c_se_na_1"},
+    {49, 3, "c_se_nb_1"},  {50, 5, "c_se_nc_1"},  {51, 4, "c_bo_na_1"},
+    {58, 8, "c_sc_ta_1"},  {59, 8, "c_dc_ta_1"},  {60, 8, "c_rc_ta_1"},
+    {61, 10, "c_se_ta_1"}, {62, 10, "c_se_tb_1"}, {63, 12, "c_se_tc_1"},
+    {64, 11, "c_bo_ta_1"}, {70, 1, "m_ei_na_1"},  {100, 1, "c_ic_na_1"},
+    {101, 1, "c_ci_na_1"}, {102, 0, "c_rd_na_1"}, {103, 7, "c_cs_na_1"},
+    {104, 2, "c_ts_na_1"}, {105, 1, "c_rp_na_1"}, {106, 2, "c_cd_na_1"},
+    {107, 9, "c_ts_ta_1"}, {110, 3, "p_me_na_1"}, {111, 3, "p_me_nb_1"},
+    {112, 5, "p_me_nc_1"}, {113, 1, "p_ac_na_1"}, {120, 6, "f_fr_na_1"},
+    {121, 7, "f_sr_na_1"}, {122, 4, "f_sc_na_1"}, {123, 5, "f_ls_na_1"},
+    {124, 4, "f_af_na_1"}, {125, kVariableSize, "f_sg_na_1"},
+    {126, 13, "f_dr_ta_1"}, {127, 16, "f_sc_nb_1"},
+}};
+
+// type id -> index into kTypes (0xFF: unknown), for O(1) lookup per APDU.
+constexpr std::array<uint8_t, 256> kTypeIndex = [] {
+  std::array<uint8_t, 256> index{};
+  index.fill(0xFF);
+  for (size_t i = 0; i < kTypes.size(); ++i) index[kTypes[i].id] = uint8_t(i);
+  return index;
+}();
+
+struct ApciName {
+  uint16_t function;
+  std::string_view name;
+};
+constexpr std::array<ApciName, 7> kApciNames{{
+    {kApciS, "s_frame"},
+    {kStartDtAct, "startdt_act"},
+    {kStartDtCon, "startdt_con"},
+    {kStopDtAct, "stopdt_act"},
+    {kStopDtCon, "stopdt_con"},
+    {kTestFrAct, "testfr_act"},
+    {kTestFrCon, "testfr_con"},
+}};
+
+// APDU byte offsets.
+constexpr size_t kCtrl1 = 2;
+constexpr size_t kTypeId = 6;
+constexpr size_t kVsq = 7;
+constexpr size_t kCot = 8;
+constexpr size_t kCommonAddress = 10;
+constexpr size_t kFirstIoa = 12;
+constexpr size_t kIoaSize = 3;
+
+uint32_t Le24(const uint8_t* p) { return uint32_t(p[0]) | uint32_t(p[1]) << 8 | uint32_t(p[2]) << 16; }
+
+// Information object addresses: the smallest and the largest over the
+// objects present. `end` bounds the reads; returns false if cut short.
+bool ObjectAddresses(const uint8_t* b, size_t end, IcsOp& op) {
+  const uint8_t vsq = b[kVsq];
+  const uint32_t count = vsq & 0x7F;
+  const uint32_t first = Le24(b + kFirstIoa);
+  op.flags |= kOpHasAddress;
+  op.object_instance = count;
+  op.address_first = first;
+  op.address_last = first;
+  if (count <= 1) return true;
+  if (vsq & 0x80) {  // SQ=1: one IOA, consecutive objects
+    op.address_last = first + count - 1;
+    return true;
+  }
+  const uint8_t index = kTypeIndex[b[kTypeId]];
+  const uint8_t size = index == 0xFF ? kVariableSize : kTypes[index].element_size;
+  if (size == kVariableSize) {  // cannot walk the objects: any address
+    op.address_first = 0;
+    op.address_last = 0xFFFFFF;
+    return true;
+  }
+  const size_t stride = kIoaSize + size;
+  size_t off = kFirstIoa + stride;
+  for (uint32_t k = 1; k < count; ++k, off += stride) {  // count <= 127
+    if (off + kIoaSize > end) return false;
+    const uint32_t ioa = Le24(b + off);
+    op.address_first = std::min(op.address_first, ioa);
+    op.address_last = std::max(op.address_last, ioa);
+  }
+  return true;
+}
+
+}  // namespace
+
+FrameResult Frame(std::span<const uint8_t> head) {
+  if (head.empty()) return {FrameStatus::kNeedMore, 0};
+  if (head[0] != kStartByte) return {FrameStatus::kInvalid, 0};
+  if (head.size() < 2) return {FrameStatus::kNeedMore, 0};
+  const uint8_t len = head[1];
+  if (len < kMinApduLength || len > kMaxApduLength) return {FrameStatus::kInvalid, 0};
+  return {FrameStatus::kPdu, uint32_t(2 + len)};
+}
+
+DecodeStatus Decode(const PduView& pdu, StreamState& /*state*/, OpList& ops) {
+  const std::span<const uint8_t> bytes = pdu.bytes;
+  if (bytes.empty()) return DecodeStatus::kTruncated;
+  if (bytes[0] != kStartByte) return DecodeStatus::kNotThisProtocol;
+  if (bytes.size() < 2) return DecodeStatus::kTruncated;
+  const uint8_t len = bytes[1];
+  if (len < kMinApduLength || len > kMaxApduLength) return DecodeStatus::kNotThisProtocol;
+  const size_t declared_end = size_t(2) + len;
+  const size_t end = std::min(bytes.size(), declared_end);
+  if (end <= kCtrl1) return DecodeStatus::kTruncated;
+  const uint8_t* b = bytes.data();
+  const uint8_t ctrl1 = b[kCtrl1];
+
+  IcsOp op;
+  op.direction = pdu.from_client ? Direction::kRequest : Direction::kResponse;
+  op.flags = kOpHasSubFunction;
+
+  if ((ctrl1 & 0x01) == 0) {  // I-format: ASDU follows the APCI
+    if (end <= kTypeId) {
+      // No type id: an I-frame without ASDU is malformed, else cut short.
+      return end == declared_end ? DecodeStatus::kMalformed : DecodeStatus::kTruncated;
+    }
+    op.kind = OpKind::kIec104;
+    op.function = b[kTypeId];
+    op.flags = 0;
+    bool complete = false;
+    if (end > kCot) {
+      const uint8_t cot = b[kCot];
+      op.flags |= kOpHasSubFunction;
+      op.sub_function = cot & 0x3F;
+      if (cot & 0x40) {  // P/N: negative confirmation
+        op.flags |= kOpException;
+        op.exception_code = cot & 0x3F;
+      }
+      if (end >= kCommonAddress + 2) {
+        op.flags |= kOpHasUnit;
+        op.unit = Le16(b + kCommonAddress);
+        if (end >= kFirstIoa + kIoaSize) complete = ObjectAddresses(b, end, op);
+      }
+    }
+    if (!complete) op.flags |= kOpTruncated;
+    ops.Push(op);
+    if (!complete && end == declared_end) return DecodeStatus::kMalformed;
+    return DecodeStatus::kOk;
+  }
+
+  op.kind = OpKind::kIec104Apci;
+  bool valid = len == kMinApduLength;
+  if ((ctrl1 & 0x03) == 0x01) {  // S-format: receive-sequence ack only
+    op.function = kApciS;
+    op.sub_function = kFormatS;
+  } else {  // U-format
+    op.function = ctrl1 >> 2;
+    op.sub_function = kFormatU;
+    switch (op.function) {
+      case kStartDtAct: case kStopDtAct: case kTestFrAct:
+        op.direction = Direction::kRequest;
+        break;
+      case kStartDtCon: case kStopDtCon: case kTestFrCon:
+        op.direction = Direction::kResponse;
+        op.flags |= kOpConfirm;
+        break;
+      default:  // none or several functions at once
+        valid = false;
+        break;
+    }
+  }
+  ops.Push(op);
+  return valid ? DecodeStatus::kOk : DecodeStatus::kMalformed;
+}
+
+std::string_view FunctionName(OpKind kind, uint16_t function) {
+  if (kind == OpKind::kIec104) {
+    if (function > 0xFF) return {};
+    const uint8_t index = kTypeIndex[function];
+    return index == 0xFF ? std::string_view{} : kTypes[index].name;
+  }
+  if (kind == OpKind::kIec104Apci) {
+    for (const auto& a : kApciNames) {
+      if (a.function == function) return a.name;
+    }
+  }
+  return {};
+}
+
+std::optional<uint16_t> FunctionByName(OpKind kind, std::string_view name) {
+  if (kind == OpKind::kIec104) {
+    for (const auto& t : kTypes) {
+      if (t.name == name) return t.id;
+    }
+  } else if (kind == OpKind::kIec104Apci) {
+    for (const auto& a : kApciNames) {
+      if (a.name == name) return a.function;
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace conduit::ics::iec104

@@ -1,0 +1,119 @@
+#include "config/daemon_config.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <fstream>
+
+namespace conduit {
+namespace {
+
+constexpr const char* kGood = R"(
+eal: [--no-huge, -m, "512", --file-prefix, lab, --no-pci]
+workers: [1]
+wires:
+  - name: corp-plant
+    a: "net_af_packet0,iface=gw-corp"
+    b: "net_af_packet1,iface=gw-plant"
+mempool: {mbufs: 8191, cache: 256}
+queues: {rx_desc: 1024, tx_desc: 1024, burst: 32}
+control:
+  listen: "127.0.0.1:50051"
+  tls: {cert: "", key: "", client_ca: ""}
+  state_dir: /var/lib/conduit
+policy: deploy/examples/lab-policy.yaml
+events:
+  jsonl: /var/log/conduit/events.jsonl
+  syslog: {address: "127.0.0.1:5514", transport: udp}
+failure: open
+log_level: info
+)";
+
+std::string ErrorOf(const std::string& yaml) {
+  auto c = ParseDaemonConfig(yaml);
+  return c.ok() ? "ok" : std::string(c.status().message());
+}
+
+std::string Replace(std::string s, const std::string& from, const std::string& to) {
+  const size_t at = s.find(from);
+  EXPECT_NE(at, std::string::npos) << from;
+  return s.replace(at, from.size(), to);
+}
+
+TEST(DaemonConfig, TheDesignExampleLoads) {
+  auto c = ParseDaemonConfig(kGood);
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->workers, std::vector<unsigned>{1});
+  ASSERT_EQ(c->wires.size(), 1u);
+  EXPECT_EQ(c->wires[0].name, "corp-plant");
+  EXPECT_EQ(c->wires[0].b, "net_af_packet1,iface=gw-plant");
+  EXPECT_EQ(c->mempool_mbufs, 8191u);
+  EXPECT_EQ(c->burst, 32);
+  EXPECT_EQ(c->control_listen, "127.0.0.1:50051");
+  EXPECT_EQ(c->syslog.address, "127.0.0.1:5514");
+  EXPECT_EQ(c->failure, FailurePolicy::kOpen);
+  EXPECT_EQ(c->log_level, LogLevel::kInfo);
+}
+
+TEST(DaemonConfig, TheShippedExampleLoads) {
+  std::ifstream in(std::string(CONDUIT_SOURCE_ROOT) + "/deploy/examples/conduitd-lab.yaml");
+  std::stringstream text;
+  text << in.rdbuf();
+  auto c = ParseDaemonConfig(text.str());
+  EXPECT_TRUE(c.ok()) << c.status();
+}
+
+TEST(DaemonConfig, ErrorsNameTheField) {
+  EXPECT_EQ(ErrorOf("workers: [1]\nwires: []\n"), "wires: expected a non-empty list of port pairs");
+  EXPECT_EQ(ErrorOf("wires: [{a: x, b: y}]\n"),
+            "workers: expected a non-empty list of worker lcores, e.g. [1]");
+  EXPECT_EQ(ErrorOf("workers: [1]\nwires: [{a: x}]\n"), "wires[0].b: missing (a DPDK device string)");
+  EXPECT_EQ(ErrorOf("workers: [1]\nwires: [{a: x, b: x}]\n"), "wires[0].b: device \"x\" is used twice");
+  EXPECT_EQ(ErrorOf("workers: [1, 1]\nwires: [{a: x, b: y}]\n"), "workers[1]: lcore 1 listed twice");
+  EXPECT_EQ(ErrorOf("workers: [one]\nwires: [{a: x, b: y}]\n"),
+            "workers[0]: expected a non-negative integer (line 1)");
+  EXPECT_NE(ErrorOf(Replace(kGood, "failure: open", "failure: sometimes")).find("failure: \"sometimes\""),
+            std::string::npos);
+  EXPECT_NE(ErrorOf(Replace(kGood, "127.0.0.1:50051", "localhost")).find("control.listen"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf(Replace(kGood, "burst: 32", "burst: 500")).find("queues.burst: 500 is out of range"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf(Replace(kGood, "mbufs: 8191", "mbufs: 2000")).find("mempool.mbufs: 2000 mbufs are too few"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf(Replace(kGood, "transport: udp", "transport: sctp")).find("events.syslog.transport"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf(Replace(kGood, "cert: \"\"", "cert: /etc/c.pem")).find("control.tls: cert and key"),
+            std::string::npos);
+}
+
+TEST(DaemonConfig, UnknownFieldsAreErrorsNotIgnored) {
+  const std::string e = ErrorOf(Replace(kGood, "log_level: info", "log_levle: info"));
+  EXPECT_NE(e.find("log_levle: unknown field"), std::string::npos) << e;
+  const std::string q = ErrorOf(Replace(kGood, "burst: 32", "brust: 32"));
+  EXPECT_NE(q.find("queues.brust: unknown field"), std::string::npos) << q;
+}
+
+TEST(DaemonConfig, BrokenYamlIsAnErrorNotACrash) {
+  EXPECT_NE(ErrorOf("workers: [1\nwires:").find("not valid YAML"), std::string::npos);
+  EXPECT_EQ(ErrorOf("- just\n- a list\n"), "the config must be a YAML mapping");
+  EXPECT_EQ(ErrorOf(""), "the config must be a YAML mapping");
+}
+
+TEST(DaemonConfig, EalArgumentsAddLcoresAndLogLevel) {
+  auto c = ParseDaemonConfig(kGood);
+  ASSERT_TRUE(c.ok());
+  const auto args = EalArguments(*c);
+  auto at = std::find(args.begin(), args.end(), "-l");
+  ASSERT_NE(at, args.end());
+  EXPECT_EQ(*(at + 1), "0,1");
+  EXPECT_NE(std::find(args.begin(), args.end(), "--log-level=notice"), args.end());
+  EXPECT_NE(std::find(args.begin(), args.end(), "--no-huge"), args.end());
+
+  c->eal.push_back("-l");
+  c->eal.push_back("2-3");
+  const auto given = EalArguments(*c);
+  EXPECT_EQ(std::count(given.begin(), given.end(), "-l"), 1);  // the operator's list wins
+}
+
+}  // namespace
+}  // namespace conduit

@@ -1,0 +1,305 @@
+#include "ics/bacnet.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace conduit::ics::bacnet {
+namespace {
+
+using Bytes = std::vector<uint8_t>;
+
+Bytes Hex(const std::string& hex) {
+  Bytes out;
+  for (size_t i = 0; i + 1 < hex.size(); i += 2) {
+    out.push_back(uint8_t(std::stoi(hex.substr(i, 2), nullptr, 16)));
+  }
+  return out;
+}
+
+// Original-Unicast-NPDU around `npdu` (NPDU header + APDU).
+Bytes Bvlc(uint8_t function, const Bytes& body) {
+  Bytes b = {0x81, function, 0, 0};
+  b.insert(b.end(), body.begin(), body.end());
+  b[2] = uint8_t(b.size() >> 8);
+  b[3] = uint8_t(b.size());
+  return b;
+}
+Bytes Unicast(const Bytes& apdu) {
+  Bytes npdu = {0x01, 0x04};  // version 1, expecting reply
+  npdu.insert(npdu.end(), apdu.begin(), apdu.end());
+  return Bvlc(0x0A, npdu);
+}
+
+struct Result {
+  DecodeStatus status;
+  OpList ops;
+};
+
+Result DecodeBytes(const Bytes& b, uint32_t length = 0) {
+  Result r;
+  StreamState st;
+  PduView v{b, length ? length : uint32_t(b.size()), true, true};
+  r.status = Decode(v, st, r.ops);
+  return r;
+}
+
+IcsOp One(const Bytes& b) {
+  const Result r = DecodeBytes(b);
+  EXPECT_EQ(r.status, DecodeStatus::kOk);
+  EXPECT_EQ(r.ops.size(), 1u);
+  return r.ops.empty() ? IcsOp{} : r.ops[0];
+}
+
+TEST(BacnetFrame, NoTcpTransport) {
+  EXPECT_EQ(kTcpPort, 0);
+  EXPECT_EQ(kUdpPort, 47808);
+  EXPECT_EQ(Frame(Hex("810a0011")).status, FrameStatus::kInvalid);
+}
+
+TEST(BacnetDecode, ReadPropertyRequest) {
+  // Confirmed request, invoke 0x21, readProperty analog-input 5 present-value.
+  const IcsOp op = One(Unicast(Hex("0005210c0c000000051955")));
+  EXPECT_EQ(op.kind, OpKind::kBacnetConfirmed);
+  EXPECT_EQ(op.function, 12);
+  EXPECT_EQ(FunctionName(op.kind, op.function), "read_property");
+  EXPECT_EQ(op.direction, Direction::kRequest);
+  EXPECT_TRUE(op.Has(kOpHasSubFunction));
+  EXPECT_EQ(op.sub_function, 0x21);
+  EXPECT_TRUE(op.Has(kOpHasObject));
+  EXPECT_EQ(op.object_group, 0);  // analog-input
+  EXPECT_EQ(op.object_instance, 5u);
+  EXPECT_EQ(op.object_variation, 85);  // present-value
+  EXPECT_TRUE(op.Has(kOpHasAddress));
+  EXPECT_EQ(op.address_first, 5u);
+  EXPECT_EQ(op.address_last, 5u);
+  EXPECT_FALSE(op.Has(kOpHasUnit));
+}
+
+TEST(BacnetDecode, CapturedWritePropertyAndAck) {
+  // icsnpp-bacnet__bacnet_services frames 3 and 4: routed to DNET 3.
+  IcsOp op = One(Hex("810a001f01240003016cff0203020f0c0040006519553e44424800003f490a"));
+  EXPECT_EQ(op.kind, OpKind::kBacnetConfirmed);
+  EXPECT_EQ(op.function, 15);
+  EXPECT_EQ(op.direction, Direction::kRequest);
+  EXPECT_TRUE(op.Has(kOpHasUnit));
+  EXPECT_EQ(op.unit, 3u);
+  EXPECT_EQ(op.object_group, 1);  // analog-output
+  EXPECT_EQ(op.object_instance, 101u);
+  EXPECT_EQ(op.object_variation, 85);
+  EXPECT_EQ(op.sub_function, 2);
+
+  op = One(Hex("810a000d01080003016c20020f"));  // simple-ack
+  EXPECT_EQ(op.kind, OpKind::kBacnetConfirmed);
+  EXPECT_EQ(op.function, 15);
+  EXPECT_EQ(op.direction, Direction::kResponse);
+  EXPECT_EQ(op.sub_function, 2);
+  EXPECT_FALSE(op.Has(kOpHasObject));
+}
+
+TEST(BacnetDecode, ReadPropertyMultipleFirstObject) {
+  // icsnpp-bacnet__bacnet_services frame 275, first 41 of 303 bytes.
+  const Result r = DecodeBytes(Hex("810a012f01240003016cff0203880e0c000008351e09551f0c00000836"
+                                   "1e09551f0c000008371e09551f"),
+                               0x12F);
+  ASSERT_EQ(r.status, DecodeStatus::kOk);
+  ASSERT_EQ(r.ops.size(), 1u);
+  const IcsOp& op = r.ops[0];
+  EXPECT_TRUE(op.Has(kOpTruncated));
+  EXPECT_EQ(op.function, 14);
+  EXPECT_EQ(op.object_group, 0);
+  EXPECT_EQ(op.object_instance, 0x835u);
+  EXPECT_EQ(op.object_variation, 85);
+  EXPECT_EQ(op.sub_function, 0x88);
+}
+
+TEST(BacnetDecode, SegmentedComplexAck) {
+  // icsnpp-bacnet__bacnet_segmented_data frame 15 (first segment, prefix).
+  Bytes first = Hex("810a040601043c5e00030c0c020000fe194c3ec400c00000c400c04e21");
+  Result r = DecodeBytes(first, 0x406);
+  ASSERT_EQ(r.status, DecodeStatus::kOk);
+  ASSERT_EQ(r.ops.size(), 1u);
+  EXPECT_EQ(r.ops[0].kind, OpKind::kBacnetConfirmed);
+  EXPECT_EQ(r.ops[0].function, 12);
+  EXPECT_EQ(r.ops[0].direction, Direction::kResponse);
+  EXPECT_EQ(r.ops[0].sub_function, 0x5E);
+  EXPECT_EQ(r.ops[0].object_group, 8);  // device
+  EXPECT_EQ(r.ops[0].object_instance, 254u);
+  EXPECT_EQ(r.ops[0].object_variation, 76);  // object-list
+
+  // Later segment (seq 1): service known, parameters are not at its start.
+  Bytes later = Hex("810a040601043c5e01030c02c000dec402c000df");
+  r = DecodeBytes(later, 0x406);
+  ASSERT_EQ(r.ops.size(), 1u);
+  EXPECT_EQ(r.ops[0].function, 12);
+  EXPECT_FALSE(r.ops[0].Has(kOpHasObject));
+
+  // Segment-ack from the client (SRV clear).
+  const IcsOp ack = One(Hex("810a000a0100405e0003"));
+  EXPECT_EQ(ack.kind, OpKind::kBacnetApdu);
+  EXPECT_EQ(ack.function, 4);
+  EXPECT_EQ(FunctionName(ack.kind, ack.function), "segment_ack");
+  EXPECT_EQ(ack.direction, Direction::kRequest);
+  EXPECT_EQ(ack.sub_function, 0x5E);
+}
+
+TEST(BacnetDecode, ErrorRejectAbort) {
+  // icsnpp-bacnet__bacnet_error_reject_abort frames 43-45.
+  IcsOp op = One(Hex("810a00120120000d013dff5034149105911a"));
+  EXPECT_EQ(op.kind, OpKind::kBacnetConfirmed);
+  EXPECT_EQ(op.function, 20);  // reinitialize-device
+  EXPECT_EQ(op.direction, Direction::kResponse);
+  EXPECT_TRUE(op.Has(kOpException));
+  EXPECT_EQ(op.exception_code, 26);  // password-failure
+  EXPECT_EQ(op.unit, 13u);
+
+  op = One(Hex("810a000e0120000d013dff603a09"));
+  EXPECT_EQ(op.kind, OpKind::kBacnetApdu);
+  EXPECT_EQ(op.function, 6);
+  EXPECT_EQ(op.direction, Direction::kResponse);
+  EXPECT_EQ(op.exception_code, 9);
+  EXPECT_EQ(op.sub_function, 0x3A);
+
+  op = One(Hex("810b00090100710100"));
+  EXPECT_EQ(op.kind, OpKind::kBacnetApdu);
+  EXPECT_EQ(op.function, 7);
+  EXPECT_EQ(op.direction, Direction::kResponse);  // SRV set
+  EXPECT_TRUE(op.Has(kOpException));
+}
+
+TEST(BacnetDecode, UnconfirmedServices) {
+  // Who-Is 12345..12345, global broadcast (DNET 0xFFFF).
+  IcsOp op = One(Hex("810b00120120ffff00ff10080a30391a3039"));
+  EXPECT_EQ(op.kind, OpKind::kBacnetUnconfirmed);
+  EXPECT_EQ(op.function, 8);
+  EXPECT_EQ(FunctionName(op.kind, op.function), "who_is");
+  EXPECT_EQ(op.direction, Direction::kRequest);
+  EXPECT_EQ(op.unit, 0xFFFFu);
+  ASSERT_TRUE(op.Has(kOpHasAddress));
+  EXPECT_EQ(op.address_first, 12345u);
+  EXPECT_EQ(op.address_last, 12345u);
+
+  // I-Am device 254.
+  op = One(Bvlc(0x0B, Hex("01001000c4020000fe22058a91032105")));
+  EXPECT_EQ(op.function, 0);
+  EXPECT_EQ(op.object_group, 8);
+  EXPECT_EQ(op.object_instance, 254u);
+
+  // Unconfirmed COV notification is unsolicited.
+  op = One(Bvlc(0x0B, Hex("01001002" "0901" "1c02000001" "2c00000001" "3900")));
+  EXPECT_EQ(op.function, 2);
+  EXPECT_TRUE(op.Has(kOpUnsolicited));
+  EXPECT_EQ(op.object_instance, 1u);
+}
+
+TEST(BacnetDecode, NetworkAndBvlcMessages) {
+  IcsOp op = One(Hex("810b000b01800100020003"));
+  EXPECT_EQ(op.kind, OpKind::kBacnetNpdu);
+  EXPECT_EQ(op.function, 1);
+  EXPECT_EQ(FunctionName(op.kind, op.function), "i_am_router_to_network");
+  EXPECT_EQ(op.direction, Direction::kResponse);
+
+  op = One(Hex("81050006ea60"));  // register foreign device
+  EXPECT_EQ(op.kind, OpKind::kBacnetBvlc);
+  EXPECT_EQ(op.function, 5);
+  EXPECT_EQ(op.direction, Direction::kRequest);
+
+  op = One(Hex("810000060000"));  // BVLC result
+  EXPECT_EQ(op.kind, OpKind::kBacnetBvlc);
+  EXPECT_EQ(op.function, 0);
+  EXPECT_EQ(op.direction, Direction::kResponse);
+
+  // Forwarded-NPDU: the NPDU follows the 6-byte original source address.
+  op = One(Bvlc(0x04, Hex("c0a80001bac0" "01001008")));
+  EXPECT_EQ(op.kind, OpKind::kBacnetUnconfirmed);
+  EXPECT_EQ(op.function, 8);
+}
+
+TEST(BacnetDecode, SourceAndDestinationNetworks) {
+  // DNET 5 (MAC 1 byte), SNET 7 (MAC 2 bytes), hop count, then the APDU.
+  const IcsOp op = One(Bvlc(0x0A, Hex("012c" "00050110" "0007020a0b" "ff" "1008")));
+  EXPECT_EQ(op.kind, OpKind::kBacnetUnconfirmed);
+  EXPECT_EQ(op.function, 8);
+  EXPECT_EQ(op.unit, 5u);
+}
+
+TEST(BacnetDecode, GarbageAndMalformed) {
+  EXPECT_EQ(DecodeBytes(Hex("474554202f20485454502f312e31")).status,
+            DecodeStatus::kNotThisProtocol);
+  EXPECT_EQ(DecodeBytes(Hex("81ff0004")).status, DecodeStatus::kNotThisProtocol);
+  EXPECT_EQ(DecodeBytes(Hex("810a0002")).status, DecodeStatus::kNotThisProtocol);
+  EXPECT_EQ(DecodeBytes(Bytes{}).status, DecodeStatus::kNotThisProtocol);
+  // NPDU version 2.
+  EXPECT_EQ(DecodeBytes(Bvlc(0x0A, Hex("02001008"))).status, DecodeStatus::kMalformed);
+  // BVLC length larger than the datagram.
+  Bytes longer = Unicast(Hex("0005210c0c000000051955"));
+  longer[3] += 4;
+  const Result r = DecodeBytes(longer);
+  EXPECT_EQ(r.status, DecodeStatus::kTruncated);
+  ASSERT_EQ(r.ops.size(), 1u);
+  EXPECT_TRUE(r.ops[0].Has(kOpTruncated));
+  EXPECT_EQ(r.ops[0].function, 12);
+}
+
+TEST(BacnetDecode, EveryPrefixIsSafe) {
+  const std::vector<Bytes> pdus = {
+      Hex("810a001f01240003016cff0203020f0c0040006519553e44424800003f490a"),
+      Hex("810a00120120000d013dff5034149105911a"),
+      Hex("810b00120120ffff00ff10080a30391a3039"),
+      Hex("810a000e0120000d013dff603a09"),
+      Hex("810b000b01800100020003"),
+      Hex("810a000a0100405e0003"),
+  };
+  for (const Bytes& pdu : pdus) {
+    for (size_t n = 0; n < pdu.size(); ++n) {
+      const Bytes prefix(pdu.begin(), pdu.begin() + n);
+      // A real short datagram: an error, or an op that says it is cut.
+      Result r = DecodeBytes(prefix, uint32_t(n));
+      EXPECT_NE(r.status, DecodeStatus::kOk) << n;
+      // A view cut short of a longer datagram: an error or flagged ops.
+      r = DecodeBytes(prefix, uint32_t(pdu.size()));
+      if (r.status == DecodeStatus::kOk) {
+        for (const IcsOp& op : r.ops) EXPECT_TRUE(op.Has(kOpTruncated)) << n;
+      }
+    }
+  }
+}
+
+TEST(BacnetDecode, RandomInputNeverCrashes) {
+  uint32_t x = 777;
+  auto next = [&] {
+    x = x * 1103515245 + 12345;
+    return uint8_t(x >> 16);
+  };
+  for (int iter = 0; iter < 5000; ++iter) {
+    Bytes b = {0x81, uint8_t(next() % 13), 0, 0};
+    const size_t n = next() % 48;
+    for (size_t i = 0; i < n; ++i) b.push_back(next());
+    if (b.size() > 5) b[4] = 1;  // mostly a valid NPDU version
+    b[3] = uint8_t(b.size() + (next() % 3) - 1);
+    DecodeBytes(b);
+  }
+}
+
+TEST(BacnetNames, RoundTrip) {
+  for (OpKind k : {OpKind::kBacnetConfirmed, OpKind::kBacnetUnconfirmed, OpKind::kBacnetApdu,
+                   OpKind::kBacnetNpdu, OpKind::kBacnetBvlc}) {
+    for (uint16_t fc = 0; fc < 256; ++fc) {
+      const std::string_view name = FunctionName(k, fc);
+      if (name.empty()) continue;
+      EXPECT_EQ(FunctionByName(k, name), fc) << name;
+    }
+  }
+  EXPECT_EQ(FunctionByName(OpKind::kBacnetConfirmed, "write_property"), 15);
+  EXPECT_EQ(FunctionByName(OpKind::kBacnetConfirmed, "device_communication_control"), 17);
+  EXPECT_EQ(FunctionByName(OpKind::kBacnetConfirmed, "atomic_read_file"), 6);
+  EXPECT_EQ(FunctionByName(OpKind::kBacnetUnconfirmed, "i_am"), 0);
+  EXPECT_EQ(FunctionByName(OpKind::kBacnetConfirmed, "i_am"), std::nullopt);
+  EXPECT_EQ(FunctionByName(OpKind::kBacnetConfirmed, "12"), std::nullopt);
+  EXPECT_EQ(FunctionName(OpKind::kBacnetConfirmed, 200), "");
+}
+
+}  // namespace
+}  // namespace conduit::ics::bacnet
