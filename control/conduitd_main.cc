@@ -56,6 +56,8 @@ DataplaneSpec SpecFrom(const DaemonConfig& config) {
   spec.burst = config.burst;
   spec.mbufs = config.mempool_mbufs;
   spec.mbuf_cache = config.mempool_cache;
+  spec.flow_capacity = config.flow_capacity;
+  spec.flow_idle_timeout_s = config.flow_idle_timeout_s;
   return spec;
 }
 

@@ -97,7 +97,7 @@ absl::Status ParseWires(const YAML::Node& node, DaemonConfig& config) {
 }
 
 absl::Status ParseRoot(const YAML::Node& root, DaemonConfig& config) {
-  RETURN_IF_ERROR(CheckKeys(root, "", {"eal", "workers", "wires", "mempool", "queues",
+  RETURN_IF_ERROR(CheckKeys(root, "", {"eal", "workers", "wires", "mempool", "queues", "flows",
                                        "control", "policy", "events", "failure",
                                        "log_level"}));
   if (const YAML::Node eal = root["eal"]) {
@@ -133,6 +133,11 @@ absl::Status ParseRoot(const YAML::Node& root, DaemonConfig& config) {
     if (q["rx_desc"]) { ASSIGN_OR_RETURN(config.rx_desc, ReadUint(q["rx_desc"], "queues.rx_desc", 32, 32768)); }
     if (q["tx_desc"]) { ASSIGN_OR_RETURN(config.tx_desc, ReadUint(q["tx_desc"], "queues.tx_desc", 32, 32768)); }
     if (q["burst"]) { ASSIGN_OR_RETURN(config.burst, ReadUint(q["burst"], "queues.burst", 1, 64)); }
+  }
+  if (const YAML::Node f = root["flows"]) {
+    RETURN_IF_ERROR(CheckKeys(f, "flows", {"capacity", "idle_timeout_s"}));
+    if (f["capacity"]) { ASSIGN_OR_RETURN(config.flow_capacity, ReadUint(f["capacity"], "flows.capacity", 1024, 1u << 24)); }
+    if (f["idle_timeout_s"]) { ASSIGN_OR_RETURN(config.flow_idle_timeout_s, ReadUint(f["idle_timeout_s"], "flows.idle_timeout_s", 1, 86400)); }
   }
   // Every RX and TX descriptor of every queue may hold an mbuf, plus each
   // worker's cache and in-flight burst: fewer mbufs would starve RX.

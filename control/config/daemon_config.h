@@ -37,6 +37,8 @@ struct DaemonConfig {
   uint16_t rx_desc = 1024;
   uint16_t tx_desc = 1024;
   uint16_t burst = 32;
+  uint32_t flow_capacity = 65536;       // flows per worker
+  uint32_t flow_idle_timeout_s = 300;   // an idle flow may be replaced after this
   std::string control_listen = "127.0.0.1:50051";
   TlsConfig tls;
   std::string state_dir = "/var/lib/conduit";

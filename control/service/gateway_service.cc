@@ -20,6 +20,10 @@ void FillCounters(const std::vector<CounterSnapshot>& per_worker,
     (*out.mutable_totals())[std::string(WorkerCounterName(static_cast<WorkerCounter>(i)))] =
         total.totals[i];
   }
+  for (int i = 0; i < kInspectCounterCount; ++i) {
+    (*out.mutable_totals())[std::string(InspectCounterName(static_cast<InspectCounter>(i)))] =
+        total.inspect[i];
+  }
   for (int i = 0; i < kDropReasonCount; ++i) {
     (*out.mutable_dropped_by_reason())[std::string(DropReasonName(static_cast<DropReason>(i)))] =
         total.drops[i];

@@ -24,6 +24,11 @@ std::string FormatCounters(const std::vector<CounterSnapshot>& per_worker,
     absl::StrAppend(&out, "  ", std::string(ParseResultName(static_cast<ParseResult>(i))), " ",
                     total.parse[i], "\n");
   }
+  absl::StrAppend(&out, "flows and ICS decoding:\n");
+  for (int i = 0; i < kInspectCounterCount; ++i) {
+    absl::StrAppend(&out, "  ", std::string(InspectCounterName(static_cast<InspectCounter>(i))), " ",
+                    total.inspect[i], "\n");
+  }
   for (size_t w = 0; w < per_worker.size(); ++w) {
     absl::StrAppend(&out, "worker ", w, " (lcore ", w < lcores.size() ? lcores[w] : 0,
                     "): rx ", per_worker[w][WorkerCounter::rx_packets], " tx ",

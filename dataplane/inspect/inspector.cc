@@ -10,15 +10,6 @@ constexpr uint8_t kTcpSyn = 0x02;
 constexpr uint8_t kTcpAck = 0x10;
 }  // namespace
 
-std::string_view InspectCounterName(InspectCounter c) {
-  static constexpr std::string_view kNames[] = {
-#define X(name) #name,
-      CONDUIT_INSPECT_COUNTERS(X)
-#undef X
-  };
-  return kNames[static_cast<int>(c)];
-}
-
 Inspection Inspector::Inspect(const uint8_t* frame, const PacketMeta& meta, uint64_t now,
                               ics::OpList& ops) {
   Inspection result;

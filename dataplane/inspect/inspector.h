@@ -10,31 +10,9 @@
 #include "ics/ics_op.h"
 #include "ics/ports.h"
 #include "parse/packet_meta.h"
+#include "stats/counters.h"
 
 namespace conduit {
-
-#define CONDUIT_INSPECT_COUNTERS(X)                                          \
-  X(flows_created)                                                           \
-  X(ics_packets)       /* packets of flows on an ICS port */                 \
-  X(ics_pdus)          /* PDUs handed to a decoder */                        \
-  X(ics_ops)           /* operations decoded */                              \
-  X(decode_errors)     /* PDUs a decoder refused (truncated, malformed) */   \
-  X(ops_overflow)      /* ops beyond OpList capacity in one packet */        \
-  X(retransmissions)                                                         \
-  X(tcp_gaps)          /* segments after bytes the gateway never saw */      \
-  X(hole_fills)        /* late bytes of such a gap: not inspected */         \
-  X(framing_lost)      /* flows whose framing was lost (gap, bad header) */  \
-  X(unparsable_packets)/* packets of flows whose framing was lost */         \
-  X(not_ics_packets)   /* on an ICS port but not that protocol */
-
-enum class InspectCounter : uint8_t {
-#define X(name) name,
-  CONDUIT_INSPECT_COUNTERS(X)
-#undef X
-      kCount
-};
-inline constexpr int kInspectCounterCount = static_cast<int>(InspectCounter::kCount);
-std::string_view InspectCounterName(InspectCounter c);
 
 struct Inspection {
   FlowEntry* flow = nullptr;              // null for packets without L4 ports
@@ -54,14 +32,19 @@ class Inspector {
                      ics::OpList& ops);
 
   const FlowTable& flows() const { return flows_; }
-  uint64_t counter(InspectCounter c) const { return counters_[static_cast<int>(c)]; }
+  // Adds this inspector's counters to `out` (control thread; any time).
+  void AccumulateInto(CounterSnapshot& out) const {
+    for (int i = 0; i < kInspectCounterCount; ++i) out.inspect[i] += counters_[i].Load();
+  }
+  // Safe to call from another thread (control reading a worker's counters).
+  uint64_t counter(InspectCounter c) const { return counters_[static_cast<int>(c)].Load(); }
 
  private:
-  void Count(InspectCounter c, uint64_t n = 1) { counters_[static_cast<int>(c)] += n; }
+  void Count(InspectCounter c, uint64_t n = 1) { counters_[static_cast<int>(c)].Add(n); }
 
   FlowTable flows_;
   const ics::ProtocolPorts* ports_;
-  uint64_t counters_[kInspectCounterCount] = {};
+  Counter counters_[kInspectCounterCount];
 };
 
 }  // namespace conduit

@@ -1,5 +1,6 @@
 #include "runtime/dataplane.h"
 
+#include <rte_cycles.h>
 #include <rte_launch.h>
 #include <rte_lcore.h>
 #include <rte_malloc.h>
@@ -58,8 +59,13 @@ absl::StatusOr<std::unique_ptr<Dataplane>> Dataplane::Create(const DataplaneSpec
     dp->wires_.push_back(wire);
   }
 
+  dp->ports_ = std::make_unique<ics::ProtocolPorts>(ics::ProtocolPorts::Defaults());
+  const uint64_t idle_timeout = uint64_t(spec.flow_idle_timeout_s) * rte_get_tsc_hz();
   for (uint16_t q = 0; q < queues; ++q) {
     auto ctx = std::make_unique<WorkerContext>();
+    dp->inspectors_.push_back(
+        std::make_unique<Inspector>(spec.flow_capacity, idle_timeout, dp->ports_.get()));
+    ctx->inspector = dp->inspectors_.back().get();
     ctx->lcore = spec.worker_lcores[q];
     ctx->burst = std::min<uint16_t>(spec.burst, kMaxBurst);
     ctx->stop = &dp->stop_;
@@ -98,7 +104,10 @@ Dataplane::~Dataplane() {
 
 std::vector<CounterSnapshot> Dataplane::CountersPerWorker() const {
   std::vector<CounterSnapshot> out(workers_.size());
-  for (size_t i = 0; i < workers_.size(); ++i) out[i].Accumulate(workers_[i]->counters);
+  for (size_t i = 0; i < workers_.size(); ++i) {
+    out[i].Accumulate(workers_[i]->counters);
+    inspectors_[i]->AccumulateInto(out[i]);
+  }
   return out;
 }
 

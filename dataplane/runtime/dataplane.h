@@ -9,6 +9,8 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "ics/ports.h"
+#include "inspect/inspector.h"
 #include "port/wire.h"
 #include "stats/counters.h"
 #include "worker/worker_context.h"
@@ -23,6 +25,8 @@ struct DataplaneSpec {
   uint16_t burst = 32;
   uint32_t mbufs = 8191;
   uint32_t mbuf_cache = 256;
+  uint32_t flow_capacity = 65536;     // per worker
+  uint32_t flow_idle_timeout_s = 300;
 };
 
 class Dataplane {
@@ -53,6 +57,8 @@ class Dataplane {
   std::vector<Wire> wires_;
   std::vector<uint16_t> started_ports_;
   std::vector<std::unique_ptr<WorkerContext>> workers_;
+  std::vector<std::unique_ptr<Inspector>> inspectors_;
+  std::unique_ptr<ics::ProtocolPorts> ports_;
   std::atomic<bool> stop_{false};
   bool launched_ = false;
 };

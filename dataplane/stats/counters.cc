@@ -20,6 +20,15 @@ std::string_view DropReasonName(DropReason r) {
   return kNames[static_cast<int>(r)];
 }
 
+std::string_view InspectCounterName(InspectCounter c) {
+  static constexpr std::string_view kNames[] = {
+#define X(name) #name,
+      CONDUIT_INSPECT_COUNTERS(X)
+#undef X
+  };
+  return kNames[static_cast<int>(c)];
+}
+
 void CounterSnapshot::Accumulate(const WorkerCounters& c) {
   for (int i = 0; i < kWorkerCounterCount; ++i) totals[i] += c.totals[i].Load();
   for (int i = 0; i < kDropReasonCount; ++i) drops[i] += c.drops[i].Load();
@@ -30,6 +39,7 @@ void CounterSnapshot::Accumulate(const CounterSnapshot& s) {
   for (int i = 0; i < kWorkerCounterCount; ++i) totals[i] += s.totals[i];
   for (int i = 0; i < kDropReasonCount; ++i) drops[i] += s.drops[i];
   for (int i = 0; i < kParseResultCount; ++i) parse[i] += s.parse[i];
+  for (int i = 0; i < kInspectCounterCount; ++i) inspect[i] += s.inspect[i];
 }
 
 }  // namespace conduit

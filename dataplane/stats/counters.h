@@ -33,6 +33,21 @@ namespace conduit {
   X(policy_deny, "denied by policy")                                    \
   X(unparsable, "malformed or truncated headers, policy says drop")
 
+// Flow and ICS decode counters (the Inspector's).
+#define CONDUIT_INSPECT_COUNTERS(X)                                          \
+  X(flows_created)                                                           \
+  X(ics_packets)       /* packets of flows on an ICS port */                 \
+  X(ics_pdus)          /* PDUs handed to a decoder */                        \
+  X(ics_ops)           /* operations decoded */                              \
+  X(decode_errors)     /* PDUs a decoder refused (truncated, malformed) */   \
+  X(ops_overflow)      /* ops beyond OpList capacity in one packet */        \
+  X(retransmissions)                                                         \
+  X(tcp_gaps)          /* segments after bytes the gateway never saw */      \
+  X(hole_fills)        /* late bytes of such a gap: not inspected */         \
+  X(framing_lost)      /* flows whose framing was lost (bad header) */       \
+  X(unparsable_packets)/* packets of flows whose framing was lost */         \
+  X(not_ics_packets)   /* on an ICS port but not that protocol */
+
 enum class WorkerCounter : uint8_t {
 #define X(name) name,
   CONDUIT_WORKER_COUNTERS(X)
@@ -46,11 +61,20 @@ enum class DropReason : uint8_t {
       kCount
 };
 
+enum class InspectCounter : uint8_t {
+#define X(name) name,
+  CONDUIT_INSPECT_COUNTERS(X)
+#undef X
+      kCount
+};
+inline constexpr int kInspectCounterCount = static_cast<int>(InspectCounter::kCount);
+
 inline constexpr int kWorkerCounterCount = static_cast<int>(WorkerCounter::kCount);
 inline constexpr int kDropReasonCount = static_cast<int>(DropReason::kCount);
 
 std::string_view WorkerCounterName(WorkerCounter c);
 std::string_view DropReasonName(DropReason r);
+std::string_view InspectCounterName(InspectCounter c);
 
 // A counter with one writer. Add() compiles to a plain load/add/store.
 class Counter {
@@ -80,10 +104,12 @@ struct CounterSnapshot {
   std::array<uint64_t, kWorkerCounterCount> totals{};
   std::array<uint64_t, kDropReasonCount> drops{};
   std::array<uint64_t, kParseResultCount> parse{};
+  std::array<uint64_t, kInspectCounterCount> inspect{};
 
   uint64_t operator[](WorkerCounter c) const { return totals[static_cast<int>(c)]; }
   uint64_t operator[](DropReason r) const { return drops[static_cast<int>(r)]; }
   uint64_t operator[](ParseResult r) const { return parse[static_cast<int>(r)]; }
+  uint64_t operator[](InspectCounter c) const { return inspect[static_cast<int>(c)]; }
 
   void Accumulate(const WorkerCounters& c);
   void Accumulate(const CounterSnapshot& s);

@@ -7,6 +7,8 @@
 
 #include <cstdint>
 
+#include "ics/ics_op.h"
+#include "inspect/inspector.h"
 #include "parse/packet_meta.h"
 #include "parse/parse.h"
 
@@ -19,9 +21,12 @@ enum class Verdict : uint8_t {
 
 // Safe default first (VPP's next[0] = 0): anything not judged is forwarded,
 // because the gateway fails open.
-inline Verdict Judge(ParseResult parsed, const PacketMeta& meta) {
+inline Verdict Judge(ParseResult parsed, const PacketMeta& meta, const Inspection& inspection,
+                     const ics::OpList& ops) {
   (void)parsed;
   (void)meta;
+  (void)inspection;
+  (void)ops;
   return Verdict::kForward;
 }
 

@@ -1,5 +1,6 @@
 #include "worker/worker.h"
 
+#include <rte_cycles.h>
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
 #include <rte_pause.h>
@@ -24,6 +25,7 @@ void ProcessBurst(WorkerContext& ctx, const ForwardPath& path,
   uint64_t tx_bytes = 0;
   uint16_t dropped = 0;
   uint16_t non_ip = 0;
+  const uint64_t now = rte_rdtsc();  // one clock reading per burst
 
   for (uint16_t i = 0; i < n; ++i) {
     if (i + 1 < n) rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void*));
@@ -32,11 +34,16 @@ void ProcessBurst(WorkerContext& ctx, const ForwardPath& path,
     PacketMeta& meta = ctx.metas[i];
     // Headers are parsed in the first segment only; a header that runs past
     // it is reported as truncated rather than read from the next segment.
-    const ParseResult parsed =
-        ParsePacket(rte_pktmbuf_mtod(m, const uint8_t*), m->data_len, meta);
+    const uint8_t* frame = rte_pktmbuf_mtod(m, const uint8_t*);
+    const ParseResult parsed = ParsePacket(frame, m->data_len, meta);
     counters[parsed].Add(1);
     non_ip += parsed == ParseResult::kNonIp;
-    if (Judge(parsed, meta) == Verdict::kForward) [[likely]] {
+    Inspection inspection;
+    ctx.ops.Clear();
+    if (parsed == ParseResult::kOk && ctx.inspector != nullptr) [[likely]] {
+      inspection = ctx.inspector->Inspect(frame, meta, now, ctx.ops);
+    }
+    if (Judge(parsed, meta, inspection, ctx.ops) == Verdict::kForward) [[likely]] {
       tx_bytes += m->pkt_len;
       out[n_out++] = m;
     } else {

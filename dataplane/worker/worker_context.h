@@ -5,6 +5,8 @@
 #include <atomic>
 #include <cstdint>
 
+#include "ics/ics_op.h"
+#include "inspect/inspector.h"
 #include "parse/packet_meta.h"
 #include "stats/counters.h"
 
@@ -28,6 +30,7 @@ struct alignas(64) WorkerContext {
   uint16_t path_count = 0;
   std::array<ForwardPath, kMaxPathsPerWorker> paths{};
   const std::atomic<bool>* stop = nullptr;
+  Inspector* inspector = nullptr;  // this worker's flow table and decoders
 
   // Written by the worker, read by control (watchdog, stats).
   alignas(64) std::atomic<uint64_t> heartbeat{0};
@@ -35,6 +38,7 @@ struct alignas(64) WorkerContext {
 
   // Scratch for one burst; never read outside PollOnce().
   alignas(64) std::array<PacketMeta, kMaxBurst> metas{};
+  ics::OpList ops;
 };
 
 }  // namespace conduit
