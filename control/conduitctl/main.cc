@@ -1,25 +1,30 @@
 // conduitctl: the console CLI.
 //
 //   conduitctl counters [--target HOST:PORT] [--json]
+//   conduitctl simulate --pcap FILE [--jsonl] [--decode-as tcp:PORT=PROTOCOL]...
 //
 // push / status / mode / events / get-policy arrive with the control-plane
 // work; simulate with the decoders.
 #include <grpcpp/grpcpp.h>
 
 #include <cstdio>
+#include <iostream>
 #include <string>
 
 #include "absl/strings/str_cat.h"
 #include "conduit/v1/gateway.grpc.pb.h"
 #include "google/protobuf/util/json_util.h"
+#include "simulate/simulate.h"
 
 namespace {
 
 int Usage() {
   std::fprintf(stderr,
                "usage: conduitctl COMMAND [--target HOST:PORT] [--json]\n"
+               "       conduitctl simulate --pcap FILE [--jsonl] [--decode-as tcp:PORT=PROTOCOL]...\n"
                "commands:\n"
-               "  counters   the gateway's packet counters\n");
+               "  counters   the gateway's packet counters\n"
+               "  simulate   run the gateway's parse/flow/decode code over a capture offline\n");
   return 2;
 }
 
@@ -54,9 +59,37 @@ int Counters(const std::string& target, bool json) {
 
 }  // namespace
 
+int Simulate(int argc, char** argv) {
+  conduit::SimulateOptions options;
+  for (int i = 2; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--pcap" && i + 1 < argc) {
+      options.pcap = argv[++i];
+    } else if (arg == "--jsonl") {
+      options.jsonl = true;
+    } else if (arg == "--decode-as" && i + 1 < argc) {
+      if (absl::Status s = conduit::AddDecodeAs(argv[++i], options.ports); !s.ok()) {
+        std::fprintf(stderr, "conduitctl: %s\n", std::string(s.message()).c_str());
+        return 2;
+      }
+    } else {
+      return Usage();
+    }
+  }
+  if (options.pcap.empty()) return Usage();
+  // JSON lines stay machine-readable on stdout; the summary goes to stderr.
+  const absl::Status s = conduit::RunSimulate(options, std::cout, options.jsonl ? std::cerr : std::cout);
+  if (!s.ok()) {
+    std::fprintf(stderr, "conduitctl: %s\n", std::string(s.message()).c_str());
+    return 1;
+  }
+  return 0;
+}
+
 int main(int argc, char** argv) {
   if (argc < 2) return Usage();
   const std::string command = argv[1];
+  if (command == "simulate") return Simulate(argc, argv);
   std::string target = "127.0.0.1:50051";
   bool json = false;
   for (int i = 2; i < argc; ++i) {

@@ -1,0 +1,130 @@
+#include "events/event_json.h"
+
+#include <arpa/inet.h>
+
+#include <ctime>
+
+#include "absl/strings/str_cat.h"
+#include "ics/registry.h"
+
+namespace conduit {
+namespace {
+
+constexpr const char* kVerdicts[] = {"", "allow", "deny", "alert"};
+constexpr const char* kModes[] = {"", "enforce", "monitor", "bypass"};
+
+// Names come from our own tables or the operator's policy; escape anyway.
+void AppendJsonString(std::string& out, std::string_view s) {
+  out += '"';
+  for (char c : s) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          char buf[8];
+          std::snprintf(buf, sizeof(buf), "\\u%04x", c);
+          out += buf;
+        } else {
+          out += c;
+        }
+    }
+  }
+  out += '"';
+}
+
+void Field(std::string& out, std::string_view key, std::string_view value) {
+  out += out.size() > 1 ? ",\"" : "\"";
+  out.append(key.data(), key.size());
+  out += "\":";
+  AppendJsonString(out, value);
+}
+
+void Field(std::string& out, std::string_view key, uint64_t value) {
+  out += out.size() > 1 ? ",\"" : "\"";
+  out.append(key.data(), key.size());
+  absl::StrAppend(&out, "\":", value);
+}
+
+std::string Timestamp(uint64_t ns) {
+  const std::time_t secs = static_cast<std::time_t>(ns / 1000000000);
+  std::tm tm;
+  gmtime_r(&secs, &tm);
+  char buf[40];
+  const size_t n = std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
+  std::snprintf(buf + n, sizeof(buf) - n, ".%06uZ", static_cast<unsigned>(ns % 1000000000 / 1000));
+  return buf;
+}
+
+std::string_view L4Name(uint8_t proto) {
+  switch (proto) {
+    case 6: return "tcp";
+    case 17: return "udp";
+    case 1: return "icmp";
+    case 58: return "icmpv6";
+    default: return "other";
+  }
+}
+
+}  // namespace
+
+std::string AddressText(const std::array<uint8_t, 16>& addr, uint8_t ip_version) {
+  char buf[INET6_ADDRSTRLEN];
+  if (ip_version == 4) {
+    inet_ntop(AF_INET, addr.data() + 12, buf, sizeof(buf));
+  } else {
+    inet_ntop(AF_INET6, addr.data(), buf, sizeof(buf));
+  }
+  return buf;
+}
+
+std::string RenderEventJson(const EventRecord& e, const EventNames& names) {
+  std::string out = "{";
+  Field(out, "ts", Timestamp(e.ts_ns));
+  if (e.frame != 0) Field(out, "frame", e.frame);
+  if (!names.conduit.empty()) Field(out, "conduit", names.conduit);
+  Field(out, "src", AddressText(e.src, e.ip_version));
+  Field(out, "sport", e.sport);
+  Field(out, "dst", AddressText(e.dst, e.ip_version));
+  Field(out, "dport", e.dport);
+  Field(out, "l4", L4Name(e.l4_proto));
+  const ics::IcsOp& op = e.op;
+  if (op.kind != ics::OpKind::kNone) {
+    ics::Protocol p = ics::ProtocolOf(op.kind);
+    Field(out, "protocol", ics::ProtocolName(p));
+    if (ics::OpKindLabel(op.kind) != ics::ProtocolName(p)) Field(out, "layer", ics::OpKindLabel(op.kind));
+    Field(out, "direction", op.direction == ics::Direction::kRequest    ? "request"
+                            : op.direction == ics::Direction::kResponse ? "response"
+                                                                        : "unknown");
+    Field(out, "function", op.function);
+    const std::string_view name = ics::FunctionName(op);
+    if (!name.empty()) Field(out, "function_name", name);
+    if (op.Has(ics::kOpHasSubFunction)) Field(out, "sub_function", op.sub_function);
+    if (op.Has(ics::kOpHasUnit)) Field(out, "unit", op.unit);
+    if (op.Has(ics::kOpHasAddress)) {
+      absl::StrAppend(&out, ",\"address\":[", op.address_first, ",", op.address_last, "]");
+    }
+    if (op.Has(ics::kOpHasObject)) {
+      absl::StrAppend(&out, ",\"object\":{\"group\":", op.object_group, ",\"variation\":",
+                      op.object_variation, ",\"instance\":", op.object_instance, "}");
+    }
+    if (op.Has(ics::kOpException)) Field(out, "exception", op.exception_code);
+    if (op.Has(ics::kOpUnsolicited)) absl::StrAppend(&out, ",\"unsolicited\":true");
+    if (op.Has(ics::kOpTruncated)) absl::StrAppend(&out, ",\"truncated\":true");
+  } else {
+    Field(out, "protocol", L4Name(e.l4_proto));
+  }
+  if (e.bytes != 0) Field(out, "bytes", e.bytes);
+  if (e.verdict != EventVerdict::kNone) {
+    Field(out, "verdict", kVerdicts[static_cast<int>(e.verdict)]);
+    absl::StrAppend(&out, ",\"enforced\":", e.enforced ? "true" : "false");
+    Field(out, "mode", kModes[static_cast<int>(e.mode)]);
+    Field(out, "rule", names.rule.empty() ? "default" : names.rule);
+  }
+  if (!names.policy_version.empty()) Field(out, "policy_version", names.policy_version);
+  out += "}";
+  return out;
+}
+
+}  // namespace conduit

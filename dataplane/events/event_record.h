@@ -1,0 +1,37 @@
+// One event: an ICS operation (or a non-ICS packet) and what was decided
+// about it. Fixed-size POD written by workers into their event ring and
+// rendered to the stable JSON line by control (control/events/event_json.h).
+#pragma once
+
+#include <array>
+#include <cstdint>
+
+#include "ics/ics_op.h"
+
+namespace conduit {
+
+enum class EventVerdict : uint8_t { kNone = 0, kAllow, kDeny, kAlert };
+enum class EventMode : uint8_t { kNone = 0, kEnforce, kMonitor, kBypass };
+
+struct EventRecord {
+  uint64_t ts_ns = 0;                 // wall clock, ns since the epoch
+  uint64_t frame = 0;                 // 1-based capture frame (simulate only; 0 = none)
+  std::array<uint8_t, 16> src{};      // IPv6 form, IPv4 mapped
+  std::array<uint8_t, 16> dst{};
+  uint16_t sport = 0;
+  uint16_t dport = 0;
+  uint8_t l4_proto = 0;
+  uint8_t ip_version = 0;
+  EventVerdict verdict = EventVerdict::kNone;  // kNone: decode only, no policy
+  EventMode mode = EventMode::kNone;
+  bool enforced = false;              // false when a deny was only reported
+  uint8_t pad[3] = {};
+  uint16_t conduit = 0;               // index into the policy's conduits
+  uint16_t pad2 = 0;
+  uint32_t rule = 0;                  // index into the policy's rule ids (0: default)
+  uint32_t policy_epoch = 0;
+  uint32_t bytes = 0;                 // payload bytes of the packet
+  ics::IcsOp op;                      // op.kind == kNone: not an ICS operation
+};
+
+}  // namespace conduit
