@@ -122,18 +122,20 @@ void FrameBytes(const ProtocolModule& m, StreamDirection& s, std::span<const uin
       pos += from_this_segment;
       continue;
     }
-    // The PDU continues in later segments: keep its prefix.
+    // The PDU continues past `head`: keep its prefix.
+    s.pdu_length = f.length;
     if (already == 0) {
       const uint32_t keep = static_cast<uint32_t>(std::min<size_t>(kCarry, head.size()));
       std::memcpy(s.carry.data(), head.data(), keep);
       s.carry_len = static_cast<uint8_t>(keep);
       s.pdu_received = static_cast<uint32_t>(head.size());
-    } else {
-      s.pdu_received = static_cast<uint32_t>(already + (n - pos));
-      // Bytes past the carry's end were not copied but still belong to the PDU.
+      return;
     }
-    s.pdu_length = f.length;
-    return;
+    // `head` is the carry, not the rest of the segment: the PDU may still end
+    // in this segment (past the carry). Count what the carry took and let
+    // the loop take the rest up to the PDU's end.
+    s.pdu_received = s.carry_len;
+    pos += s.carry_len - already;
   }
 }
 
