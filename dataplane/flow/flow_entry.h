@@ -10,17 +10,27 @@
 
 namespace conduit {
 
+// A verdict remembered by a flow (policy::Decision without the policy types).
+struct FlowDecision {
+  uint32_t rule = 0;
+  uint8_t action = 0;  // policy::Action; 0: none yet
+  uint8_t mode = 0;    // policy::Mode
+  uint16_t pad = 0;
+};
+
 struct FlowEntry {
   FlowKey key;
   uint64_t last_seen = 0;      // caller's clock (TSC or capture time)
   uint64_t packets = 0;
   uint64_t bytes = 0;
-  uint32_t policy_epoch = 0;   // the policy version its cached verdict came from
+  uint32_t policy_epoch = 0;   // the policy version `l4_decision` came from
   ics::Protocol protocol = ics::Protocol::kUnknown;
   bool client_is_lo = false;   // the initiator is key.addr_lo/port_lo
   bool not_ics = false;        // on an ICS port, but the payload is not that protocol
-  uint8_t cached_verdict = 0;  // for flows judged once (non-ICS L3/L4 rules)
+  bool blocked = false;        // an enforced deny dropped a packet: drop the rest
   bool occupied = false;
+  FlowDecision l4_decision;    // non-ICS flows: judged once per policy epoch
+  FlowDecision request;        // the last request's verdict: its response follows it
   std::array<ics::StreamDirection, 2> dir{};  // [0] client → server, [1] server → client
 };
 

@@ -16,7 +16,7 @@ struct FlowKey {
   uint16_t port_hi = 0;
   uint16_t vlan = 0;                  // outer VLAN id: the same 5-tuple on two VLANs is two flows
   uint8_t l4_proto = 0;
-  uint8_t pad = 0;
+  uint8_t ip_version = 0;             // an IPv4-mapped IPv6 address is not the IPv4 flow
 
   bool operator==(const FlowKey& o) const { return std::memcmp(this, &o, sizeof(*this)) == 0; }
 };
@@ -36,6 +36,7 @@ inline FlowKey MakeFlowKey(const PacketMeta& m, bool* lo_to_hi) {
   }
   k.vlan = m.vlan_outer;
   k.l4_proto = m.l4_proto;
+  k.ip_version = m.ip_version;
   *lo_to_hi = src_is_lo;
   return k;
 }

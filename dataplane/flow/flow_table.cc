@@ -30,14 +30,21 @@ FlowEntry& FlowTable::FindOrInsert(const FlowKey& key, uint64_t hash, uint64_t n
       break;
     }
     if (e.key == key) {
-      *created = false;
-      return e;
+      if (now - e.last_seen <= idle_timeout_) {
+        *created = false;
+        return e;
+      }
+      // The same 5-tuple after the idle timeout is a new flow (a reused
+      // client port): it must not inherit the old one's stream state.
+      ++stats_.expirations;
+      victim = &e;
+      break;
     }
     if (oldest == nullptr || e.last_seen < oldest->last_seen) oldest = &e;
   }
   // A full window gives up its least recently seen entry (expired or not).
   if (victim == nullptr) victim = oldest;
-  if (victim->occupied) {
+  if (victim->occupied && !(victim->key == key)) {
     if (now - victim->last_seen > idle_timeout_) {
       ++stats_.expirations;
     } else {

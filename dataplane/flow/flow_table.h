@@ -1,8 +1,9 @@
 // A per-worker flow table: exact match, bounded, no allocation after Create.
 //
 // Open addressing over a power-of-two array; a key lives within a window of
-// kProbe slots from its hash. Insert takes the first free or expired slot in
-// the window, else evicts the least recently seen entry there (counted):
+// kProbe slots from its hash. Insert takes the first never-used slot in the
+// window, else replaces the least recently seen entry there (an expiration
+// if it was idle past the timeout, else an eviction; both counted):
 // under pressure old flows make room for new ones rather than new flows being
 // refused, because a refused flow would lose its framing state anyway.
 // Entries are never emptied, only replaced, so a probe can stop at the first

@@ -148,9 +148,14 @@ FeedResult FeedTcpSegment(const ProtocolModule& module, StreamDirection& s, uint
                           OpList& ops) {
   FeedResult r;
   if (syn) {
-    s.next_seq = seq + 1;
-    s.seq_valid = true;
-    return r;
+    // Only the first SYN starts the stream: a duplicate SYN after data must
+    // not rewind it (the same bytes would be decoded twice).
+    if (!s.seq_valid) {
+      s.next_seq = seq + 1;
+      s.seq_valid = true;
+    }
+    if (payload.empty()) return r;
+    ++seq;  // SYN data (TCP Fast Open) follows the SYN's own sequence number
   }
   if (payload.empty()) return r;
   if (s.sync == StreamSync::kLost) {
@@ -182,7 +187,7 @@ FeedResult FeedTcpSegment(const ProtocolModule& module, StreamDirection& s, uint
       r.status = FeedStatus::kHoleFill;
       return r;
     }
-    const uint32_t seen = static_cast<uint32_t>(-ahead);
+    const uint32_t seen = s.next_seq - seq;  // not -ahead: ahead may be INT32_MIN
     if (seen >= payload.size()) {
       r.status = FeedStatus::kRetransmission;
       return r;

@@ -21,6 +21,18 @@ Inspection Inspector::Inspect(const uint8_t* frame, const PacketMeta& meta, uint
   const FlowKey key = MakeFlowKey(meta, &lo_to_hi);
   bool created;
   FlowEntry& flow = flows_.FindOrInsert(key, HashFlowKey(key), now, &created);
+  if (!created && tcp && (meta.tcp_flags & (kTcpSyn | kTcpAck)) == kTcpSyn) {
+    // A SYN on a known 5-tuple whose stream has moved past its own SYN is a
+    // new connection reusing the client port: it starts from a clean flow
+    // (a retransmitted SYN, before any data, changes nothing).
+    const ics::StreamDirection& s = flow.dir[lo_to_hi == flow.client_is_lo ? 0 : 1];
+    if (s.seq_valid && s.next_seq != meta.tcp_seq + 1) {
+      flow = FlowEntry{};
+      flow.key = key;
+      flow.occupied = true;
+      created = true;
+    }
+  }
   if (created) {
     Count(InspectCounter::flows_created);
     // The server is the side on a known ICS port; else, for TCP, the side

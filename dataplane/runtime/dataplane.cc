@@ -4,6 +4,9 @@
 #include <rte_launch.h>
 #include <rte_lcore.h>
 #include <rte_malloc.h>
+#include <rte_rcu_qsbr.h>
+
+#include <chrono>
 
 #include "absl/strings/str_cat.h"
 #include "worker/worker.h"
@@ -38,6 +41,7 @@ absl::StatusOr<std::unique_ptr<Dataplane>> Dataplane::Create(const DataplaneSpec
   }
 
   const PortSettings settings{spec.rx_desc, spec.tx_desc, queues};
+  rte_mempool* reset_pool = nullptr;
   for (size_t i = 0; i < spec.wires.size(); ++i) {
     const WireSpec& ws = spec.wires[i];
     Wire wire{ws.name, 0, 0};
@@ -52,6 +56,7 @@ absl::StatusOr<std::unique_ptr<Dataplane>> Dataplane::Create(const DataplaneSpec
       }
       auto pool = PoolForPort(*port, spec.mbufs, spec.mbuf_cache);
       if (!pool.ok()) return Prefixed("mempool", pool.status());
+      reset_pool = *pool;
       if (absl::Status s = StartPort(*port, settings, *pool); !s.ok()) return Prefixed(field, s);
       dp->started_ports_.push_back(*port);
       (side == 0 ? wire.port_a : wire.port_b) = *port;
@@ -59,19 +64,40 @@ absl::StatusOr<std::unique_ptr<Dataplane>> Dataplane::Create(const DataplaneSpec
     dp->wires_.push_back(wire);
   }
 
+  // Quiescent-state RCU: one thread id per worker (its index).
+  const size_t qsbr_size = rte_rcu_qsbr_get_memsize(queues);
+  dp->qsbr_ = static_cast<rte_rcu_qsbr*>(rte_zmalloc("conduit_qsbr", qsbr_size, RTE_CACHE_LINE_SIZE));
+  if (dp->qsbr_ == nullptr || rte_rcu_qsbr_init(dp->qsbr_, queues) != 0) {
+    return absl::ResourceExhaustedError("cannot allocate the RCU state");
+  }
+
   dp->ports_ = std::make_unique<ics::ProtocolPorts>(ics::ProtocolPorts::Defaults());
   const uint64_t idle_timeout = uint64_t(spec.flow_idle_timeout_s) * rte_get_tsc_hz();
+  WallClock clock;
+  clock.tsc_base = rte_rdtsc();
+  clock.ns_base = static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(
+          std::chrono::system_clock::now().time_since_epoch()).count());
+  clock.ns_per_tsc = 1e9 / static_cast<double>(rte_get_tsc_hz());
   for (uint16_t q = 0; q < queues; ++q) {
     auto ctx = std::make_unique<WorkerContext>();
+    ctx->index = q;
+    ctx->clock = clock;
+    ctx->policy = &dp->policy_;
+    ctx->reset_pool = reset_pool;
+    ctx->qsbr = dp->qsbr_;
+    dp->rings_.push_back(std::make_unique<EventRing>(spec.event_ring_size));
+    ctx->events = dp->rings_.back().get();
     dp->inspectors_.push_back(
         std::make_unique<Inspector>(spec.flow_capacity, idle_timeout, dp->ports_.get()));
     ctx->inspector = dp->inspectors_.back().get();
     ctx->lcore = spec.worker_lcores[q];
     ctx->burst = std::min<uint16_t>(spec.burst, kMaxBurst);
     ctx->stop = &dp->stop_;
-    for (const Wire& w : dp->wires_) {
-      ctx->paths[ctx->path_count++] = ForwardPath{w.port_a, w.port_b, q};
-      ctx->paths[ctx->path_count++] = ForwardPath{w.port_b, w.port_a, q};
+    for (uint16_t wi = 0; wi < dp->wires_.size(); ++wi) {
+      const Wire& w = dp->wires_[wi];
+      ctx->paths[ctx->path_count++] = ForwardPath{w.port_a, w.port_b, q, wi};
+      ctx->paths[ctx->path_count++] = ForwardPath{w.port_b, w.port_a, q, wi};
     }
     dp->workers_.push_back(std::move(ctx));
   }
@@ -100,6 +126,24 @@ void Dataplane::Stop() {
 Dataplane::~Dataplane() {
   Stop();
   for (uint16_t port : started_ports_) StopPort(port);
+  rte_free(qsbr_);
+}
+
+std::unique_ptr<const policy::CompiledPolicy> Dataplane::Publish(
+    std::unique_ptr<const policy::CompiledPolicy> next) {
+  policy_.store(next.get(), std::memory_order_release);
+  // Workers that are offline (stopped, or not launched) do not hold up the
+  // grace period; running ones pass a quiescent state every loop.
+  if (qsbr_ != nullptr && launched_) rte_rcu_qsbr_synchronize(qsbr_, RTE_QSBR_THRID_INVALID);
+  std::unique_ptr<const policy::CompiledPolicy> old = std::move(active_);
+  active_ = std::move(next);
+  return old;
+}
+
+std::vector<EventRing*> Dataplane::event_rings() const {
+  std::vector<EventRing*> out;
+  for (const auto& r : rings_) out.push_back(r.get());
+  return out;
 }
 
 std::vector<CounterSnapshot> Dataplane::CountersPerWorker() const {

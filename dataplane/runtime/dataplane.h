@@ -9,11 +9,15 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "events/event_ring.h"
 #include "ics/ports.h"
+#include "policy/compiled_policy.h"
 #include "inspect/inspector.h"
 #include "port/wire.h"
 #include "stats/counters.h"
 #include "worker/worker_context.h"
+
+struct rte_rcu_qsbr;
 
 namespace conduit {
 
@@ -27,6 +31,7 @@ struct DataplaneSpec {
   uint32_t mbuf_cache = 256;
   uint32_t flow_capacity = 65536;     // per worker
   uint32_t flow_idle_timeout_s = 300;
+  uint32_t event_ring_size = 16384;   // per worker; a full ring drops events, never packets
 };
 
 class Dataplane {
@@ -51,6 +56,18 @@ class Dataplane {
 
   std::vector<CounterSnapshot> CountersPerWorker() const;
 
+  // Publishes `next` (release store), waits for a grace period in which every
+  // running worker passes a quiescent state (so none still reads the old
+  // policy), and returns the old policy for the caller to free. Null: no
+  // policy (forward everything uninspected). Control thread; blocks for about
+  // one worker loop iteration, never on a gRPC callback thread.
+  std::unique_ptr<const policy::CompiledPolicy> Publish(
+      std::unique_ptr<const policy::CompiledPolicy> next);
+  const policy::CompiledPolicy* active_policy() const { return active_.get(); }
+
+  // The event rings the control side drains (one per worker).
+  std::vector<EventRing*> event_rings() const;
+
  private:
   Dataplane() = default;
 
@@ -59,6 +76,10 @@ class Dataplane {
   std::vector<std::unique_ptr<WorkerContext>> workers_;
   std::vector<std::unique_ptr<Inspector>> inspectors_;
   std::unique_ptr<ics::ProtocolPorts> ports_;
+  std::vector<std::unique_ptr<EventRing>> rings_;
+  std::atomic<const policy::CompiledPolicy*> policy_{nullptr};
+  std::unique_ptr<const policy::CompiledPolicy> active_;
+  rte_rcu_qsbr* qsbr_ = nullptr;
   std::atomic<bool> stop_{false};
   bool launched_ = false;
 };

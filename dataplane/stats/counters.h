@@ -26,7 +26,9 @@ namespace conduit {
   X(bypassed_packets)                                                   \
   X(non_ip_packets)                                                     \
   X(rx_bursts)                                                          \
-  X(idle_polls)
+  X(idle_polls)                                                         \
+  X(resets_sent)     /* TCP RSTs sent for denied segments */            \
+  X(resets_failed)   /* RSTs not sent: no mbuf or the TX queue full */
 
 #define CONDUIT_DROP_REASONS(X)                                          \
   X(tx_full, "the peer port's TX queue refused the packet")             \

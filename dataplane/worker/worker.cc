@@ -5,27 +5,69 @@
 #include <rte_mbuf.h>
 #include <rte_pause.h>
 #include <rte_prefetch.h>
+#include <rte_rcu_qsbr.h>
 
 #include "parse/parse.h"
-#include "verdict/verdict.h"
+#include "verdict/judge.h"
+#include "verdict/tcp_reset.h"
 
 namespace conduit {
 namespace {
 
-// Judges one received burst and transmits what passes. Packets go out in
-// the order they came in, on the same queue index of the peer port.
-// Forwarded frames are sent at once rather than buffered across polls: on a
-// plant network latency matters more than the last few percent of batching.
-void ProcessBurst(WorkerContext& ctx, const ForwardPath& path,
-                  rte_mbuf** pkts, uint16_t n) {
+// Sends `n` packets on (port, queue); frees and returns the count of those
+// the queue refused.
+uint16_t SendOrFree(uint16_t port, uint16_t queue, rte_mbuf** pkts, uint16_t n) {
+  if (n == 0) return 0;
+  const uint16_t sent = rte_eth_tx_burst(port, queue, pkts, n);
+  for (uint16_t i = sent; i < n; ++i) rte_pktmbuf_free(pkts[i]);
+  return n - sent;
+}
+
+// Transmits the forwarded packets of a burst and counts what left.
+void TransmitForwarded(WorkerContext& ctx, const ForwardPath& path, rte_mbuf** out,
+                       uint16_t n_out, uint64_t tx_bytes) {
+  if (n_out == 0) return;
+  WorkerCounters& counters = ctx.counters;
+  const uint16_t sent = rte_eth_tx_burst(path.tx_port, path.queue, out, n_out);
+  if (sent < n_out) [[unlikely]] {
+    for (uint16_t i = sent; i < n_out; ++i) {
+      tx_bytes -= out[i]->pkt_len;
+      rte_pktmbuf_free(out[i]);
+    }
+    counters[DropReason::tx_full].Add(n_out - sent);
+    counters[WorkerCounter::dropped_packets].Add(n_out - sent);
+  }
+  counters[WorkerCounter::tx_packets].Add(sent);
+  counters[WorkerCounter::tx_bytes].Add(tx_bytes);
+}
+
+// No policy, or bypass: forward untouched, count only.
+void ForwardUninspected(WorkerContext& ctx, const ForwardPath& path, rte_mbuf** pkts,
+                        uint16_t n) {
+  uint64_t bytes = 0;
+  for (uint16_t i = 0; i < n; ++i) bytes += pkts[i]->pkt_len;
+  ctx.counters[WorkerCounter::rx_packets].Add(n);
+  ctx.counters[WorkerCounter::rx_bytes].Add(bytes);
+  ctx.counters[WorkerCounter::bypassed_packets].Add(n);
+  TransmitForwarded(ctx, path, pkts, n, bytes);
+}
+
+// parse → flow + decode → judge → forward, drop or reset. Packets leave in
+// the order they came in. Forwarded frames are sent at once rather than
+// buffered across polls: on a plant network latency matters more than the
+// last few percent of batching.
+void InspectBurst(WorkerContext& ctx, const ForwardPath& path, const policy::CompiledPolicy& policy,
+                  const policy::ConduitPolicy& conduit, rte_mbuf** pkts, uint16_t n) {
   WorkerCounters& counters = ctx.counters;
   rte_mbuf* out[kMaxBurst];
-  uint16_t n_out = 0;
-  uint64_t rx_bytes = 0;
-  uint64_t tx_bytes = 0;
-  uint16_t dropped = 0;
-  uint16_t non_ip = 0;
-  const uint64_t now = rte_rdtsc();  // one clock reading per burst
+  rte_mbuf* resets_on[kMaxBurst];    // toward the receiver, on the TX port
+  rte_mbuf* resets_back[kMaxBurst];  // toward the sender, out of the RX port
+  uint16_t n_out = 0, n_on = 0, n_back = 0;
+  uint64_t rx_bytes = 0, tx_bytes = 0;
+  uint16_t denied = 0, unparsable = 0, non_ip = 0, reset_failures = 0;
+  const uint64_t tsc = rte_rdtsc();  // one clock reading per burst
+  const JudgeContext judge{policy, conduit, ctx.index, ctx.clock.Now(tsc), 0, ctx.events,
+                           &ctx.matches};
 
   for (uint16_t i = 0; i < n; ++i) {
     if (i + 1 < n) rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void*));
@@ -40,38 +82,52 @@ void ProcessBurst(WorkerContext& ctx, const ForwardPath& path,
     non_ip += parsed == ParseResult::kNonIp;
     Inspection inspection;
     ctx.ops.Clear();
-    if (parsed == ParseResult::kOk && ctx.inspector != nullptr) [[likely]] {
-      inspection = ctx.inspector->Inspect(frame, meta, now, ctx.ops);
+    if (parsed == ParseResult::kOk) [[likely]] {
+      inspection = ctx.inspector->Inspect(frame, meta, tsc, ctx.ops);
     }
-    if (Judge(parsed, meta, inspection, ctx.ops) == Verdict::kForward) [[likely]] {
+    const PacketVerdict v = JudgePacket(judge, parsed, meta, frame, inspection, ctx.ops);
+    if (!v.drop) [[likely]] {
       tx_bytes += m->pkt_len;
       out[n_out++] = m;
-    } else {
-      ++dropped;
-      rte_pktmbuf_free(m);
+      continue;
     }
+    if (v.reset) {
+      rte_mbuf* on = BuildTcpReset(ctx.reset_pool, frame, meta, /*to_sender=*/false);
+      rte_mbuf* back = BuildTcpReset(ctx.reset_pool, frame, meta, /*to_sender=*/true);
+      if (on != nullptr) resets_on[n_on++] = on; else ++reset_failures;
+      if (back != nullptr) resets_back[n_back++] = back; else ++reset_failures;
+    }
+    ++(v.decision.rule == policy::kRuleUnparsable ? unparsable : denied);
+    rte_pktmbuf_free(m);
   }
   counters[WorkerCounter::rx_packets].Add(n);
   counters[WorkerCounter::rx_bytes].Add(rx_bytes);
   counters[WorkerCounter::inspected_packets].Add(n);
   counters[WorkerCounter::non_ip_packets].Add(non_ip);
-  if (dropped) {
-    counters[DropReason::policy_deny].Add(dropped);
-    counters[WorkerCounter::dropped_packets].Add(dropped);
+  if (denied + unparsable != 0) {
+    counters[DropReason::policy_deny].Add(denied);
+    counters[DropReason::unparsable].Add(unparsable);
+    counters[WorkerCounter::dropped_packets].Add(denied + unparsable);
   }
-  if (n_out == 0) return;
+  TransmitForwarded(ctx, path, out, n_out, tx_bytes);
+  if (n_on + n_back != 0) {
+    reset_failures += SendOrFree(path.tx_port, path.queue, resets_on, n_on);
+    reset_failures += SendOrFree(path.rx_port, path.queue, resets_back, n_back);
+    counters[WorkerCounter::resets_sent].Add(n_on + n_back - reset_failures);
+  }
+  if (reset_failures != 0) counters[WorkerCounter::resets_failed].Add(reset_failures);
+}
 
-  const uint16_t sent = rte_eth_tx_burst(path.tx_port, path.queue, out, n_out);
-  if (sent < n_out) [[unlikely]] {
-    for (uint16_t i = sent; i < n_out; ++i) {
-      tx_bytes -= out[i]->pkt_len;
-      rte_pktmbuf_free(out[i]);
-    }
-    counters[DropReason::tx_full].Add(n_out - sent);
-    counters[WorkerCounter::dropped_packets].Add(n_out - sent);
+void ProcessBurst(WorkerContext& ctx, const ForwardPath& path, rte_mbuf** pkts, uint16_t n) {
+  const policy::CompiledPolicy* policy =
+      ctx.policy != nullptr ? ctx.policy->load(std::memory_order_acquire) : nullptr;
+  const policy::ConduitPolicy* conduit =
+      policy != nullptr ? policy->ConduitForWire(path.wire) : nullptr;
+  if (conduit == nullptr || conduit->mode == policy::Mode::kBypass || ctx.inspector == nullptr) {
+    ForwardUninspected(ctx, path, pkts, n);
+    return;
   }
-  counters[WorkerCounter::tx_packets].Add(sent);
-  counters[WorkerCounter::tx_bytes].Add(tx_bytes);
+  InspectBurst(ctx, path, *policy, *conduit, pkts, n);
 }
 
 }  // namespace
@@ -93,9 +149,19 @@ uint32_t PollOnce(WorkerContext& ctx) {
 
 int RunWorker(void* arg) {
   WorkerContext& ctx = *static_cast<WorkerContext*>(arg);
+  if (ctx.qsbr != nullptr) {
+    rte_rcu_qsbr_thread_register(ctx.qsbr, ctx.index);
+    rte_rcu_qsbr_thread_online(ctx.qsbr, ctx.index);
+  }
   while (!ctx.stop->load(std::memory_order_relaxed)) {
     ctx.heartbeat.fetch_add(1, std::memory_order_relaxed);
+    // Between iterations this worker holds no policy pointer: a quiescent state.
+    if (ctx.qsbr != nullptr) rte_rcu_qsbr_quiescent(ctx.qsbr, ctx.index);
     if (PollOnce(ctx) == 0) rte_pause();
+  }
+  if (ctx.qsbr != nullptr) {
+    rte_rcu_qsbr_thread_offline(ctx.qsbr, ctx.index);
+    rte_rcu_qsbr_thread_unregister(ctx.qsbr, ctx.index);
   }
   return 0;
 }

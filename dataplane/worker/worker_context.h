@@ -5,10 +5,16 @@
 #include <atomic>
 #include <cstdint>
 
+#include "classify/signatures.h"
+#include "events/event_ring.h"
 #include "ics/ics_op.h"
 #include "inspect/inspector.h"
 #include "parse/packet_meta.h"
+#include "policy/compiled_policy.h"
 #include "stats/counters.h"
+
+struct rte_mempool;
+struct rte_rcu_qsbr;
 
 namespace conduit {
 
@@ -21,6 +27,17 @@ struct ForwardPath {
   uint16_t rx_port = 0;
   uint16_t tx_port = 0;
   uint16_t queue = 0;
+  uint16_t wire = 0;  // the policy's `wire:` index
+};
+
+// Converts the TSC read once per burst into wall-clock time for events.
+struct WallClock {
+  uint64_t tsc_base = 0;
+  uint64_t ns_base = 0;
+  double ns_per_tsc = 0;
+  uint64_t Now(uint64_t tsc) const {
+    return ns_base + static_cast<uint64_t>(static_cast<double>(tsc - tsc_base) * ns_per_tsc);
+  }
 };
 
 struct alignas(64) WorkerContext {
@@ -29,8 +46,16 @@ struct alignas(64) WorkerContext {
   uint16_t burst = 32;
   uint16_t path_count = 0;
   std::array<ForwardPath, kMaxPathsPerWorker> paths{};
+  uint16_t index = 0;              // worker number: this worker's Hyperscan scratch
   const std::atomic<bool>* stop = nullptr;
   Inspector* inspector = nullptr;  // this worker's flow table and decoders
+  // The active policy: acquire-loaded once per burst, so a burst sees
+  // exactly one policy. Null: no policy, forward everything uninspected.
+  const std::atomic<const policy::CompiledPolicy*>* policy = nullptr;
+  EventRing* events = nullptr;     // this worker's event ring (single producer)
+  rte_mempool* reset_pool = nullptr;  // mbufs for TCP resets
+  rte_rcu_qsbr* qsbr = nullptr;    // reports quiescent states (null: not running under RCU)
+  WallClock clock;
 
   // Written by the worker, read by control (watchdog, stats).
   alignas(64) std::atomic<uint64_t> heartbeat{0};
@@ -39,6 +64,7 @@ struct alignas(64) WorkerContext {
   // Scratch for one burst; never read outside PollOnce().
   alignas(64) std::array<PacketMeta, kMaxBurst> metas{};
   ics::OpList ops;
+  MatchSet matches;
 };
 
 }  // namespace conduit

@@ -31,5 +31,5 @@ if [ "$rc" -ne 0 ]; then
   echo "reproduce: $fuzzer <crash input>"
   exit 1
 fi
-tail -n 4 "$log"
+grep -E '^(Done|stat::(number_of_executed_units|peak_rss_mb))' "$log"
 echo "$name: ok (seeds: $(ls "$seeds" | wc -l), log: $log)"

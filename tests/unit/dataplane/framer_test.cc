@@ -315,6 +315,18 @@ TEST(Framer, SequenceNumberWraps) {
   EXPECT_EQ(s.Feed(isn, stream).status, FeedStatus::kRetransmission);
 }
 
+// Regression (fuzz_framer, UBSan): a segment exactly 2^31 behind the next
+// expected byte negated INT32_MIN. It is old data: a retransmission.
+TEST(Framer, SegmentHalfTheSequenceSpaceBehind) {
+  const Bytes a = ReadHolding(1, 1, 1);
+  Stream s(Protocol::kModbus);
+  s.Feed(kIsn, a);
+  const uint32_t next = kIsn + uint32_t(a.size());
+  EXPECT_EQ(s.Feed(next - 0x80000000u, a).status, FeedStatus::kRetransmission);
+  EXPECT_EQ(s.Feed(next, a).status, FeedStatus::kOk);  // the stream still frames
+  EXPECT_EQ(s.all().size(), 2u);
+}
+
 TEST(Framer, PureRetransmission) {
   const Bytes a = ReadHolding(1, 1, 1), b = WriteSingle(2, 2, 2);
   Stream s(Protocol::kModbus);
@@ -514,6 +526,20 @@ TEST(Framer, SynSetsSequenceStart) {
     EXPECT_FALSE(s.Feed(kIsn + 500, a).gap);
     EXPECT_EQ(s.Feed(kIsn + 500, a).status, FeedStatus::kRetransmission);
   }
+}
+
+// Regression: data on a SYN (TCP Fast Open) reaches the server but was
+// skipped uninspected with status kOk.
+TEST(Framer, SynPayloadIsFramed) {
+  const Bytes a = WriteSingle(1, 0x10, 1), b = ReadHolding(2, 2, 2);
+  Stream s(Protocol::kModbus);
+  const FeedResult r = s.Feed(kIsn - 1, a, /*syn=*/true);
+  EXPECT_EQ(r.status, FeedStatus::kOk);
+  EXPECT_EQ(r.pdus, 1);
+  ASSERT_EQ(s.all().size(), 1u);
+  EXPECT_EQ(s.all()[0].function, 6);
+  EXPECT_FALSE(s.Feed(kIsn + 12, b).gap);  // the data took kIsn..kIsn + 11
+  EXPECT_EQ(s.all().size(), 2u);
 }
 
 TEST(Framer, EmptySegmentChangesNothing) {

@@ -9,7 +9,10 @@
 
 #include <cstring>
 
+#include "events/event_ring.h"
+#include "inspect/inspector.h"
 #include "packet/packet_builder.h"
+#include "policy/policy_builder.h"
 #include "port/wire.h"
 #include "unit/dataplane/eal_fixture.h"
 #include "worker/worker.h"
@@ -45,6 +48,46 @@ class WorkerTest : public ::testing::Test {
     ASSERT_NE(pool_, nullptr);
   }
 
+  // An inspecting worker: its own flow table, event ring and policy slot.
+  void Inspecting(std::unique_ptr<policy::CompiledPolicy> p) {
+    policy_ = std::move(p);
+    slot_.store(policy_.get());
+    ctx_.policy = &slot_;
+    ctx_.inspector = &inspector_;
+    ctx_.events = &events_;
+    ctx_.reset_pool = pool_;
+  }
+
+  static std::unique_ptr<policy::CompiledPolicy> AllowAll() {
+    policy::PolicyBuilder b("allow-all", policy::Mode::kEnforce);
+    policy::ConduitPolicy c;
+    c.name = "test";
+    c.default_action = c.non_ics = c.unparsable = policy::Action::kAllow;
+    c.allow_non_ip = {0x0806};
+    b.AddConduit(c);
+    return b.Build();
+  }
+
+  // Reads of holding registers from 198.18.0.10 allowed; everything else of
+  // Modbus denied with a reset; non-ICS allowed.
+  static std::unique_ptr<policy::CompiledPolicy> ReadsOnly() {
+    policy::PolicyBuilder b("reads-only", policy::Mode::kEnforce);
+    policy::ConduitPolicy c;
+    c.name = "test";
+    c.default_action = policy::Action::kDeny;
+    c.non_ics = c.unparsable = policy::Action::kAllow;
+    c.on_deny = policy::OnDeny::kReset;
+    const uint16_t ci = b.AddConduit(c);
+    policy::RuleSpec r;
+    r.id = "historian-read";
+    r.functions = {{ics::OpKind::kModbus, 3}};
+    r.kinds = {ics::OpKind::kModbus};
+    r.session_kind = ics::OpKind::kModbus;
+    r.action = policy::Action::kAllow;
+    b.AddRule(ci, r);
+    return b.Build();
+  }
+
   void Start(RingWire& w) {
     ASSERT_GE(w.port_a, 0);
     ASSERT_GE(w.port_b, 0);
@@ -75,6 +118,11 @@ class WorkerTest : public ::testing::Test {
 
   static rte_mempool* pool_;
   WorkerContext ctx_;
+  ics::ProtocolPorts ports_ = ics::ProtocolPorts::Defaults();
+  Inspector inspector_{1024, ~0ull, &ports_};
+  EventRing events_{1024};
+  std::unique_ptr<policy::CompiledPolicy> policy_;
+  std::atomic<const policy::CompiledPolicy*> slot_{nullptr};
 };
 rte_mempool* WorkerTest::pool_ = nullptr;
 
@@ -103,6 +151,7 @@ std::vector<std::vector<uint8_t>> MixedFrames(int n) {
 TEST_F(WorkerTest, EveryPacketOutEqualsThePacketIn) {
   RingWire w("fwd", 1024);
   Start(w);
+  Inspecting(AllowAll());
   const auto a_to_b = MixedFrames(300);
   const auto b_to_a = MixedFrames(120);
   const unsigned pool_free = rte_mempool_avail_count(pool_);
@@ -134,12 +183,97 @@ TEST_F(WorkerTest, EveryPacketOutEqualsThePacketIn) {
   EXPECT_EQ(c[ParseResult::kTruncatedEthernet], 70u);     // runts
   EXPECT_EQ(c[ParseResult::kBadIpv4Header], 70u);
   EXPECT_EQ(c[ParseResult::kOk], 210u);
+  EXPECT_EQ(c[WorkerCounter::inspected_packets], 420u);
+  EXPECT_EQ(c[WorkerCounter::bypassed_packets], 0u);
   EXPECT_EQ(rte_mempool_avail_count(pool_), pool_free);  // no mbuf leaked
+}
+
+TEST_F(WorkerTest, WithoutPolicyEverythingIsForwardedUninspected) {
+  RingWire w("nopol", 1024);
+  Start(w);
+  const auto frames = MixedFrames(60);
+  for (const auto& f : frames) ASSERT_EQ(rte_ring_enqueue(w.a_rx, Mbuf(f)), 0);
+  Drain();
+  ASSERT_EQ(rte_ring_count(w.b_tx), frames.size());
+  for (size_t i = 0; i < frames.size(); ++i) {
+    void* obj;
+    ASSERT_EQ(rte_ring_dequeue(w.b_tx, &obj), 0);
+    EXPECT_EQ(Bytes(static_cast<rte_mbuf*>(obj)), frames[i]);
+    rte_pktmbuf_free(static_cast<rte_mbuf*>(obj));
+  }
+  CounterSnapshot c;
+  c.Accumulate(ctx_.counters);
+  EXPECT_EQ(c[WorkerCounter::bypassed_packets], 60u);
+  EXPECT_EQ(c[WorkerCounter::inspected_packets], 0u);
+  EXPECT_EQ(c[ParseResult::kOk], 0u);  // not even parsed
+}
+
+TEST_F(WorkerTest, DeniedWriteIsDroppedAndResetBothWays) {
+  RingWire w("deny", 1024);
+  Start(w);
+  Inspecting(ReadsOnly());
+  const unsigned pool_free = rte_mempool_avail_count(pool_);
+  auto modbus = [](uint32_t seq, uint8_t fc, std::vector<uint8_t> data) {
+    return PacketBuilder().Eth().Ipv4("198.18.0.10", "198.18.0.200")
+        .Tcp(50000, 502, seq, testing::kTcpAck | testing::kTcpPsh)
+        .Payload(testing::ModbusAdu(1, 1, fc, data)).Build();
+  };
+  const auto read = modbus(1000, 3, {0, 10, 0, 2});
+  const auto write = modbus(1000 + 12, 6, {0, 100, 0x10, 0x92});
+  ASSERT_EQ(rte_ring_enqueue(w.a_rx, Mbuf(read)), 0);
+  ASSERT_EQ(rte_ring_enqueue(w.a_rx, Mbuf(write)), 0);
+  Drain();
+  // The read passes; the write does not; a RST goes on to the PLC (port B)
+  // and one back to the client (port A).
+  ASSERT_EQ(rte_ring_count(w.b_tx), 2u);
+  ASSERT_EQ(rte_ring_count(w.a_tx), 1u);
+  void* obj;
+  ASSERT_EQ(rte_ring_dequeue(w.b_tx, &obj), 0);
+  EXPECT_EQ(Bytes(static_cast<rte_mbuf*>(obj)), read);
+  rte_pktmbuf_free(static_cast<rte_mbuf*>(obj));
+  for (auto [ring, to_sender] : {std::pair{w.b_tx, false}, std::pair{w.a_tx, true}}) {
+    ASSERT_EQ(rte_ring_dequeue(ring, &obj), 0);
+    rte_mbuf* rst = static_cast<rte_mbuf*>(obj);
+    PacketMeta m;
+    ASSERT_EQ(ParsePacket(rte_pktmbuf_mtod(rst, const uint8_t*), rst->data_len, m), ParseResult::kOk);
+    EXPECT_EQ(m.tcp_flags & 0x04, 0x04) << "RST flag";
+    EXPECT_EQ(m.payload_len, 0);
+    EXPECT_EQ(m.dst_port, to_sender ? 50000 : 502);
+    EXPECT_EQ(m.tcp_seq, to_sender ? 0u : 1012u);  // back: the write's ack (0); on: its seq
+    rte_pktmbuf_free(rst);
+  }
+  CounterSnapshot c;
+  c.Accumulate(ctx_.counters);
+  EXPECT_EQ(c[WorkerCounter::rx_packets], 2u);
+  EXPECT_EQ(c[WorkerCounter::tx_packets], 1u);
+  EXPECT_EQ(c[DropReason::policy_deny], 1u);
+  EXPECT_EQ(c[WorkerCounter::resets_sent], 2u);
+  // The deny is an event naming the default rule and the write.
+  EventRecord e;
+  ASSERT_EQ(events_.PopBatch(&e, 1), 1u);
+  EXPECT_EQ(e.verdict, EventVerdict::kDeny);
+  EXPECT_TRUE(e.enforced);
+  EXPECT_EQ(e.rule, policy::kRuleDefault);
+  EXPECT_EQ(e.op.function, 6);
+  // Later segments of the blocked flow are dropped too (a retransmission
+  // of the write cannot slip through).
+  ASSERT_EQ(rte_ring_enqueue(w.a_rx, Mbuf(write)), 0);
+  Drain();
+  c = {};
+  c.Accumulate(ctx_.counters);
+  EXPECT_EQ(c[DropReason::policy_deny], 2u);
+  EXPECT_EQ(c[WorkerCounter::resets_sent], 4u);  // a peer that keeps sending keeps being reset
+  EXPECT_EQ(rte_ring_count(w.b_tx), 1u);          // the RST only, not the write
+  for (rte_ring* ring : {w.a_tx, w.b_tx}) {
+    while (rte_ring_dequeue(ring, &obj) == 0) rte_pktmbuf_free(static_cast<rte_mbuf*>(obj));
+  }
+  EXPECT_EQ(rte_mempool_avail_count(pool_), pool_free);
 }
 
 TEST_F(WorkerTest, WhatTheTxQueueRefusesIsFreedAndCounted) {
   RingWire w("full", 64);  // room for 63 frames on each TX ring
   Start(w);
+  Inspecting(AllowAll());
   const unsigned pool_free = rte_mempool_avail_count(pool_);
   const auto frames = MixedFrames(200);
   for (const auto& f : frames) ASSERT_EQ(rte_ring_enqueue(w.a_rx, Mbuf(f)), 0);

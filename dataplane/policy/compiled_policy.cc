@@ -1,0 +1,135 @@
+#include "policy/compiled_policy.h"
+
+#include "classify/signatures.h"
+#include "ics/opcua.h"
+
+namespace conduit::policy {
+namespace {
+
+// The kind whose rules decide a housekeeping op's session, or kNone when
+// the op is an operation of its own.
+ics::OpKind SessionKindOf(const ics::IcsOp& op) {
+  switch (op.kind) {
+    case ics::OpKind::kDnp3Link: return ics::OpKind::kDnp3;
+    case ics::OpKind::kCotp: return ics::OpKind::kS7comm;
+    case ics::OpKind::kIec104Apci: return ics::OpKind::kIec104;
+    case ics::OpKind::kEnip: return ics::OpKind::kCip;
+    case ics::OpKind::kBacnetApdu:
+    case ics::OpKind::kBacnetNpdu:
+    case ics::OpKind::kBacnetBvlc: return ics::OpKind::kBacnetConfirmed;
+    case ics::OpKind::kOpcua:
+      // Transport messages (HEL, OPN, CLO, ...) and encrypted MSG chunks.
+      return ics::opcua::MessageTypeTag(op.function).empty() ? ics::OpKind::kNone
+                                                              : ics::OpKind::kOpcua;
+    default: return ics::OpKind::kNone;
+  }
+}
+
+}  // namespace
+
+CompiledPolicy::CompiledPolicy() = default;
+CompiledPolicy::~CompiledPolicy() = default;
+
+uint64_t CompiledPolicy::HashKey(const Key& k) {
+  uint64_t x;
+  static_assert(sizeof(x) == sizeof(k));
+  __builtin_memcpy(&x, &k, sizeof(x));
+  x ^= x >> 33;
+  x *= 0xFF51AFD7ED558CCDull;
+  x ^= x >> 33;
+  x *= 0xC4CEB9FE1A85EC53ull;
+  return x ^ (x >> 33);
+}
+
+const CompiledPolicy::Slot* CompiledPolicy::Find(const Key& key) const {
+  if (slots_.empty()) return nullptr;
+  for (uint64_t i = HashKey(key) & slot_mask_;; i = (i + 1) & slot_mask_) {
+    const Slot& s = slots_[i];
+    if (s.count == 0) return nullptr;  // the table is never full (load <= 1/2)
+    if (s.key == key) return &s;
+  }
+}
+
+bool CompiledPolicy::EntryMatches(const RuleEntry& e, Address client, Address server,
+                                  uint16_t server_port, const ics::IcsOp* op) const {
+  if (e.port != 0 && e.port != server_port) return false;
+  if (e.from_set != RuleEntry::kAnySet && !address_sets_[e.from_set].Contains(client)) return false;
+  if (e.to_set != RuleEntry::kAnySet && !address_sets_[e.to_set].Contains(server)) return false;
+  if (op == nullptr) return true;  // a session check: hosts and port only
+  if (e.units_count != 0) {
+    if (!op->Has(ics::kOpHasUnit)) return false;
+    bool found = false;
+    for (uint32_t i = 0; i < e.units_count && !found; ++i) found = units_[e.units_begin + i] == op->unit;
+    if (!found) return false;
+  }
+  if (e.ranges_count != 0) {
+    // An op whose address range is unknown or cut short cannot be proven to
+    // stay inside the allowed ranges.
+    if (!op->Has(ics::kOpHasAddress) || op->Has(ics::kOpTruncated)) return false;
+    bool inside = false;
+    for (uint32_t i = 0; i < e.ranges_count && !inside; ++i) {
+      const AddressRange& r = ranges_[e.ranges_begin + i];
+      inside = op->address_first >= r.first && op->address_last <= r.last;
+    }
+    if (!inside) return false;
+  }
+  return true;
+}
+
+const RuleEntry* CompiledPolicy::MatchEntries(const Slot* slot, Address client, Address server,
+                                              uint16_t server_port, const ics::IcsOp* op) const {
+  if (slot == nullptr) return nullptr;
+  for (uint32_t i = 0; i < slot->count; ++i) {
+    const RuleEntry& e = entries_[slot->begin + i];
+    if (EntryMatches(e, client, server, server_port, op)) return &e;
+  }
+  return nullptr;
+}
+
+Decision CompiledPolicy::JudgeRequest(const ConduitPolicy& conduit, const ics::IcsOp& op,
+                                      Address client, Address server,
+                                      uint16_t server_port) const {
+  const uint16_t c = ConduitIndex(&conduit);
+  // First match in policy order across the rules naming this function and
+  // the rules naming none: entries carry their policy position.
+  const RuleEntry* exact = MatchEntries(
+      Find(Key{c, static_cast<uint8_t>(op.kind), kExact, op.function}), client, server,
+      server_port, &op);
+  const RuleEntry* any =
+      MatchEntries(Find(Key{c, static_cast<uint8_t>(op.kind), kAnyFunction, 0}), client, server,
+                   server_port, &op);
+  const RuleEntry* best = exact;
+  if (any != nullptr && (best == nullptr || any->rule < best->rule)) best = any;
+  if (best == nullptr) {
+    const ics::OpKind session = SessionKindOf(op);
+    if (session != ics::OpKind::kNone) {
+      best = MatchEntries(Find(Key{c, static_cast<uint8_t>(session), kSession, 0}), client,
+                          server, server_port, nullptr);
+    }
+  }
+  if (best == nullptr) return Decision{conduit.default_action, conduit.mode, kRuleDefault};
+  return Decision{best->action, best->mode, best->rule};
+}
+
+Decision CompiledPolicy::JudgeL4(const ConduitPolicy& conduit, uint8_t l4_proto, Address client,
+                                 Address server, uint16_t server_port) const {
+  const uint16_t c = ConduitIndex(&conduit);
+  const uint8_t kind = static_cast<uint8_t>(0xF0 | (l4_proto & 0x0F));
+  const RuleEntry* exact =
+      MatchEntries(Find(Key{c, kind, kExact, server_port}), client, server, server_port, nullptr);
+  const RuleEntry* any =
+      MatchEntries(Find(Key{c, kind, kAnyFunction, 0}), client, server, server_port, nullptr);
+  const RuleEntry* best = exact;
+  if (any != nullptr && (best == nullptr || any->rule < best->rule)) best = any;
+  if (best == nullptr) return Decision{conduit.non_ics, conduit.mode, kRuleNonIcs};
+  return Decision{best->action, best->mode, best->rule};
+}
+
+Decision CompiledPolicy::NonIp(const ConduitPolicy& conduit, uint16_t ethertype) const {
+  for (uint16_t t : conduit.allow_non_ip) {
+    if (t == ethertype) return Decision{Action::kAllow, conduit.mode, kRuleNonIp};
+  }
+  return Decision{Action::kDeny, conduit.mode, kRuleNonIp};
+}
+
+}  // namespace conduit::policy

@@ -1,0 +1,196 @@
+// CompiledPolicy: the immutable, self-contained form of a policy snapshot
+// that workers consult per packet. Built by control/policy/compiler.cc off
+// the hot path; never modified after it is published; holds no pointers into
+// the protobuf it came from.
+//
+// Thread safety: const methods may be called from any number of workers at
+// once. Nothing here allocates, locks or throws.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "ics/ics_op.h"
+#include "ics/ports.h"
+#include "policy/address_range.h"
+#include "policy/address_set.h"
+
+namespace conduit {
+class SignatureSet;
+}
+
+namespace conduit::policy {
+
+enum class Action : uint8_t { kAllow = 1, kDeny = 2, kAlert = 3 };
+enum class Mode : uint8_t { kEnforce = 1, kMonitor = 2, kBypass = 3 };
+enum class OnDeny : uint8_t { kReset = 1, kDrop = 2 };
+
+// Rule indices below kFirstRuleIndex name the built-in reasons a verdict can
+// have; rule ids from the policy follow them (CompiledPolicy::rule_names()).
+enum BuiltinRule : uint32_t {
+  kRuleDefault = 0,      // no rule matched an ICS operation
+  kRuleNonIcs = 1,       // IP traffic that is not a recognised ICS protocol
+  kRuleUnparsable = 2,   // malformed headers, or ICS framing lost
+  kRuleNonIp = 3,        // an ethertype outside allow_non_ip
+  kRuleUnsolicited = 4,  // a response with no request on its flow
+  kFirstRuleIndex = 5,
+};
+
+struct Decision {
+  Action action = Action::kAllow;
+  Mode mode = Mode::kEnforce;
+  uint32_t rule = kRuleDefault;
+
+  // Whether the packet must be dropped (a deny that is enforced).
+  bool Drops() const { return action == Action::kDeny && mode == Mode::kEnforce; }
+  // Whether the decision is worth an event (deny, alert, would-block).
+  bool Reported() const { return action != Action::kAllow; }
+};
+
+// The strictest of two decisions: an enforced deny beats a reported one,
+// which beats an alert, which beats an allow.
+inline Decision Stricter(const Decision& a, const Decision& b) {
+  auto rank = [](const Decision& d) {
+    if (d.action == Action::kDeny) return d.mode == Mode::kEnforce ? 3 : 2;
+    return d.action == Action::kAlert ? 1 : 0;
+  };
+  return rank(b) > rank(a) ? b : a;
+}
+
+// One compiled rule: what it matches beyond its hash key, and its decision.
+struct RuleEntry {
+  static constexpr uint32_t kAnySet = 0;  // address set 0 contains everything
+
+  uint32_t rule = 0;          // index into rule_names()
+  Action action = Action::kAllow;
+  Mode mode = Mode::kEnforce; // resolved: rule → conduit → gateway
+  uint16_t port = 0;          // server port; 0: any
+  uint32_t from_set = kAnySet;
+  uint32_t to_set = kAnySet;
+  uint32_t units_begin = 0;   // into units_; count 0: any unit
+  uint16_t units_count = 0;
+  uint16_t ranges_count = 0;  // into ranges_; count 0: any address
+  uint32_t ranges_begin = 0;
+};
+
+struct ConduitPolicy {
+  std::string name;
+  uint32_t wire = 0;
+  Action default_action = Action::kDeny;
+  Action non_ics = Action::kDeny;
+  Action unparsable = Action::kDeny;
+  OnDeny on_deny = OnDeny::kReset;
+  Mode mode = Mode::kEnforce;          // resolved: conduit → gateway
+  std::vector<uint16_t> allow_non_ip;  // ethertypes
+  // Hyperscan signatures per ICS protocol (index Protocol); null: none, and
+  // the scan is skipped entirely.
+  std::array<const SignatureSet*, static_cast<size_t>(ics::Protocol::kCount)> signatures{};
+  // Signatures that apply to non-ICS TCP/UDP payloads ("tcp"/"udp").
+  const SignatureSet* l4_signatures = nullptr;
+};
+
+class CompiledPolicy {
+ public:
+  // control thread (compiler) -------------------------------------------------
+  CompiledPolicy();
+  ~CompiledPolicy();
+
+  // lcore (hot path) -----------------------------------------------------------
+
+  // The conduit of a wire, or null when no conduit covers it (bypass).
+  const ConduitPolicy* ConduitForWire(uint32_t wire) const {
+    return wire < conduit_by_wire_.size() && conduit_by_wire_[wire] >= 0
+               ? &conduits_[conduit_by_wire_[wire]]
+               : nullptr;
+  }
+  uint16_t ConduitIndex(const ConduitPolicy* c) const {
+    return static_cast<uint16_t>(c - conduits_.data());
+  }
+
+  // Judges one ICS request by its initiator. `client`/`server` are the
+  // flow's endpoints, `server_port` its server port.
+  Decision JudgeRequest(const ConduitPolicy& conduit, const ics::IcsOp& op, Address client,
+                        Address server, uint16_t server_port) const;
+
+  // Judges a flow that is not ICS (protocol tcp/udp rules) once; workers
+  // cache the result in the flow with the policy epoch.
+  Decision JudgeL4(const ConduitPolicy& conduit, uint8_t l4_proto, Address client,
+                   Address server, uint16_t server_port) const;
+
+  Decision NonIp(const ConduitPolicy& conduit, uint16_t ethertype) const;
+  // The decision of a signature match (SignatureSet match ids index this).
+  const Decision& SignatureDecision(uint32_t match_id) const { return signature_decisions_[match_id]; }
+  Decision Builtin(const ConduitPolicy& conduit, Action action, uint32_t rule) const {
+    return Decision{action, conduit.mode, rule};
+  }
+
+  // Identity and names (events, status).
+  const std::string& version() const { return version_; }
+  const std::string& hash() const { return hash_; }
+  uint32_t epoch() const { return epoch_; }
+  Mode mode() const { return mode_; }
+  const ics::ProtocolPorts& ports() const { return ports_; }
+  const std::vector<std::string>& rule_names() const { return rule_names_; }
+  const std::vector<ConduitPolicy>& conduits() const { return conduits_; }
+  size_t rule_entry_count() const { return entries_.size(); }
+
+ private:
+  friend class PolicyBuilder;
+
+  // Exact-match key: (conduit, op kind, function). `any` is kExact for rules
+  // naming the function, kAnyFunction for rules naming none (they match every
+  // function of the kind), kSession for every rule of a protocol: the list
+  // that decides housekeeping ops (DNP3 link frames, COTP, IEC 104 S/U
+  // frames, ENIP encapsulation, OPC UA transport, BACnet BVLC/NPDU), which
+  // ride on whatever the pair of hosts may do with the protocol at all.
+  enum KeyKind : uint8_t { kExact = 0, kAnyFunction = 1, kSession = 2 };
+  struct Key {
+    uint16_t conduit = 0;
+    uint8_t kind = 0;  // ics::OpKind, or 0xF0 | l4 proto for tcp/udp rules
+    uint8_t any = 0;
+    uint16_t function = 0;  // or the server port for tcp/udp rules
+    uint16_t pad = 0;
+    bool operator==(const Key&) const = default;
+  };
+  static_assert(sizeof(Key) == 8);
+  struct Slot {
+    Key key;
+    uint32_t begin = 0;  // into entries_
+    uint32_t count = 0;  // 0: empty slot
+  };
+
+  const Slot* Find(const Key& key) const;
+  const RuleEntry* MatchEntries(const Slot* slot, Address client, Address server,
+                                uint16_t server_port, const ics::IcsOp* op) const;
+  bool EntryMatches(const RuleEntry& e, Address client, Address server, uint16_t server_port,
+                    const ics::IcsOp* op) const;
+  static uint64_t HashKey(const Key& k);
+
+  std::string version_;
+  std::string hash_;
+  uint32_t epoch_ = 0;
+  Mode mode_ = Mode::kEnforce;
+  ics::ProtocolPorts ports_;
+  std::vector<ConduitPolicy> conduits_;
+  std::vector<int32_t> conduit_by_wire_;
+  std::vector<std::string> rule_names_;
+  // Open-addressing table: read-only once built, power-of-two sized at most
+  // half full, linear probing over 16-byte slots: a lookup touches one or
+  // two cache lines, takes no lock and never sees a half-written entry
+  // because nothing writes after publication.
+  std::vector<Slot> slots_;
+  uint64_t slot_mask_ = 0;
+  std::vector<RuleEntry> entries_;  // grouped by key, in policy order
+  std::vector<AddressSet> address_sets_;
+  std::vector<uint32_t> units_;
+  std::vector<AddressRange> ranges_;
+  std::vector<std::unique_ptr<SignatureSet>> signature_sets_;
+  std::vector<Decision> signature_decisions_;
+};
+
+using CompiledPolicyPtr = std::shared_ptr<const CompiledPolicy>;
+
+}  // namespace conduit::policy

@@ -1,0 +1,127 @@
+#include "policy/policy_builder.h"
+
+#include <algorithm>
+
+#include "classify/signatures.h"
+
+namespace conduit::policy {
+
+PolicyBuilder::PolicyBuilder(std::string version, Mode mode)
+    : policy_(std::make_unique<CompiledPolicy>()) {
+  policy_->version_ = std::move(version);
+  policy_->mode_ = mode;
+  policy_->ports_ = ics::ProtocolPorts::Defaults();
+  policy_->rule_names_ = {"default", "non_ics", "unparsable", "non_ip", "unsolicited"};
+  policy_->address_sets_.emplace_back();  // set 0: any address (never consulted)
+}
+
+uint16_t PolicyBuilder::AddConduit(ConduitPolicy conduit) {
+  const uint32_t wire = conduit.wire;
+  policy_->conduits_.push_back(std::move(conduit));
+  const int32_t index = static_cast<int32_t>(policy_->conduits_.size() - 1);
+  if (policy_->conduit_by_wire_.size() <= wire) policy_->conduit_by_wire_.resize(wire + 1, -1);
+  policy_->conduit_by_wire_[wire] = index;
+  return static_cast<uint16_t>(index);
+}
+
+uint32_t PolicyBuilder::AddName(std::string name) {
+  policy_->rule_names_.push_back(std::move(name));
+  return static_cast<uint32_t>(policy_->rule_names_.size() - 1);
+}
+
+uint32_t PolicyBuilder::AddressSetFor(const std::vector<Prefix>& prefixes) {
+  if (prefixes.empty()) return RuleEntry::kAnySet;
+  AddressSet set;
+  for (const Prefix& p : prefixes) set.Add(p);
+  set.Build();
+  policy_->address_sets_.push_back(std::move(set));
+  return static_cast<uint32_t>(policy_->address_sets_.size() - 1);
+}
+
+void PolicyBuilder::AddRule(uint16_t conduit, const RuleSpec& rule) {
+  RuleEntry e;
+  e.rule = AddName(rule.id);
+  e.action = rule.action;
+  e.mode = rule.mode.value_or(policy_->conduits_[conduit].mode);
+  e.port = rule.port;
+  e.from_set = AddressSetFor(rule.from);
+  e.to_set = AddressSetFor(rule.to);
+  e.units_begin = static_cast<uint32_t>(policy_->units_.size());
+  e.units_count = static_cast<uint16_t>(rule.units.size());
+  policy_->units_.insert(policy_->units_.end(), rule.units.begin(), rule.units.end());
+  e.ranges_begin = static_cast<uint32_t>(policy_->ranges_.size());
+  e.ranges_count = static_cast<uint16_t>(rule.ranges.size());
+  policy_->ranges_.insert(policy_->ranges_.end(), rule.ranges.begin(), rule.ranges.end());
+
+  using Key = CompiledPolicy::Key;
+  if (rule.l4_proto != 0) {
+    const uint8_t kind = static_cast<uint8_t>(0xF0 | (rule.l4_proto & 0x0F));
+    if (rule.port != 0) {
+      pending_.push_back({Key{conduit, kind, CompiledPolicy::kExact, rule.port}, e});
+    } else {
+      pending_.push_back({Key{conduit, kind, CompiledPolicy::kAnyFunction, 0}, e});
+    }
+    return;
+  }
+  if (rule.functions.empty()) {
+    for (ics::OpKind k : rule.kinds) {
+      pending_.push_back({Key{conduit, static_cast<uint8_t>(k), CompiledPolicy::kAnyFunction, 0}, e});
+    }
+  } else {
+    for (const auto& [k, f] : rule.functions) {
+      pending_.push_back({Key{conduit, static_cast<uint8_t>(k), CompiledPolicy::kExact, f}, e});
+    }
+  }
+  if (rule.session_kind != ics::OpKind::kNone) {
+    pending_.push_back(
+        {Key{conduit, static_cast<uint8_t>(rule.session_kind), CompiledPolicy::kSession, 0}, e});
+  }
+}
+
+uint32_t PolicyBuilder::AddSignatureDecision(std::string id, Action action, Mode mode) {
+  const uint32_t rule = AddName(std::move(id));
+  policy_->signature_decisions_.push_back(Decision{action, mode, rule});
+  return static_cast<uint32_t>(policy_->signature_decisions_.size() - 1);
+}
+
+void PolicyBuilder::AttachSignatures(uint16_t conduit, ics::Protocol protocol,
+                                     std::unique_ptr<SignatureSet> signatures) {
+  ConduitPolicy& c = policy_->conduits_[conduit];
+  if (protocol == ics::Protocol::kUnknown) {
+    c.l4_signatures = signatures.get();
+  } else {
+    c.signatures[static_cast<size_t>(protocol)] = signatures.get();
+  }
+  policy_->signature_sets_.push_back(std::move(signatures));
+}
+
+std::unique_ptr<CompiledPolicy> PolicyBuilder::Build() {
+  // Group entries by key; within a key, policy order (stable sort).
+  std::stable_sort(pending_.begin(), pending_.end(), [](const PendingEntry& a, const PendingEntry& b) {
+    return std::tie(a.key.conduit, a.key.kind, a.key.any, a.key.function) <
+           std::tie(b.key.conduit, b.key.kind, b.key.any, b.key.function);
+  });
+  size_t keys = 0;
+  for (size_t i = 0; i < pending_.size(); ++i) keys += i == 0 || !(pending_[i].key == pending_[i - 1].key);
+  size_t size = 16;
+  while (size < keys * 2) size <<= 1;
+  CompiledPolicy& p = *policy_;
+  p.slots_.assign(size, CompiledPolicy::Slot{});
+  p.slot_mask_ = size - 1;
+  p.entries_.clear();
+  p.entries_.reserve(pending_.size());
+  for (size_t i = 0; i < pending_.size();) {
+    size_t j = i;
+    while (j < pending_.size() && pending_[j].key == pending_[i].key) ++j;
+    const uint32_t begin = static_cast<uint32_t>(p.entries_.size());
+    for (size_t k = i; k < j; ++k) p.entries_.push_back(pending_[k].entry);
+    uint64_t slot = CompiledPolicy::HashKey(pending_[i].key) & p.slot_mask_;
+    while (p.slots_[slot].count != 0) slot = (slot + 1) & p.slot_mask_;
+    p.slots_[slot] = CompiledPolicy::Slot{pending_[i].key, begin, static_cast<uint32_t>(j - i)};
+    i = j;
+  }
+  pending_.clear();
+  return std::move(policy_);
+}
+
+}  // namespace conduit::policy

@@ -1,0 +1,185 @@
+#include "verdict/judge.h"
+
+#include <span>
+
+namespace conduit {
+namespace {
+
+using policy::Action;
+using policy::Decision;
+using policy::Mode;
+
+constexpr uint8_t kProtoTcp = 6;
+
+FlowDecision ToFlow(const Decision& d) {
+  return FlowDecision{d.rule, static_cast<uint8_t>(d.action), static_cast<uint8_t>(d.mode), 0};
+}
+Decision FromFlow(const FlowDecision& f) {
+  return Decision{static_cast<Action>(f.action), static_cast<Mode>(f.mode), f.rule};
+}
+
+EventVerdict ToEventVerdict(Action a) {
+  switch (a) {
+    case Action::kAllow: return EventVerdict::kAllow;
+    case Action::kDeny: return EventVerdict::kDeny;
+    case Action::kAlert: return EventVerdict::kAlert;
+  }
+  return EventVerdict::kNone;
+}
+
+void Emit(const JudgeContext& ctx, const PacketMeta& meta, const Decision& d,
+          const ics::IcsOp* op) {
+  if (ctx.events == nullptr || !d.Reported()) return;
+  EventRecord e;
+  e.ts_ns = ctx.now_ns;
+  e.frame = ctx.frame;
+  e.src = meta.src_addr;
+  e.dst = meta.dst_addr;
+  e.sport = meta.src_port;
+  e.dport = meta.dst_port;
+  e.l4_proto = meta.l4_proto;
+  e.ip_version = meta.ip_version;
+  e.verdict = ToEventVerdict(d.action);
+  e.mode = static_cast<EventMode>(d.mode);
+  e.enforced = d.Drops();
+  e.conduit = ctx.policy.ConduitIndex(&ctx.conduit);
+  e.rule = d.rule;
+  e.policy_epoch = ctx.policy.epoch();
+  e.bytes = meta.payload_len;
+  if (op != nullptr) e.op = *op;
+  ctx.events->TryPush(e);  // a full ring drops (and counts) the event, never the packet
+}
+
+// The endpoints of the flow as (client, server) and the server's port.
+struct Endpoints {
+  policy::Address client;
+  policy::Address server;
+  uint16_t server_port;
+};
+Endpoints EndpointsOf(const PacketMeta& meta, bool from_client) {
+  const policy::Address src = policy::AddressFrom(meta.src_addr);
+  const policy::Address dst = policy::AddressFrom(meta.dst_addr);
+  return from_client ? Endpoints{src, dst, meta.dst_port} : Endpoints{dst, src, meta.src_port};
+}
+
+void ScanSignatures(const JudgeContext& ctx, const SignatureSet* signatures, const PacketMeta& meta,
+                    const uint8_t* frame, Decision& verdict) {
+  if (signatures == nullptr || meta.payload_len == 0 || ctx.matches == nullptr) return;
+  ctx.matches->Clear();
+  if (signatures->Scan(ctx.worker, {frame + meta.payload_offset, meta.payload_len}, *ctx.matches) == 0) {
+    return;
+  }
+  for (uint32_t id : ctx.matches->matches()) {
+    const Decision& d = ctx.policy.SignatureDecision(id);
+    Emit(ctx, meta, d, nullptr);
+    verdict = policy::Stricter(verdict, d);
+  }
+}
+
+Decision JudgeIcs(const JudgeContext& ctx, const PacketMeta& meta, const uint8_t* frame,
+                  const Inspection& in, const ics::OpList& ops) {
+  FlowEntry& flow = *in.flow;
+  const policy::ConduitPolicy& conduit = ctx.conduit;
+  switch (in.feed) {
+    case ics::FeedStatus::kFramingLost:
+    case ics::FeedStatus::kUnparsable:
+    case ics::FeedStatus::kHoleFill: {
+      const Decision d = ctx.policy.Builtin(conduit, conduit.unparsable, policy::kRuleUnparsable);
+      Emit(ctx, meta, d, nullptr);
+      return d;
+    }
+    default: break;
+  }
+  Decision verdict{Action::kAllow, conduit.mode, policy::kRuleDefault};
+  if (ops.overflowed() != 0) [[unlikely]] {
+    // More operations than one packet's op list holds: the ones beyond it
+    // were never judged, so the packet cannot be allowed on their account.
+    verdict = ctx.policy.Builtin(conduit, conduit.unparsable, policy::kRuleUnparsable);
+    Emit(ctx, meta, verdict, nullptr);
+  }
+  const Endpoints ends = EndpointsOf(meta, in.from_client);
+  for (const ics::IcsOp& op : ops) {
+    Decision d;
+    if (op.direction == ics::Direction::kResponse) {
+      if (flow.request.action != 0) {
+        d = FromFlow(flow.request);
+      } else {
+        d = Decision{Action::kAlert, conduit.mode, policy::kRuleUnsolicited};
+      }
+    } else {
+      d = ctx.policy.JudgeRequest(conduit, op, ends.client, ends.server, ends.server_port);
+      flow.request = ToFlow(d);
+    }
+    Emit(ctx, meta, d, &op);
+    verdict = policy::Stricter(verdict, d);
+  }
+  ScanSignatures(ctx, conduit.signatures[static_cast<size_t>(flow.protocol)], meta, frame, verdict);
+  return verdict;
+}
+
+Decision JudgeNonIcs(const JudgeContext& ctx, const PacketMeta& meta, const uint8_t* frame,
+                     const Inspection& in) {
+  const policy::ConduitPolicy& conduit = ctx.conduit;
+  Decision verdict;
+  if (in.flow != nullptr) {
+    FlowEntry& flow = *in.flow;
+    // Judged once per flow and policy epoch: a policy swap re-judges it.
+    if (flow.l4_decision.action == 0 || flow.policy_epoch != ctx.policy.epoch()) {
+      const Endpoints ends = EndpointsOf(meta, in.from_client);
+      const Decision d = ctx.policy.JudgeL4(conduit, meta.l4_proto, ends.client, ends.server,
+                                            ends.server_port);
+      flow.l4_decision = ToFlow(d);
+      flow.policy_epoch = ctx.policy.epoch();
+      Emit(ctx, meta, d, nullptr);  // reported once per flow, not per packet
+    }
+    verdict = FromFlow(flow.l4_decision);
+  } else {
+    // No ports (ICMP, later fragments, other IP protocols): judged per packet.
+    const policy::Address src = policy::AddressFrom(meta.src_addr);
+    const policy::Address dst = policy::AddressFrom(meta.dst_addr);
+    verdict = ctx.policy.JudgeL4(conduit, meta.l4_proto, src, dst, 0);
+    Emit(ctx, meta, verdict, nullptr);
+  }
+  ScanSignatures(ctx, conduit.l4_signatures, meta, frame, verdict);
+  return verdict;
+}
+
+}  // namespace
+
+PacketVerdict JudgePacket(const JudgeContext& ctx, ParseResult parsed, const PacketMeta& meta,
+                          const uint8_t* frame, const Inspection& inspection,
+                          const ics::OpList& ops) {
+  const policy::ConduitPolicy& conduit = ctx.conduit;
+  Decision verdict;
+  if (parsed == ParseResult::kNonIp) {
+    verdict = ctx.policy.NonIp(conduit, meta.ethertype);
+    Emit(ctx, meta, verdict, nullptr);
+  } else if (parsed != ParseResult::kOk) [[unlikely]] {
+    verdict = ctx.policy.Builtin(conduit, conduit.unparsable, policy::kRuleUnparsable);
+    Emit(ctx, meta, verdict, nullptr);
+  } else if (inspection.flow != nullptr && inspection.flow->blocked) {
+    // The flow already lost a packet to an enforced deny (and, with
+    // on_deny: reset, both ends were told): keep it closed.
+    verdict = FromFlow(inspection.flow->request.action == static_cast<uint8_t>(Action::kDeny)
+                           ? inspection.flow->request
+                           : inspection.flow->l4_decision);
+    verdict.action = Action::kDeny;
+    verdict.mode = Mode::kEnforce;
+  } else if (inspection.flow != nullptr && inspection.flow->protocol != ics::Protocol::kUnknown &&
+             !inspection.flow->not_ics) {
+    verdict = JudgeIcs(ctx, meta, frame, inspection, ops);
+  } else {
+    verdict = JudgeNonIcs(ctx, meta, frame, inspection);
+  }
+  PacketVerdict out;
+  out.decision = verdict;
+  out.drop = verdict.Drops();
+  if (out.drop) {
+    if (inspection.flow != nullptr) inspection.flow->blocked = true;
+    out.reset = meta.l4_proto == kProtoTcp && meta.Has(kPktHasL4) &&
+                conduit.on_deny == policy::OnDeny::kReset;
+  }
+  return out;
+}
+
+}  // namespace conduit

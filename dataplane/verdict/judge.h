@@ -1,0 +1,46 @@
+// Judges one parsed, inspected packet against the compiled policy: the
+// classify + verdict stages of the worker pipeline. Pure C++ (no DPDK), so
+// conduitctl simulate runs exactly this code.
+//
+// Requests are judged by their initiator; a response follows the verdict of
+// its flow's last request; a response with no request is reported as
+// unsolicited. Once an enforced deny drops a packet, the rest of that flow is
+// dropped too, so a retransmission of the denied segment cannot slip through.
+#pragma once
+
+#include <cstdint>
+
+#include "classify/signatures.h"
+#include "events/event_ring.h"
+#include "ics/ics_op.h"
+#include "inspect/inspector.h"
+#include "parse/parse.h"
+#include "policy/compiled_policy.h"
+#include "stats/counters.h"
+
+namespace conduit {
+
+struct PacketVerdict {
+  policy::Decision decision;  // the strictest decision over the packet
+  bool drop = false;          // an enforced deny
+  bool reset = false;         // ... and the conduit says reset (TCP only)
+};
+
+struct JudgeContext {
+  const policy::CompiledPolicy& policy;
+  const policy::ConduitPolicy& conduit;
+  size_t worker = 0;           // this worker's Hyperscan scratch
+  uint64_t now_ns = 0;         // event timestamps
+  uint64_t frame = 0;          // simulate: capture frame number
+  EventRing* events = nullptr; // null: no events (benchmarks)
+  MatchSet* matches = nullptr; // scratch for signature scans
+};
+
+// `frame` holds the bytes that were parsed into `meta`. `inspection` comes
+// from Inspector::Inspect (flow may be null for packets without ports).
+// lcore (hot path): no allocation; events that do not fit are counted.
+PacketVerdict JudgePacket(const JudgeContext& ctx, ParseResult parsed, const PacketMeta& meta,
+                          const uint8_t* frame, const Inspection& inspection,
+                          const ics::OpList& ops);
+
+}  // namespace conduit
