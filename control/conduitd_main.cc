@@ -11,9 +11,16 @@
 #include <memory>
 #include <string>
 
+#include <fstream>
+#include <sstream>
+
 #include "common/log.h"
 #include "config/daemon_config.h"
 #include "eal/eal.h"
+#include "events/event_drain.h"
+#include "events/sinks/json_file_sink.h"
+#include "events/sinks/syslog_sink.h"
+#include "gateway/policy_manager.h"
 #include "runtime/dataplane.h"
 #include "service/gateway_service.h"
 #include "stats/counters_report.h"
@@ -45,6 +52,53 @@ sigset_t BlockControlSignals() {
   sigaddset(&set, SIGUSR1);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   return set;
+}
+
+absl::StatusOr<std::string> ReadFile(const std::string& path, const char* field) {
+  std::ifstream in(path);
+  if (!in) return absl::NotFoundError(absl::StrCat(field, ": cannot read ", path));
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// Plaintext when no certificate is configured (lab only); TLS with cert and
+// key; mutual TLS when a client CA is set: clients without a certificate
+// signed by it are refused during the handshake.
+absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ServerCredentials(const TlsConfig& tls) {
+  if (tls.cert.empty()) return grpc::InsecureServerCredentials();
+  grpc::SslServerCredentialsOptions options(
+      tls.client_ca.empty() ? GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE
+                            : GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
+  grpc::SslServerCredentialsOptions::PemKeyCertPair pair;
+  auto cert = ReadFile(tls.cert, "control.tls.cert");
+  if (!cert.ok()) return cert.status();
+  auto key = ReadFile(tls.key, "control.tls.key");
+  if (!key.ok()) return key.status();
+  pair.cert_chain = *cert;
+  pair.private_key = *key;
+  options.pem_key_cert_pairs.push_back(pair);
+  if (!tls.client_ca.empty()) {
+    auto ca = ReadFile(tls.client_ca, "control.tls.client_ca");
+    if (!ca.ok()) return ca.status();
+    options.pem_root_certs = *ca;
+  }
+  return grpc::SslServerCredentials(options);
+}
+
+// The event sinks the config asks for. A sink that cannot start is a
+// start-up error naming its field (an unreachable SIEM is not: syslog
+// reconnects on its own).
+absl::Status AddSinks(const DaemonConfig& config, EventDrain& drain) {
+  if (!config.events_jsonl.empty()) drain.AddSink(std::make_shared<JsonFileSink>(config.events_jsonl));
+  if (!config.syslog.address.empty()) {
+    auto options = SyslogOptionsFromConfig(config.syslog.address, config.syslog.transport);
+    if (!options.ok()) return absl::InvalidArgumentError(absl::StrCat("events.syslog.address: ", options.status().message()));
+    auto sink = SyslogSink::Create(*options);
+    if (!sink.ok()) return absl::InvalidArgumentError(absl::StrCat("events.syslog.address: ", sink.status().message()));
+    drain.AddSink(std::shared_ptr<SyslogSink>(std::move(*sink)));
+  }
+  return absl::OkStatus();
 }
 
 DataplaneSpec SpecFrom(const DaemonConfig& config) {
@@ -105,14 +159,40 @@ int Run(int argc, char** argv) {
     }
     Dataplane& dp = **dataplane;
 
-    GatewayService service([&dp] { return dp.CountersPerWorker(); }, config->workers);
+    PolicyManager policies(
+        PolicyManager::Options{config->workers.size(), static_cast<int>(config->wires.size()),
+                               config->state_dir},
+        [&dp](std::unique_ptr<const policy::CompiledPolicy> next) { return dp.Publish(std::move(next)); });
+    LogInfo(policies.LoadAtStart(config->policy));
+
+    EventDrain drain;
+    for (EventRing* ring : dp.event_rings()) drain.AddRing(ring);
+    drain.SetNames([&policies](const EventRecord& e) { return policies.NamesFor(e); });
+    if (absl::Status s = AddSinks(*config, drain); !s.ok()) {
+      dataplane->reset();
+      CleanupEal();
+      return Fail(s.message());
+    }
+    drain.Start();
+
+    GatewayHooks hooks;
+    hooks.counters = [&dp] { return dp.CountersPerWorker(); };
+    hooks.failure_policy = std::string(FailurePolicyName(config->failure));
+    GatewayService service(&policies, &drain, hooks, config->workers);
+    auto credentials = ServerCredentials(config->tls);
+    if (!credentials.ok()) {
+      drain.Stop();
+      dataplane->reset();
+      CleanupEal();
+      return Fail(credentials.status().message());
+    }
     grpc::ServerBuilder builder;
     int bound_port = 0;
-    builder.AddListeningPort(config->control_listen, grpc::InsecureServerCredentials(),
-                             &bound_port);
+    builder.AddListeningPort(config->control_listen, *credentials, &bound_port);
     builder.RegisterService(&service);
     std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
     if (server == nullptr || bound_port == 0) {
+      drain.Stop();
       dataplane->reset();
       CleanupEal();
       return Fail(absl::StrCat("control.listen: cannot listen on ", config->control_listen));
@@ -120,6 +200,7 @@ int Run(int argc, char** argv) {
 
     if (absl::Status s = dp.Launch(); !s.ok()) {
       server->Shutdown();
+      drain.Stop();
       dataplane->reset();
       CleanupEal();
       return Fail(s.message());
@@ -127,8 +208,8 @@ int Run(int argc, char** argv) {
     for (const Wire& w : dp.wires()) {
       LogInfo("wire ", w.name, ": port ", w.port_a, " <-> port ", w.port_b);
     }
-    LogInfo("forwarding with ", dp.worker_count(), " worker(s); control on ",
-            config->control_listen, "; no policy loaded: forwarding everything");
+    LogInfo("running with ", dp.worker_count(), " worker(s); control on ", config->control_listen,
+            config->tls.cert.empty() ? " (plaintext)" : " (TLS)");
 
     for (;;) {
       siginfo_t info;
@@ -143,8 +224,10 @@ int Run(int argc, char** argv) {
         break;
       }
     }
-    server->Shutdown();
+    // Stop taking requests, then the workers, then drain their last events.
+    server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
     dp.Stop();
+    drain.Stop();
     std::fputs(FormatCounters(dp.CountersPerWorker(), config->workers).c_str(), stdout);
     std::fflush(stdout);
   }

@@ -1,63 +1,39 @@
-// conduitctl: the console CLI.
+// conduitctl: the console CLI for one gateway (--target HOST:PORT) or many
+// (--targets FILE, pushed to in parallel, one result line per gateway).
 //
-//   conduitctl counters [--target HOST:PORT] [--json]
-//   conduitctl simulate --pcap FILE [--jsonl] [--decode-as tcp:PORT=PROTOCOL]...
+//   conduitctl push POLICY.yaml      validate locally, push, print each result
+//   conduitctl status                policy version and hash, mode, bypass, counters
+//   conduitctl mode enforce|monitor|bypass|clear [--conduit NAME]
+//   conduitctl counters              the packet counters (--json: DESIGN.md's shape)
+//   conduitctl events [--follow] [--seconds N] [--count N]
+//   conduitctl get-policy            the active policy snapshot (JSON)
+//   conduitctl simulate --policy FILE --pcap FILE [--jsonl] [--decode-as tcp:PORT=PROTO]
 //
-// push / status / mode / events / get-policy arrive with the control-plane
-// work; simulate with the decoders.
-#include <grpcpp/grpcpp.h>
-
+// Common: --target HOST:PORT (default 127.0.0.1:50051), --targets FILE,
+// --json, --ca FILE, --cert FILE, --key FILE (TLS / mutual TLS), --timeout S.
 #include <cstdio>
 #include <iostream>
 #include <string>
 
-#include "absl/strings/str_cat.h"
-#include "conduit/v1/gateway.grpc.pb.h"
-#include "google/protobuf/util/json_util.h"
+#include "absl/strings/numbers.h"
+#include "conduitctl/commands.h"
 #include "simulate/simulate.h"
 
 namespace {
 
 int Usage() {
   std::fprintf(stderr,
-               "usage: conduitctl COMMAND [--target HOST:PORT] [--json]\n"
-               "       conduitctl simulate --pcap FILE [--jsonl] [--decode-as tcp:PORT=PROTOCOL]...\n"
-               "commands:\n"
-               "  counters   the gateway's packet counters\n"
-               "  simulate   run the gateway's parse/flow/decode code over a capture offline\n");
+               "usage: conduitctl COMMAND [options]\n"
+               "  push POLICY.yaml                 validate and push a policy\n"
+               "  status                           what each gateway runs and sees\n"
+               "  mode enforce|monitor|bypass|clear [--conduit NAME]\n"
+               "  counters                         packet counters\n"
+               "  events [--follow] [--seconds N] [--count N]\n"
+               "  get-policy                       the active policy (JSON)\n"
+               "  simulate [--policy FILE] --pcap FILE [--jsonl] [--decode-as tcp:PORT=PROTOCOL]\n"
+               "options: --target HOST:PORT | --targets FILE, --json, --ca F --cert F --key F, --timeout S\n");
   return 2;
 }
-
-int Counters(const std::string& target, bool json) {
-  auto channel = grpc::CreateChannel(target, grpc::InsecureChannelCredentials());
-  auto stub = conduit::v1::Gateway::NewStub(channel);
-  grpc::ClientContext context;
-  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
-  conduit::v1::GetCountersRequest request;
-  conduit::v1::Counters reply;
-  const grpc::Status status = stub->GetCounters(&context, request, &reply);
-  if (!status.ok()) {
-    std::fprintf(stderr, "conduitctl: %s: %s\n", target.c_str(), status.error_message().c_str());
-    return 1;
-  }
-  if (json) {
-    std::string out;
-    google::protobuf::util::JsonPrintOptions options;
-    options.preserve_proto_field_names = true;
-    (void)google::protobuf::util::MessageToJsonString(reply, &out, options);
-    std::printf("%s\n", out.c_str());
-    return 0;
-  }
-  for (const char* name : {"rx_packets", "tx_packets", "dropped_packets", "inspected_packets",
-                           "bypassed_packets"}) {
-    auto it = reply.totals().find(name);
-    std::printf("%-18s %llu\n", name,
-                static_cast<unsigned long long>(it == reply.totals().end() ? 0 : it->second));
-  }
-  return 0;
-}
-
-}  // namespace
 
 int Simulate(int argc, char** argv) {
   conduit::SimulateOptions options;
@@ -65,13 +41,12 @@ int Simulate(int argc, char** argv) {
     const std::string arg = argv[i];
     if (arg == "--pcap" && i + 1 < argc) {
       options.pcap = argv[++i];
+    } else if (arg == "--policy" && i + 1 < argc) {
+      options.policy_file = argv[++i];
     } else if (arg == "--jsonl") {
       options.jsonl = true;
     } else if (arg == "--decode-as" && i + 1 < argc) {
-      if (absl::Status s = conduit::AddDecodeAs(argv[++i], options.ports); !s.ok()) {
-        std::fprintf(stderr, "conduitctl: %s\n", std::string(s.message()).c_str());
-        return 2;
-      }
+      options.decode_as.push_back(argv[++i]);
     } else {
       return Usage();
     }
@@ -81,27 +56,62 @@ int Simulate(int argc, char** argv) {
   const absl::Status s = conduit::RunSimulate(options, std::cout, options.jsonl ? std::cerr : std::cout);
   if (!s.ok()) {
     std::fprintf(stderr, "conduitctl: %s\n", std::string(s.message()).c_str());
-    return 1;
+    return s.code() == absl::StatusCode::kInvalidArgument ? 2 : 1;
   }
   return 0;
 }
+
+}  // namespace
 
 int main(int argc, char** argv) {
   if (argc < 2) return Usage();
   const std::string command = argv[1];
   if (command == "simulate") return Simulate(argc, argv);
-  std::string target = "127.0.0.1:50051";
-  bool json = false;
+
+  conduit::ctl::ClientOptions options;
+  std::string targets_file, conduit_name;
+  std::vector<std::string> positional;
+  bool json = false, follow = false;
+  int seconds = 2, count = 0;
   for (int i = 2; i < argc; ++i) {
     const std::string arg = argv[i];
-    if (arg == "--target" && i + 1 < argc) {
-      target = argv[++i];
-    } else if (arg == "--json") {
-      json = true;
-    } else {
-      return Usage();
-    }
+    auto value = [&](std::string& out) {
+      if (i + 1 >= argc) return false;
+      out = argv[++i];
+      return true;
+    };
+    std::string v;
+    if (arg == "--target" && value(v)) options.targets.push_back(v);
+    else if (arg == "--targets" && value(targets_file)) {}
+    else if (arg == "--json") json = true;
+    else if (arg == "--follow") follow = true;
+    else if (arg == "--conduit" && value(conduit_name)) {}
+    else if (arg == "--ca" && value(options.ca)) {}
+    else if (arg == "--cert" && value(options.cert)) {}
+    else if (arg == "--key" && value(options.key)) {}
+    else if (arg == "--seconds" && value(v) && absl::SimpleAtoi(v, &seconds)) {}
+    else if (arg == "--count" && value(v) && absl::SimpleAtoi(v, &count)) {}
+    else if (arg == "--timeout" && value(v) && absl::SimpleAtoi(v, &options.timeout_seconds)) {}
+    else if (!arg.starts_with("--")) positional.push_back(arg);
+    else return Usage();
   }
-  if (command == "counters") return Counters(target, json);
+  if (!targets_file.empty()) {
+    auto t = conduit::ctl::ReadTargets(targets_file);
+    if (!t.ok()) {
+      std::fprintf(stderr, "conduitctl: %s\n", std::string(t.status().message()).c_str());
+      return 2;
+    }
+    options.targets.insert(options.targets.end(), t->begin(), t->end());
+  }
+  if (options.targets.empty()) options.targets.push_back("127.0.0.1:50051");
+
+  if (command == "push" && positional.size() == 1) return conduit::ctl::Push(options, positional[0], json);
+  if (command == "status" && positional.empty()) return conduit::ctl::Status(options, json);
+  if (command == "mode" && positional.size() == 1) {
+    return conduit::ctl::Mode(options, positional[0], conduit_name, json);
+  }
+  if (command == "counters" && positional.empty()) return conduit::ctl::Counters(options, json);
+  if (command == "events" && positional.empty()) return conduit::ctl::Events(options, follow, seconds, count);
+  if (command == "get-policy" && positional.empty()) return conduit::ctl::GetPolicy(options);
   return Usage();
 }

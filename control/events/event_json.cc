@@ -5,6 +5,7 @@
 #include <ctime>
 
 #include "absl/strings/str_cat.h"
+#include "common/json.h"
 #include "ics/registry.h"
 
 namespace conduit {
@@ -12,27 +13,6 @@ namespace {
 
 constexpr const char* kVerdicts[] = {"", "allow", "deny", "alert"};
 constexpr const char* kModes[] = {"", "enforce", "monitor", "bypass"};
-
-// Names come from our own tables or the operator's policy; escape anyway.
-void AppendJsonString(std::string& out, std::string_view s) {
-  out += '"';
-  for (char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof(buf), "\\u%04x", c);
-          out += buf;
-        } else {
-          out += c;
-        }
-    }
-  }
-  out += '"';
-}
 
 void Field(std::string& out, std::string_view key, std::string_view value) {
   out += out.size() > 1 ? ",\"" : "\"";

@@ -3,13 +3,37 @@
 #include <string>
 
 namespace conduit {
+namespace {
+
+namespace v1 = conduit::v1;
+
+v1::Mode ToProto(policy::Mode m) {
+  switch (m) {
+    case policy::Mode::kEnforce: return v1::MODE_ENFORCE;
+    case policy::Mode::kMonitor: return v1::MODE_MONITOR;
+    case policy::Mode::kBypass: return v1::MODE_BYPASS;
+  }
+  return v1::MODE_UNSPECIFIED;
+}
+
+// How long a StreamEvents call waits for a line before checking whether its
+// client is still there.
+constexpr std::chrono::milliseconds kStreamPoll{200};
+
+}  // namespace
+
+grpc::Status ToGrpc(const absl::Status& status) {
+  if (status.ok()) return grpc::Status::OK;
+  // absl and gRPC share the canonical code numbering.
+  return grpc::Status(static_cast<grpc::StatusCode>(status.code()), std::string(status.message()));
+}
 
 void FillCounters(const std::vector<CounterSnapshot>& per_worker,
-                  const std::vector<unsigned>& lcores, conduit::v1::Counters& out) {
+                  const std::vector<unsigned>& lcores, v1::Counters& out) {
   CounterSnapshot total;
   for (size_t w = 0; w < per_worker.size(); ++w) {
     total.Accumulate(per_worker[w]);
-    conduit::v1::WorkerCounters* wc = out.add_workers();
+    v1::WorkerCounters* wc = out.add_workers();
     wc->set_lcore(w < lcores.size() ? lcores[w] : 0);
     for (int i = 0; i < kWorkerCounterCount; ++i) {
       (*wc->mutable_values())[std::string(WorkerCounterName(static_cast<WorkerCounter>(i)))] =
@@ -30,10 +54,99 @@ void FillCounters(const std::vector<CounterSnapshot>& per_worker,
   }
 }
 
-grpc::Status GatewayService::GetCounters(grpc::ServerContext*,
-                                         const conduit::v1::GetCountersRequest*,
-                                         conduit::v1::Counters* reply) {
-  FillCounters(counters_(), lcores_, *reply);
+GatewayService::GatewayService(PolicyManager* policies, EventDrain* events, GatewayHooks hooks,
+                               std::vector<unsigned> lcores)
+    : policies_(policies), events_(events), hooks_(std::move(hooks)), lcores_(std::move(lcores)) {}
+
+grpc::Status GatewayService::PushPolicy(grpc::ServerContext*, const v1::PolicySnapshot* request,
+                                        v1::PushPolicyResponse* reply) {
+  const PushOutcome out = policies_->Push(*request);
+  reply->set_accepted(out.accepted);
+  reply->set_active_version(out.active_version);
+  reply->set_active_hash(out.active_hash);
+  reply->set_compile_micros(out.compile_micros);
+  reply->set_swap_micros(out.swap_micros);
+  for (const policy::PolicyError& e : out.errors) {
+    v1::FieldError* fe = reply->add_errors();
+    fe->set_path(e.path);
+    fe->set_reason(e.line > 0 ? e.reason + " (line " + std::to_string(e.line) + ")" : e.reason);
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status GatewayService::GetPolicy(grpc::ServerContext*, const v1::GetPolicyRequest*,
+                                       v1::PolicySnapshot* reply) {
+  std::optional<v1::PolicySnapshot> active = policies_->ActiveSnapshot();
+  if (!active) return grpc::Status(grpc::StatusCode::NOT_FOUND, "no policy is loaded");
+  *reply = *active;
+  return grpc::Status::OK;
+}
+
+grpc::Status GatewayService::GetStatus(grpc::ServerContext*, const v1::GetStatusRequest*,
+                                       v1::GatewayStatus* reply) {
+  const PolicyStatus s = policies_->Status();
+  reply->set_policy_version(s.version);
+  reply->set_policy_hash(s.hash);
+  reply->set_mode(ToProto(s.mode));
+  reply->set_failure(hooks_.failure_policy);
+  std::string bypass = hooks_.bypass_reason ? hooks_.bypass_reason() : "";
+  if (bypass.empty() && !s.has_policy) bypass = "no policy loaded";
+  if (bypass.empty() && s.mode == policy::Mode::kBypass) bypass = "mode bypass";
+  reply->set_bypass(bypass);
+  reply->set_uptime_seconds(static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started_)
+          .count()));
+  if (hooks_.workers) {
+    for (const WorkerHealth& w : hooks_.workers()) {
+      v1::WorkerStatus* ws = reply->add_workers();
+      ws->set_lcore(w.lcore);
+      ws->set_healthy(w.healthy);
+      ws->set_bypass(w.bypass);
+      ws->set_heartbeat_age_micros(w.heartbeat_age_micros);
+    }
+  }
+  if (hooks_.counters) FillCounters(hooks_.counters(), lcores_, *reply->mutable_counters());
+  return grpc::Status::OK;
+}
+
+grpc::Status GatewayService::SetMode(grpc::ServerContext*, const v1::SetModeRequest* request,
+                                     v1::SetModeResponse* reply) {
+  std::optional<policy::Mode> mode;
+  switch (request->mode()) {
+    case v1::MODE_ENFORCE: mode = policy::Mode::kEnforce; break;
+    case v1::MODE_MONITOR: mode = policy::Mode::kMonitor; break;
+    case v1::MODE_BYPASS: mode = policy::Mode::kBypass; break;
+    default: break;  // MODE_UNSPECIFIED clears the override: the policy's own modes again
+  }
+  if (absl::Status s = policies_->SetMode(request->conduit(), mode); !s.ok()) return ToGrpc(s);
+  reply->set_mode(ToProto(policies_->Status().mode));
+  return grpc::Status::OK;
+}
+
+grpc::Status GatewayService::StreamEvents(grpc::ServerContext* context,
+                                          const v1::StreamEventsRequest*,
+                                          grpc::ServerWriter<v1::Event>* writer) {
+  if (events_ == nullptr) return grpc::Status(grpc::StatusCode::UNAVAILABLE, "no event drain");
+  // A bounded queue of our own: a slow client loses its oldest lines (the
+  // drain counts them), never slows the drain or the workers.
+  std::shared_ptr<EventSubscription> sub = events_->Subscribe();
+  std::string line;
+  v1::Event event;
+  while (!context->IsCancelled()) {
+    if (!sub->Next(&line, kStreamPoll)) {
+      if (sub->closed()) break;  // the gateway is stopping
+      continue;
+    }
+    event.set_json(line);
+    if (!writer->Write(event)) break;  // the client went away
+  }
+  sub->Close();
+  return grpc::Status::OK;
+}
+
+grpc::Status GatewayService::GetCounters(grpc::ServerContext*, const v1::GetCountersRequest*,
+                                         v1::Counters* reply) {
+  if (hooks_.counters) FillCounters(hooks_.counters(), lcores_, *reply);
   return grpc::Status::OK;
 }
 

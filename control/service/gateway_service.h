@@ -1,35 +1,66 @@
 // The gRPC Gateway service: proto <-> domain translation at the edge.
-//
-// GetCounters is served now; policy push, status, mode and events arrive with
-// the control-plane work and answer UNIMPLEMENTED until then.
+// absl::Status codes map to grpc::Status codes; a refused push is an OK RPC
+// whose reply says accepted=false with the field errors (it is an answer,
+// not a transport failure).
 #pragma once
 
+#include <atomic>
+#include <chrono>
 #include <functional>
 #include <vector>
 
 #include "conduit/v1/gateway.grpc.pb.h"
+#include "events/event_drain.h"
+#include "gateway/policy_manager.h"
 #include "stats/counters.h"
 
 namespace conduit {
 
+struct WorkerHealth {
+  unsigned lcore = 0;
+  bool healthy = true;
+  bool bypass = false;
+  uint64_t heartbeat_age_micros = 0;
+};
+
+// What the service reads from the running gateway.
+struct GatewayHooks {
+  std::function<std::vector<CounterSnapshot>()> counters;
+  std::function<std::vector<WorkerHealth>()> workers;
+  std::function<std::string()> bypass_reason;  // "" when inspecting
+  std::string failure_policy = "open";
+};
+
 class GatewayService final : public conduit::v1::Gateway::Service {
  public:
-  using CountersSource = std::function<std::vector<CounterSnapshot>()>;
+  GatewayService(PolicyManager* policies, EventDrain* events, GatewayHooks hooks,
+                 std::vector<unsigned> lcores);
 
-  GatewayService(CountersSource counters, std::vector<unsigned> lcores)
-      : counters_(std::move(counters)), lcores_(std::move(lcores)) {}
-
-  grpc::Status GetCounters(grpc::ServerContext* context,
-                           const conduit::v1::GetCountersRequest* request,
+  grpc::Status PushPolicy(grpc::ServerContext*, const conduit::v1::PolicySnapshot* request,
+                          conduit::v1::PushPolicyResponse* reply) override;
+  grpc::Status GetPolicy(grpc::ServerContext*, const conduit::v1::GetPolicyRequest*,
+                         conduit::v1::PolicySnapshot* reply) override;
+  grpc::Status GetStatus(grpc::ServerContext*, const conduit::v1::GetStatusRequest*,
+                         conduit::v1::GatewayStatus* reply) override;
+  grpc::Status SetMode(grpc::ServerContext*, const conduit::v1::SetModeRequest* request,
+                       conduit::v1::SetModeResponse* reply) override;
+  grpc::Status StreamEvents(grpc::ServerContext* context, const conduit::v1::StreamEventsRequest*,
+                            grpc::ServerWriter<conduit::v1::Event>* writer) override;
+  grpc::Status GetCounters(grpc::ServerContext*, const conduit::v1::GetCountersRequest*,
                            conduit::v1::Counters* reply) override;
 
  private:
-  CountersSource counters_;
+  PolicyManager* policies_;
+  EventDrain* events_;
+  GatewayHooks hooks_;
   std::vector<unsigned> lcores_;
+  std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
 };
 
 // Fills the proto from per-worker snapshots (totals, drops, per worker).
 void FillCounters(const std::vector<CounterSnapshot>& per_worker,
                   const std::vector<unsigned>& lcores, conduit::v1::Counters& out);
+
+grpc::Status ToGrpc(const absl::Status& status);
 
 }  // namespace conduit

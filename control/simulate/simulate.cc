@@ -8,10 +8,14 @@
 #include "absl/strings/str_cat.h"
 #include "events/event_json.h"
 #include "events/event_record.h"
+#include "events/event_ring.h"
 #include "ics/registry.h"
 #include "inspect/inspector.h"
 #include "parse/parse.h"
+#include "policy/compiler.h"
+#include "policy/validate.h"
 #include "simulate/pcap_reader.h"
+#include "verdict/judge.h"
 
 namespace conduit {
 namespace {
@@ -35,19 +39,57 @@ EventRecord RecordFor(const CapturedFrame& f, const PacketMeta& meta, const ics:
   return e;
 }
 
-std::string HumanLine(const EventRecord& e) {
+std::string HumanLine(const EventRecord& e, const EventNames& names) {
   const ics::IcsOp& op = e.op;
-  const std::string_view name = ics::FunctionName(op);
-  std::string line = absl::StrCat(
-      "frame ", e.frame, "  ", AddressText(e.src, e.ip_version), ":", e.sport, " -> ",
-      AddressText(e.dst, e.ip_version), ":", e.dport, "  ", std::string(ics::OpKindLabel(op.kind)),
-      " ", op.direction == ics::Direction::kResponse ? "response" : "request", " ",
-      name.empty() ? "function" : std::string(name), "(", op.function, ")");
-  if (op.Has(ics::kOpHasUnit)) absl::StrAppend(&line, " unit ", op.unit);
-  if (op.Has(ics::kOpHasAddress)) absl::StrAppend(&line, " address ", op.address_first, "-", op.address_last);
-  if (op.Has(ics::kOpException)) absl::StrAppend(&line, " exception ", op.exception_code);
-  if (op.Has(ics::kOpTruncated)) absl::StrAppend(&line, " (truncated)");
+  std::string line = absl::StrCat("frame ", e.frame, "  ", AddressText(e.src, e.ip_version), ":", e.sport,
+                                  " -> ", AddressText(e.dst, e.ip_version), ":", e.dport, "  ");
+  if (op.kind != ics::OpKind::kNone) {
+    const std::string_view name = ics::FunctionName(op);
+    absl::StrAppend(&line, std::string(ics::OpKindLabel(op.kind)), " ",
+                    op.direction == ics::Direction::kResponse ? "response" : "request", " ",
+                    name.empty() ? "function" : std::string(name), "(", op.function, ")");
+    if (op.Has(ics::kOpHasUnit)) absl::StrAppend(&line, " unit ", op.unit);
+    if (op.Has(ics::kOpHasAddress)) absl::StrAppend(&line, " address ", op.address_first, "-", op.address_last);
+    if (op.Has(ics::kOpException)) absl::StrAppend(&line, " exception ", op.exception_code);
+    if (op.Has(ics::kOpTruncated)) absl::StrAppend(&line, " (truncated)");
+  } else {
+    absl::StrAppend(&line, e.l4_proto == 6 ? "tcp" : e.l4_proto == 17 ? "udp" : "ip", " packet");
+  }
+  if (e.verdict != EventVerdict::kNone) {
+    static constexpr const char* kVerdicts[] = {"", "allow", "deny", "alert"};
+    absl::StrAppend(&line, "  => ", kVerdicts[static_cast<int>(e.verdict)],
+                    e.verdict == EventVerdict::kDeny && !e.enforced ? " (would block)" : "",
+                    " [", names.rule.empty() ? "default" : names.rule, "]");
+  }
   return line;
+}
+
+struct Tally {
+  uint64_t blocked = 0;       // enforced denies
+  uint64_t would_block = 0;   // denies only reported (monitor)
+  uint64_t alerted = 0;
+  uint64_t allowed = 0;
+  void Add(const EventRecord& e) {
+    switch (e.verdict) {
+      case EventVerdict::kDeny: ++(e.enforced ? blocked : would_block); break;
+      case EventVerdict::kAlert: ++alerted; break;
+      case EventVerdict::kAllow: ++allowed; break;
+      default: break;
+    }
+  }
+};
+
+void PrintTallies(std::ostream& out, const char* title, const std::map<std::string, Tally>& rows) {
+  char line[200];
+  out << title << "\n";
+  std::snprintf(line, sizeof(line), "  %-32s %10s %12s %10s %10s\n", "", "blocked", "would block",
+                "alerted", "allowed");
+  out << line;
+  for (const auto& [name, t] : rows) {
+    std::snprintf(line, sizeof(line), "  %-32s %10lu %12lu %10lu %10lu\n", name.c_str(), t.blocked,
+                  t.would_block, t.alerted, t.allowed);
+    out << line;
+  }
 }
 
 }  // namespace
@@ -73,28 +115,79 @@ absl::Status AddDecodeAs(const std::string& spec, ics::ProtocolPorts& ports) {
 
 absl::Status RunSimulate(const SimulateOptions& options, std::ostream& records,
                          std::ostream& summary) {
-  Inspector inspector(kFlowCapacity, kIdleTimeoutMicros, &options.ports);
+  std::unique_ptr<const policy::CompiledPolicy> compiled;
+  const policy::ConduitPolicy* conduit = nullptr;
+  ics::ProtocolPorts ports = options.ports;
+  if (!options.policy_file.empty()) {
+    auto snapshot = policy::LoadAndValidateFile(options.policy_file);
+    if (!snapshot.ok()) {
+      return absl::Status(snapshot.status().code(),
+                          absl::StrCat(options.policy_file, ": ", snapshot.status().message()));
+    }
+    auto c = policy::CompilePolicy(*snapshot, {1, 1});
+    if (!c.ok()) return absl::InvalidArgumentError(absl::StrCat(options.policy_file, ": ", c.status().message()));
+    compiled = *std::move(c);
+    conduit = compiled->ConduitForWire(options.wire);
+    if (conduit == nullptr) {
+      return absl::InvalidArgumentError(absl::StrCat(options.policy_file, ": no conduit on wire ", options.wire));
+    }
+    ports = compiled->ports();
+  }
+  for (const std::string& spec : options.decode_as) {
+    if (absl::Status s = AddDecodeAs(spec, ports); !s.ok()) return s;
+  }
+
+  Inspector inspector(kFlowCapacity, kIdleTimeoutMicros, &ports);
   ics::OpList ops;
   PacketMeta meta;
   CounterSnapshot counters;
+  EventRing ring(1 << 12);
+  MatchSet matches;
+  std::vector<EventRecord> batch(ring.capacity());
   uint64_t frames = 0;
   // (label, function) → (name, requests, responses)
   std::map<std::pair<std::string, uint16_t>, std::tuple<std::string, uint64_t, uint64_t>> table;
+  std::map<std::string, Tally> by_rule, by_conduit;
+
+  auto names_for = [&](const EventRecord& e) {
+    EventNames n;
+    if (compiled == nullptr) return n;
+    n.policy_version = compiled->version();
+    if (e.conduit < compiled->conduits().size()) n.conduit = compiled->conduits()[e.conduit].name;
+    if (e.rule < compiled->rule_names().size()) n.rule = compiled->rule_names()[e.rule];
+    return n;
+  };
+  auto emit = [&](const EventRecord& e) {
+    const EventNames names = names_for(e);
+    records << (options.jsonl ? RenderEventJson(e, names) : HumanLine(e, names)) << "\n";
+    if (e.op.kind != ics::OpKind::kNone) {
+      auto& row = table[{std::string(ics::OpKindLabel(e.op.kind)), e.op.function}];
+      std::get<0>(row) = std::string(ics::FunctionName(e.op));
+      ++(e.op.direction == ics::Direction::kResponse ? std::get<2>(row) : std::get<1>(row));
+    }
+    if (e.verdict != EventVerdict::kNone) {
+      by_rule[names.rule.empty() ? "default" : names.rule].Add(e);
+      by_conduit[names.conduit].Add(e);
+    }
+  };
 
   absl::Status status = ForEachFrame(options.pcap, [&](const CapturedFrame& f) {
     ++frames;
     const ParseResult parsed = ParsePacket(f.bytes.data(), static_cast<uint32_t>(f.bytes.size()), meta);
     ++counters.parse[static_cast<int>(parsed)];
-    if (parsed != ParseResult::kOk) return;
     ops.Clear();
-    inspector.Inspect(f.bytes.data(), meta, f.timestamp_micros, ops);
-    for (const ics::IcsOp& op : ops) {
-      const EventRecord e = RecordFor(f, meta, op);
-      records << (options.jsonl ? RenderEventJson(e, {}) : HumanLine(e)) << "\n";
-      auto& row = table[{std::string(ics::OpKindLabel(op.kind)), op.function}];
-      std::get<0>(row) = std::string(ics::FunctionName(op));
-      ++(op.direction == ics::Direction::kResponse ? std::get<2>(row) : std::get<1>(row));
+    Inspection inspection;
+    if (parsed == ParseResult::kOk) inspection = inspector.Inspect(f.bytes.data(), meta, f.timestamp_micros, ops);
+    if (compiled == nullptr) {
+      for (const ics::IcsOp& op : ops) emit(RecordFor(f, meta, op));
+      return;
     }
+    // Exactly the worker's judgement, with an event for every decision.
+    const JudgeContext judge{*compiled, *conduit, 0, f.timestamp_micros * 1000, f.number, &ring,
+                             &matches, /*report_all=*/true};
+    JudgePacket(judge, parsed, meta, f.bytes.data(), inspection, ops);
+    const size_t n = ring.PopBatch(batch.data(), batch.size());
+    for (size_t i = 0; i < n; ++i) emit(batch[i]);
   });
   if (!status.ok()) return status;
   inspector.AccumulateInto(counters);
@@ -109,6 +202,11 @@ absl::Status RunSimulate(const SimulateOptions& options, std::ostream& records,
                   std::get<0>(row).empty() ? "-" : std::get<0>(row).c_str(), std::get<1>(row),
                   std::get<2>(row));
     summary << line;
+  }
+  if (compiled != nullptr) {
+    summary << "policy " << compiled->version() << " (" << compiled->hash() << ")\n";
+    PrintTallies(summary, "by rule:", by_rule);
+    PrintTallies(summary, "by conduit:", by_conduit);
   }
   summary << "flows and decoding:";
   for (int i = 0; i < kInspectCounterCount; ++i) {

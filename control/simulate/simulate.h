@@ -13,11 +13,17 @@ namespace conduit {
 
 struct SimulateOptions {
   std::string pcap;
+  std::string policy_file;             // empty: decode only, no verdicts
+  uint32_t wire = 0;                   // the wire the capture was taken on
   bool jsonl = false;                  // records as JSON lines (DESIGN.md's event shape)
   ics::ProtocolPorts ports = ics::ProtocolPorts::Defaults();
+  std::vector<std::string> decode_as;  // applied on top of the policy's ports too
 };
 
-// Writes records to `records` and the summary table to `summary`.
+// Writes records to `records` and the summary table to `summary`. With a
+// policy, every operation's record carries its verdict and rule, and the
+// summary says what the policy would have blocked or only reported, by rule
+// and by conduit. An invalid policy is InvalidArgument with every error.
 absl::Status RunSimulate(const SimulateOptions& options, std::ostream& records,
                          std::ostream& summary);
 

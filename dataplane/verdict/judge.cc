@@ -29,7 +29,7 @@ EventVerdict ToEventVerdict(Action a) {
 
 void Emit(const JudgeContext& ctx, const PacketMeta& meta, const Decision& d,
           const ics::IcsOp* op) {
-  if (ctx.events == nullptr || !d.Reported()) return;
+  if (ctx.events == nullptr || (!d.Reported() && !ctx.report_all)) return;
   EventRecord e;
   e.ts_ns = ctx.now_ns;
   e.frame = ctx.frame;

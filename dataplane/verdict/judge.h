@@ -34,6 +34,7 @@ struct JudgeContext {
   uint64_t frame = 0;          // simulate: capture frame number
   EventRing* events = nullptr; // null: no events (benchmarks)
   MatchSet* matches = nullptr; // scratch for signature scans
+  bool report_all = false;     // simulate: an event for every decision, allows too
 };
 
 // `frame` holds the bytes that were parsed into `meta`. `inspection` comes

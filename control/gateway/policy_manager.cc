@@ -1,0 +1,316 @@
+#include "gateway/policy_manager.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/str_cat.h"
+#include "policy/compiler.h"
+#include "policy/validate.h"
+
+namespace conduit {
+namespace {
+
+namespace v1 = conduit::v1;
+using Clock = std::chrono::steady_clock;
+
+constexpr size_t kEpochsKept = 8;
+constexpr const char* kPolicyFile = "policy.pb";
+
+uint64_t MicrosSince(Clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - t).count();
+}
+
+v1::Mode ToProtoMode(policy::Mode m) {
+  switch (m) {
+    case policy::Mode::kEnforce: return v1::MODE_ENFORCE;
+    case policy::Mode::kMonitor: return v1::MODE_MONITOR;
+    case policy::Mode::kBypass: return v1::MODE_BYPASS;
+  }
+  return v1::MODE_UNSPECIFIED;
+}
+
+// Writes `bytes` to `path` so that a crash leaves either the old file or the
+// new one, never half of one: temp file, fsync, rename, fsync the directory.
+absl::Status WriteAtomically(const std::string& path, const std::string& bytes) {
+  const std::filesystem::path target(path);
+  std::error_code ec;
+  std::filesystem::create_directories(target.parent_path(), ec);
+  const std::string tmp = path + ".tmp";
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return absl::InternalError(absl::StrCat("cannot write ", tmp, ": ", std::strerror(errno)));
+  const char* p = bytes.data();
+  size_t left = bytes.size();
+  while (left > 0) {
+    const ssize_t n = ::write(fd, p, left);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      ::close(fd);
+      return absl::InternalError(absl::StrCat("cannot write ", tmp, ": ", std::strerror(errno)));
+    }
+    p += n;
+    left -= static_cast<size_t>(n);
+  }
+  if (::fsync(fd) != 0 || ::close(fd) != 0) {
+    return absl::InternalError(absl::StrCat("cannot sync ", tmp, ": ", std::strerror(errno)));
+  }
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    return absl::InternalError(absl::StrCat("cannot rename ", tmp, ": ", std::strerror(errno)));
+  }
+  const int dir = ::open(target.parent_path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir >= 0) {
+    ::fsync(dir);
+    ::close(dir);
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+PolicyManager::PolicyManager(Options options, PublishFn publish)
+    : options_(std::move(options)), publish_(std::move(publish)) {
+  publisher_ = std::thread([this] { PublisherLoop(); });
+}
+
+PolicyManager::~PolicyManager() {
+  {
+    std::lock_guard<std::mutex> lock(queue_mu_);
+    stopping_ = true;
+  }
+  queue_cv_.notify_all();
+  publisher_.join();
+}
+
+void PolicyManager::PublisherLoop() {
+  for (;;) {
+    Job job;
+    {
+      std::unique_lock<std::mutex> lock(queue_mu_);
+      queue_cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) return;
+      job = std::move(queue_.front());
+      queue_.pop_front();
+    }
+    job.run();
+  }
+}
+
+template <typename T>
+T PolicyManager::OnPublisher(std::function<T()> work) {
+  auto promise = std::make_shared<std::promise<T>>();
+  std::future<T> result = promise->get_future();
+  {
+    std::lock_guard<std::mutex> lock(queue_mu_);
+    queue_.push_back(Job{[promise, work = std::move(work)] { promise->set_value(work()); }});
+  }
+  queue_cv_.notify_one();
+  return result.get();
+}
+
+PushOutcome PolicyManager::Refused(std::vector<policy::PolicyError> errors) const {
+  PushOutcome out;
+  out.errors = std::move(errors);
+  std::lock_guard<std::mutex> lock(mu_);
+  if (active_) {
+    out.active_version = active_->version();
+    out.active_hash = active_hash_;
+  }
+  return out;
+}
+
+v1::PolicySnapshot PolicyManager::WithOverrides(const v1::PolicySnapshot& s) const {
+  v1::PolicySnapshot out = s;
+  if (mode_override_) out.set_mode(ToProtoMode(*mode_override_));
+  for (v1::Conduit& c : *out.mutable_conduits()) {
+    if (auto it = conduit_overrides_.find(c.name()); it != conduit_overrides_.end()) {
+      c.set_mode(ToProtoMode(it->second));
+      for (v1::Rule& r : *c.mutable_rules()) r.set_mode(v1::MODE_UNSPECIFIED);
+    } else if (mode_override_) {
+      // A gateway-wide override wins over the policy's conduit modes too.
+      c.set_mode(v1::MODE_UNSPECIFIED);
+      for (v1::Rule& r : *c.mutable_rules()) r.set_mode(v1::MODE_UNSPECIFIED);
+    }
+  }
+  return out;
+}
+
+PushOutcome PolicyManager::PushLocked(const v1::PolicySnapshot& snapshot, bool force) {
+  // Runs on the publisher thread: the only writer of the active policy.
+  const std::string hash = policy::PolicyHash(snapshot);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!force && active_ && active_hash_ == hash) {
+      PushOutcome out;
+      out.accepted = true;
+      out.unchanged = true;
+      out.active_version = active_->version();
+      out.active_hash = hash;
+      return out;
+    }
+  }
+  std::vector<policy::PolicyError> errors =
+      policy::ValidatePolicy(snapshot, policy::ValidateOptions{options_.wire_count, nullptr});
+  if (!errors.empty()) return Refused(std::move(errors));
+
+  const Clock::time_point compile_start = Clock::now();
+  v1::PolicySnapshot effective;
+  uint32_t epoch;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    effective = WithOverrides(snapshot);
+    epoch = epoch_ + 1;
+  }
+  auto compiled = policy::CompilePolicy(effective, {options_.worker_count, epoch});
+  if (!compiled.ok()) {
+    return Refused({policy::PolicyError{"policy", std::string(compiled.status().message()), 0}});
+  }
+  const uint64_t compile_micros = MicrosSince(compile_start);
+
+  EpochNames names;
+  names.version = snapshot.version();
+  for (const policy::ConduitPolicy& c : (*compiled)->conduits()) names.conduits.push_back(c.name);
+  names.rules = (*compiled)->rule_names();
+  const policy::Mode mode = (*compiled)->mode();
+  {
+    // Names first: a worker may emit an event of the new epoch as soon as
+    // the pointer is published.
+    std::lock_guard<std::mutex> lock(mu_);
+    names_[epoch] = std::move(names);
+    while (names_.size() > kEpochsKept) names_.erase(names_.begin());
+  }
+  const Clock::time_point swap_start = Clock::now();
+  std::unique_ptr<const policy::CompiledPolicy> old = publish_(*std::move(compiled));
+  old.reset();  // every worker has moved on: free it here, off the hot path
+  const uint64_t swap_micros = MicrosSince(swap_start);
+
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    active_ = snapshot;
+    active_hash_ = hash;
+    epoch_ = epoch;
+    effective_mode_ = mode;
+  }
+  if (!options_.state_dir.empty()) {
+    // The policy runs already; failing to persist it is reported, not undone.
+    if (absl::Status s = Persist(snapshot); !s.ok()) {
+      std::fprintf(stderr, "conduitd: warning: policy %s is active but not persisted: %s\n",
+                   snapshot.version().c_str(), std::string(s.message()).c_str());
+    }
+  }
+  PushOutcome out;
+  out.accepted = true;
+  out.active_version = snapshot.version();
+  out.active_hash = hash;
+  out.compile_micros = compile_micros;
+  out.swap_micros = swap_micros;
+  return out;
+}
+
+PushOutcome PolicyManager::Push(const v1::PolicySnapshot& snapshot) {
+  return OnPublisher<PushOutcome>([this, &snapshot] { return PushLocked(snapshot, false); });
+}
+
+absl::Status PolicyManager::Persist(const v1::PolicySnapshot& snapshot) const {
+  std::string bytes;
+  if (!snapshot.SerializeToString(&bytes)) return absl::InternalError("cannot serialize the policy");
+  return WriteAtomically((std::filesystem::path(options_.state_dir) / kPolicyFile).string(), bytes);
+}
+
+std::string PolicyManager::LoadAtStart(const std::string& fallback_file) {
+  std::string report;
+  if (!options_.state_dir.empty()) {
+    const std::string path = (std::filesystem::path(options_.state_dir) / kPolicyFile).string();
+    std::ifstream in(path, std::ios::binary);
+    if (in) {
+      std::stringstream bytes;
+      bytes << in.rdbuf();
+      v1::PolicySnapshot snapshot;
+      if (!snapshot.ParseFromString(bytes.str())) {
+        report = absl::StrCat("persisted policy ", path, " is corrupt: ignored; ");
+      } else {
+        const PushOutcome out = Push(snapshot);
+        if (out.accepted) return absl::StrCat("policy ", out.active_version, " (", out.active_hash,
+                                              ") restored from ", path);
+        report = absl::StrCat("persisted policy ", path, " was refused (",
+                              policy::FormatPolicyErrors(out.errors), "): ignored; ");
+      }
+    }
+  }
+  if (fallback_file.empty()) return report + "no policy: forwarding everything uninspected";
+  auto snapshot = policy::LoadAndValidateFile(fallback_file, {options_.wire_count, nullptr});
+  if (!snapshot.ok()) {
+    return absl::StrCat(report, "policy ", fallback_file, " refused: ", snapshot.status().message(),
+                        "; no policy: forwarding everything uninspected");
+  }
+  const PushOutcome out = Push(*snapshot);
+  if (!out.accepted) {
+    return absl::StrCat(report, "policy ", fallback_file, " refused: ",
+                        policy::FormatPolicyErrors(out.errors));
+  }
+  return absl::StrCat(report, "policy ", out.active_version, " (", out.active_hash, ") loaded from ",
+                      fallback_file);
+}
+
+absl::Status PolicyManager::SetMode(const std::string& conduit, std::optional<policy::Mode> mode) {
+  return OnPublisher<absl::Status>([this, conduit, mode]() -> absl::Status {
+    std::optional<v1::PolicySnapshot> snapshot;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (!conduit.empty()) {
+        bool known = false;
+        if (active_) {
+          for (const v1::Conduit& c : active_->conduits()) known |= c.name() == conduit;
+        }
+        if (!known) return absl::NotFoundError(absl::StrCat("no conduit named \"", conduit, "\""));
+        if (mode) conduit_overrides_[conduit] = *mode; else conduit_overrides_.erase(conduit);
+      } else {
+        mode_override_ = mode;
+        if (mode) conduit_overrides_.clear();  // one gateway-wide mode: the operator's last word
+      }
+      snapshot = active_;
+    }
+    if (!snapshot) {
+      return absl::FailedPreconditionError("no policy is loaded: the gateway bypasses inspection");
+    }
+    const PushOutcome out = PushLocked(*snapshot, /*force=*/true);
+    if (!out.accepted) return absl::InternalError(policy::FormatPolicyErrors(out.errors));
+    return absl::OkStatus();
+  });
+}
+
+std::optional<v1::PolicySnapshot> PolicyManager::ActiveSnapshot() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return active_;
+}
+
+PolicyStatus PolicyManager::Status() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  PolicyStatus s;
+  s.has_policy = active_.has_value();
+  if (active_) s.version = active_->version();
+  s.hash = active_hash_;
+  s.epoch = epoch_;
+  s.mode = active_ ? effective_mode_ : policy::Mode::kBypass;
+  s.mode_override = mode_override_;
+  s.conduit_overrides = conduit_overrides_;
+  return s;
+}
+
+EventNames PolicyManager::NamesFor(const EventRecord& event) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  EventNames out;
+  auto it = names_.find(event.policy_epoch);
+  if (it == names_.end()) return out;
+  const EpochNames& n = it->second;
+  out.policy_version = n.version;
+  if (event.conduit < n.conduits.size()) out.conduit = n.conduits[event.conduit];
+  if (event.rule < n.rules.size()) out.rule = n.rules[event.rule];
+  return out;
+}
+
+}  // namespace conduit

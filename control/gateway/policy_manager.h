@@ -1,0 +1,126 @@
+// The life of a policy push on the gateway: validate → compile → publish
+// (RCU) → persist. Owns the active snapshot, its version, hash and epoch, and
+// the operator's mode overrides.
+//
+// Thread safety: every public method may be called from any thread (gRPC
+// handlers, start-up). Pushes are serialised on one publisher thread, which
+// alone waits for RCU grace periods; callers wait on its answer, never on
+// the grace period under a lock of theirs.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <future>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "conduit/v1/policy.pb.h"
+#include "events/event_json.h"
+#include "events/event_record.h"
+#include "policy/compiled_policy.h"
+#include "policy/policy_yaml.h"
+
+namespace conduit {
+
+struct PushOutcome {
+  bool accepted = false;
+  bool unchanged = false;            // the same content was already active: nothing done
+  std::string active_version;        // the accepted version, or the one still running
+  std::string active_hash;
+  std::vector<policy::PolicyError> errors;  // why a push was refused
+  uint64_t compile_micros = 0;
+  uint64_t swap_micros = 0;          // publish + grace period
+};
+
+struct PolicyStatus {
+  bool has_policy = false;
+  std::string version;
+  std::string hash;
+  uint32_t epoch = 0;
+  policy::Mode mode = policy::Mode::kBypass;  // effective gateway mode
+  std::optional<policy::Mode> mode_override;
+  std::map<std::string, policy::Mode> conduit_overrides;
+};
+
+class PolicyManager {
+ public:
+  // Publishes a compiled policy to the workers and returns the one it
+  // replaced, after the grace period (Dataplane::Publish).
+  using PublishFn = std::function<std::unique_ptr<const policy::CompiledPolicy>(
+      std::unique_ptr<const policy::CompiledPolicy>)>;
+
+  struct Options {
+    size_t worker_count = 1;
+    int wire_count = -1;       // for validation; -1: unknown
+    std::string state_dir;     // empty: do not persist
+  };
+
+  PolicyManager(Options options, PublishFn publish);
+  ~PolicyManager();
+
+  // Validates, compiles and publishes; returns once every worker runs it (or
+  // with the errors and the running policy untouched).
+  PushOutcome Push(const conduit::v1::PolicySnapshot& snapshot);
+
+  // Start-up: the persisted policy if there is a valid one, else `fallback_file`
+  // (the config's `policy:`), else none (bypass). A corrupt or invalid
+  // persisted file is reported in the returned message and ignored.
+  std::string LoadAtStart(const std::string& fallback_file);
+
+  // Operator overrides of the policy's modes (SetMode). An empty conduit
+  // name means the whole gateway; nullopt clears the override. Recompiles
+  // the active policy with the override and publishes it.
+  absl::Status SetMode(const std::string& conduit, std::optional<policy::Mode> mode);
+
+  std::optional<conduit::v1::PolicySnapshot> ActiveSnapshot() const;
+  PolicyStatus Status() const;
+
+  // Names for an event, by the epoch it came from (the drain thread).
+  EventNames NamesFor(const EventRecord& event) const;
+
+ private:
+  struct Job {
+    std::function<void()> run;
+  };
+  PushOutcome PushLocked(const conduit::v1::PolicySnapshot& snapshot, bool force);
+  PushOutcome Refused(std::vector<policy::PolicyError> errors) const;
+  absl::Status Persist(const conduit::v1::PolicySnapshot& snapshot) const;
+  conduit::v1::PolicySnapshot WithOverrides(const conduit::v1::PolicySnapshot& s) const;
+  template <typename T>
+  T OnPublisher(std::function<T()> work);
+  void PublisherLoop();
+
+  const Options options_;
+  PublishFn publish_;
+
+  mutable std::mutex mu_;  // guards everything below
+  std::optional<conduit::v1::PolicySnapshot> active_;  // as pushed (no overrides)
+  std::string active_hash_;
+  uint32_t epoch_ = 0;
+  policy::Mode effective_mode_ = policy::Mode::kBypass;
+  std::optional<policy::Mode> mode_override_;
+  std::map<std::string, policy::Mode> conduit_overrides_;
+  struct EpochNames {
+    std::string version;
+    std::vector<std::string> conduits;
+    std::vector<std::string> rules;
+  };
+  std::map<uint32_t, EpochNames> names_;  // the last few epochs: events lag behind swaps
+
+  std::mutex queue_mu_;
+  std::condition_variable queue_cv_;
+  std::deque<Job> queue_;
+  bool stopping_ = false;
+  std::thread publisher_;
+};
+
+}  // namespace conduit
