@@ -211,9 +211,14 @@ int Mode(const ClientOptions& options, const std::string& mode, const std::strin
     if (json) {
       std::printf("{\"target\":%s,\"mode\":%s}\n", JsonQuote(t).c_str(), JsonQuote(ModeName(reply.mode())).c_str());
     } else {
-      std::printf("%s: %s%s is now %s\n", t.c_str(), conduit.empty() ? "gateway" : "conduit ",
-                  conduit.c_str(), mode == "clear" ? "back to the policy's modes; gateway" : "",
-                  ModeName(reply.mode()).c_str());
+      const std::string what = conduit.empty() ? "gateway" : "conduit " + conduit;
+      if (mode == "clear") {
+        std::printf("%s: %s override cleared; gateway mode is %s\n", t.c_str(), what.c_str(),
+                    ModeName(reply.mode()).c_str());
+      } else {
+        std::printf("%s: %s set to %s; gateway mode is %s\n", t.c_str(), what.c_str(), mode.c_str(),
+                    ModeName(reply.mode()).c_str());
+      }
     }
   }
   return rc;

@@ -36,7 +36,7 @@ want=$(/usr/bin/python3 -c "from scapy.utils import RawPcapReader; print(sum(1 f
 rx=0
 for _ in $(seq 300); do
   rx=$("$CONDUITCTL" counters --target "127.0.0.1:$PORT" --json 2>/dev/null |
-       /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["totals"].get("tx_packets", 0))' 2>/dev/null || echo 0)
+       /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin).get("tx_packets", 0))' 2>/dev/null || echo 0)
   [[ "$rx" == "$want" ]] && break
   kill -0 "$PID" 2>/dev/null || break
   sleep 0.1
