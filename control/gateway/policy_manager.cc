@@ -21,6 +21,23 @@ using Clock = std::chrono::steady_clock;
 
 constexpr size_t kEpochsKept = 8;
 constexpr const char* kPolicyFile = "policy.pb";
+constexpr const char* kModesFile = "modes";
+
+const char* ModeWord(policy::Mode m) {
+  switch (m) {
+    case policy::Mode::kEnforce: return "enforce";
+    case policy::Mode::kMonitor: return "monitor";
+    case policy::Mode::kBypass: return "bypass";
+  }
+  return "";
+}
+
+std::optional<policy::Mode> ModeFromWord(const std::string& w) {
+  if (w == "enforce") return policy::Mode::kEnforce;
+  if (w == "monitor") return policy::Mode::kMonitor;
+  if (w == "bypass") return policy::Mode::kBypass;
+  return std::nullopt;
+}
 
 uint64_t MicrosSince(Clock::time_point t) {
   return std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - t).count();
@@ -221,8 +238,36 @@ absl::Status PolicyManager::Persist(const v1::PolicySnapshot& snapshot) const {
   return WriteAtomically((std::filesystem::path(options_.state_dir) / kPolicyFile).string(), bytes);
 }
 
+absl::Status PolicyManager::PersistModes() const {
+  if (options_.state_dir.empty()) return absl::OkStatus();
+  std::string text;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (mode_override_) absl::StrAppend(&text, "gateway ", ModeWord(*mode_override_), "\n");
+    for (const auto& [name, mode] : conduit_overrides_) absl::StrAppend(&text, "conduit ", ModeWord(mode), " ", name, "\n");
+  }
+  return WriteAtomically((std::filesystem::path(options_.state_dir) / kModesFile).string(), text);
+}
+
+void PolicyManager::LoadModes() {
+  if (options_.state_dir.empty()) return;
+  std::ifstream in(std::filesystem::path(options_.state_dir) / kModesFile);
+  std::string scope, word;
+  std::lock_guard<std::mutex> lock(mu_);
+  while (in >> scope >> word) {
+    const std::optional<policy::Mode> mode = ModeFromWord(word);
+    std::string name;
+    if (scope == "conduit") std::getline(in >> std::ws, name);
+    if (!mode) continue;  // an unreadable line is skipped, not fatal
+    if (scope == "gateway") mode_override_ = mode;
+    if (scope == "conduit" && !name.empty()) conduit_overrides_[name] = *mode;
+  }
+}
+
 std::string PolicyManager::LoadAtStart(const std::string& fallback_file) {
+  LoadModes();
   std::string report;
+  if (mode_override_) report = absl::StrCat("mode override ", ModeWord(*mode_override_), " restored; ");
   if (!options_.state_dir.empty()) {
     const std::string path = (std::filesystem::path(options_.state_dir) / kPolicyFile).string();
     std::ifstream in(path, std::ios::binary);
@@ -279,7 +324,7 @@ absl::Status PolicyManager::SetMode(const std::string& conduit, std::optional<po
     }
     const PushOutcome out = PushLocked(*snapshot, /*force=*/true);
     if (!out.accepted) return absl::InternalError(policy::FormatPolicyErrors(out.errors));
-    return absl::OkStatus();
+    return PersistModes();
   });
 }
 

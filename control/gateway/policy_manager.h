@@ -78,7 +78,8 @@ class PolicyManager {
 
   // Operator overrides of the policy's modes (SetMode). An empty conduit
   // name means the whole gateway; nullopt clears the override. Recompiles
-  // the active policy with the override and publishes it.
+  // the active policy with the override, publishes it, and persists the
+  // overrides so a restarted gateway keeps enforcing what it enforced.
   absl::Status SetMode(const std::string& conduit, std::optional<policy::Mode> mode);
 
   std::optional<conduit::v1::PolicySnapshot> ActiveSnapshot() const;
@@ -94,6 +95,9 @@ class PolicyManager {
   PushOutcome PushLocked(const conduit::v1::PolicySnapshot& snapshot, bool force);
   PushOutcome Refused(std::vector<policy::PolicyError> errors) const;
   absl::Status Persist(const conduit::v1::PolicySnapshot& snapshot) const;
+  // The operator's mode overrides survive a restart too (state_dir/modes).
+  absl::Status PersistModes() const;
+  void LoadModes();
   conduit::v1::PolicySnapshot WithOverrides(const conduit::v1::PolicySnapshot& s) const;
   template <typename T>
   T OnPublisher(std::function<T()> work);

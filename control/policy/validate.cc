@@ -18,6 +18,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/string_view.h"
+#include "classify/signatures.h"
 #include "ics/registry.h"
 
 namespace conduit::policy {
@@ -375,9 +376,13 @@ class Validator {
       Add(path + ".protocol", absl::StrCat("unknown protocol ", Quote(s.protocol()),
                                            "; expected one of: ", ProtocolList()), line);
     }
-    // Hook: whether the pattern compiles is checked where Hyperscan is linked
-    // (the policy compiler); the control front end only sees text.
-    if (s.pattern().empty()) Add(path + ".pattern", "missing or empty (Hyperscan syntax)", line);
+    if (s.pattern().empty()) {
+      Add(path + ".pattern", "missing or empty (Hyperscan syntax)", line);
+    } else if (absl::Status st = SignatureSet::CheckPattern(s.pattern()); !st.ok()) {
+      // Compiled exactly as the policy compiler will, so a push that passes
+      // validation cannot fail later on its patterns.
+      Add(path + ".pattern", std::string(st.message()), line);
+    }
     if (s.action() == v1::ACTION_ALLOW) {
       Add(path + ".action", "a signature may deny or alert, not allow", line);
     } else {

@@ -49,4 +49,79 @@ class PacketBuilder {
 std::vector<uint8_t> ModbusAdu(uint16_t transaction, uint8_t unit, uint8_t function,
                                const std::vector<uint8_t>& data);
 
+// --- PDUs of the other ICS protocols (payloads for PacketBuilder::Payload) ---
+
+// DNP3 link frame with correct header and block CRCs. `user_data` is the
+// transport byte followed by application bytes (empty: a link-only frame).
+std::vector<uint8_t> Dnp3LinkFrame(uint8_t control, uint16_t destination, uint16_t source,
+                                   const std::vector<uint8_t>& user_data = {});
+// One single-segment application message (transport FIR|FIN): a request from
+// the master (link control 0xC4) or, for function 0x81/0x82, a response from
+// the outstation (0x44) with IIN `iin`. `objects` follow the header.
+std::vector<uint8_t> Dnp3Message(uint16_t destination, uint16_t source, uint8_t function,
+                                 const std::vector<uint8_t>& objects, uint8_t seq = 0,
+                                 uint16_t iin = 0);
+// An object header with a 2-byte start/stop range (qualifier 0x01).
+std::vector<uint8_t> Dnp3Range(uint8_t group, uint8_t variation, uint16_t start, uint16_t stop);
+
+// S7comm over ISO-on-TCP: TPKT + COTP. CR (or CC when `confirm`) naming
+// `called_tsap` (rack * 32 + slot in its low byte).
+std::vector<uint8_t> CotpConnect(bool confirm, uint16_t called_tsap);
+// TPKT + COTP DT (EOT) + S7 header (ROSCTR job 1 or ack-data 3) + blocks.
+std::vector<uint8_t> S7Pdu(uint8_t rosctr, uint16_t pdu_ref, const std::vector<uint8_t>& parameter,
+                           const std::vector<uint8_t>& data = {});
+// Read/write var parameter with one S7ANY BYTE item of `count` bytes at
+// `byte_address` in `area` (0x83 M, 0x84 DB, ...).
+std::vector<uint8_t> S7VarParameter(uint8_t function, uint8_t area, uint16_t db,
+                                    uint32_t byte_address, uint16_t count);
+std::vector<uint8_t> S7ReadVar(uint16_t pdu_ref, uint8_t area, uint16_t db, uint32_t byte_address,
+                               uint16_t count);
+std::vector<uint8_t> S7WriteVar(uint16_t pdu_ref, uint8_t area, uint16_t db, uint32_t byte_address,
+                                const std::vector<uint8_t>& values);
+std::vector<uint8_t> S7ReadVarAck(uint16_t pdu_ref, const std::vector<uint8_t>& values);
+// PLC stop (function 0x29, PI service "P_PROGRAM"), as snap7 sends it.
+std::vector<uint8_t> S7PlcStop(uint16_t pdu_ref);
+
+// EtherNet/IP encapsulation (little-endian header) and CIP.
+std::vector<uint8_t> EnipRegisterSession(uint32_t session = 0);
+// SendRRData with a null address item and an unconnected data item.
+std::vector<uint8_t> EnipSendRRData(uint32_t session, const std::vector<uint8_t>& cip);
+// A CIP request with an 8-bit logical path class/instance[/attribute].
+std::vector<uint8_t> CipRequest(uint8_t service, uint8_t cls, uint8_t instance,
+                                uint8_t attribute = 0, const std::vector<uint8_t>& data = {});
+std::vector<uint8_t> CipReply(uint8_t service, uint8_t general_status,
+                              const std::vector<uint8_t>& data = {});
+// Unconnected Send (0x52 to the Connection Manager) of `embedded`, routed to
+// backplane port 1, `slot`.
+std::vector<uint8_t> CipUnconnectedSend(const std::vector<uint8_t>& embedded, uint8_t slot);
+
+// IEC 60870-5-104 APDUs. I-frame: one information object (SQ=0), 2-byte
+// cause of transmission (originator 0), 2-byte common address, 3-byte IOA.
+std::vector<uint8_t> Iec104IFrame(uint16_t send_seq, uint16_t recv_seq, uint8_t type_id,
+                                  uint8_t cause, uint16_t common_address, uint32_t ioa,
+                                  const std::vector<uint8_t>& element);
+// U-frame by tshark's utype: 1 STARTDT act, 2 STARTDT con, 16 TESTFR act, ...
+std::vector<uint8_t> Iec104UFrame(uint8_t utype);
+
+// OPC UA binary chunks ('F' final).
+std::vector<uint8_t> OpcuaHello(const std::string& endpoint);
+std::vector<uint8_t> OpcuaAcknowledge();
+// OPN with SecurityPolicy#None carrying the OpenSecureChannel request (446)
+// or, from the server, response (449).
+std::vector<uint8_t> OpcuaOpenNone(uint32_t request_id, bool response);
+// MSG on channel 1 token 1: the service's four-byte encoding NodeId (631
+// ReadRequest, 673 WriteRequest, 634 ReadResponse, ...) then `body`.
+std::vector<uint8_t> OpcuaMsg(uint32_t request_id, uint16_t service,
+                              const std::vector<uint8_t>& body = {});
+
+// BACnet/IP: BVLC original-unicast + NPDU (+ DNET/DADR when `dnet` != 0)
+// + APDU. Confirmed request naming object (type, instance) and property.
+std::vector<uint8_t> BacnetConfirmed(uint8_t invoke_id, uint8_t service, uint16_t object_type,
+                                     uint32_t instance, uint8_t property, uint16_t dnet = 0,
+                                     const std::vector<uint8_t>& value = {});
+std::vector<uint8_t> BacnetComplexAck(uint8_t invoke_id, uint8_t service, uint16_t object_type,
+                                      uint32_t instance, uint8_t property);
+// A BVLC-only message (e.g. 0x05 register foreign device).
+std::vector<uint8_t> BacnetBvlc(uint8_t function, const std::vector<uint8_t>& body);
+
 }  // namespace conduit::testing

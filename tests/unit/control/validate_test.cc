@@ -162,6 +162,17 @@ TEST(Validate, SignatureWithUnknownConduit) {
             "signatures[0].pattern: missing or empty (Hyperscan syntax) (line 34)");
 }
 
+TEST(Validate, SignaturePatternMustCompile) {
+  // Hyperscan's own message, at the pattern's path: a push that validates
+  // cannot fail later in the compiler on its patterns.
+  EXPECT_EQ(ErrorOf(Replace(kGood, "pattern: 'P_PROGRAM'", "pattern: '(a)\\1'")),
+            "signatures[0].pattern: BACKREF (line 34)");
+  EXPECT_EQ(ErrorOf(Replace(kGood, "pattern: 'P_PROGRAM'", "pattern: 'a*'")),
+            "signatures[0].pattern: EMPTY (line 34)");
+  EXPECT_EQ(ErrorOf(Replace(kGood, "pattern: 'P_PROGRAM'", "pattern: '\\x29\\x00P_[A-Z]+'")),
+            "ok");
+}
+
 TEST(Validate, NonIpEtherTypes) {
   EXPECT_EQ(ErrorOf(Replace(kGood, "[arp, lldp,", "[arp, ipx,")),
             "conduits[0].allow_non_ip[1]: unknown ethertype \"ipx\"; expected arp, rarp, lldp, "
