@@ -96,10 +96,39 @@ absl::Status ParseWires(const YAML::Node& node, DaemonConfig& config) {
   return absl::OkStatus();
 }
 
+absl::Status ParseSupervisor(const YAML::Node& s, SupervisorConfig& config) {
+  RETURN_IF_ERROR(CheckKeys(s, "supervisor", {"bypass_on", "bypass_off", "probe_interval_ms",
+                                              "probe_timeout_ms", "probe_failures",
+                                              "restart_backoff_ms", "probe_args"}));
+  if (s["bypass_on"]) { ASSIGN_OR_RETURN(config.bypass_on, ReadString(s["bypass_on"], "supervisor.bypass_on")); }
+  if (s["bypass_off"]) { ASSIGN_OR_RETURN(config.bypass_off, ReadString(s["bypass_off"], "supervisor.bypass_off")); }
+  if (s["probe_interval_ms"]) { ASSIGN_OR_RETURN(config.probe_interval_ms, ReadUint(s["probe_interval_ms"], "supervisor.probe_interval_ms", 10, 60000)); }
+  if (s["probe_timeout_ms"]) { ASSIGN_OR_RETURN(config.probe_timeout_ms, ReadUint(s["probe_timeout_ms"], "supervisor.probe_timeout_ms", 100, 60000)); }
+  if (s["probe_failures"]) { ASSIGN_OR_RETURN(config.probe_failures, ReadUint(s["probe_failures"], "supervisor.probe_failures", 1, 100)); }
+  if (const YAML::Node b = s["restart_backoff_ms"]) {
+    if (!b.IsSequence() || b.size() != 2) {
+      return FieldError("supervisor.restart_backoff_ms", absl::StrCat("expected [min, max]", Where(b)));
+    }
+    ASSIGN_OR_RETURN(config.restart_backoff_min_ms, ReadUint(b[0], "supervisor.restart_backoff_ms[0]", 0, 3600000));
+    ASSIGN_OR_RETURN(config.restart_backoff_max_ms, ReadUint(b[1], "supervisor.restart_backoff_ms[1]", 0, 3600000));
+    if (config.restart_backoff_min_ms > config.restart_backoff_max_ms) {
+      return FieldError("supervisor.restart_backoff_ms", "min is greater than max");
+    }
+  }
+  if (const YAML::Node a = s["probe_args"]) {
+    if (!a.IsSequence()) return FieldError("supervisor.probe_args", "expected a list of conduitctl arguments");
+    for (size_t i = 0; i < a.size(); ++i) {
+      ASSIGN_OR_RETURN(std::string arg, ReadString(a[i], absl::StrCat("supervisor.probe_args[", i, "]")));
+      config.probe_args.push_back(std::move(arg));
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ParseRoot(const YAML::Node& root, DaemonConfig& config) {
   RETURN_IF_ERROR(CheckKeys(root, "", {"eal", "workers", "wires", "mempool", "queues", "flows",
                                        "control", "policy", "events", "failure",
-                                       "log_level"}));
+                                       "log_level", "supervisor"}));
   if (const YAML::Node eal = root["eal"]) {
     if (!eal.IsSequence()) return FieldError("eal", "expected a list of EAL arguments");
     for (size_t i = 0; i < eal.size(); ++i) {
@@ -206,6 +235,7 @@ absl::Status ParseRoot(const YAML::Node& root, DaemonConfig& config) {
     else if (l == "debug") config.log_level = LogLevel::kDebug;
     else return FieldError("log_level", absl::StrCat("\"", l, "\": expected error, warning, info or debug"));
   }
+  if (root["supervisor"]) RETURN_IF_ERROR(ParseSupervisor(root["supervisor"], config.supervisor));
   return absl::OkStatus();
 }
 

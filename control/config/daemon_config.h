@@ -28,6 +28,19 @@ struct SyslogConfig {
   std::string transport = "udp";   // udp | tcp
 };
 
+// Read by deploy/supervisor/conduit-supervisor, not by conduitd; parsed here
+// so that one validator owns the whole file.
+struct SupervisorConfig {
+  std::string bypass_on;    // shell command: hardware bypass NICs carry the wire
+  std::string bypass_off;   // shell command: hand the wire back to conduitd
+  uint32_t probe_interval_ms = 200;
+  uint32_t probe_timeout_ms = 1000;
+  uint32_t probe_failures = 3;   // this many failed probes in a row: hung
+  uint32_t restart_backoff_min_ms = 200;
+  uint32_t restart_backoff_max_ms = 5000;
+  std::vector<std::string> probe_args;  // extra conduitctl args (TLS: --ca/--cert/--key)
+};
+
 struct DaemonConfig {
   std::vector<std::string> eal;    // passed to rte_eal_init
   std::vector<unsigned> workers;   // lcores running workers
@@ -47,6 +60,7 @@ struct DaemonConfig {
   SyslogConfig syslog;
   FailurePolicy failure = FailurePolicy::kOpen;
   LogLevel log_level = LogLevel::kInfo;
+  SupervisorConfig supervisor;
 };
 
 // Errors read "<field path>: <reason>", e.g. "wires[0].b: missing".

@@ -93,6 +93,39 @@ TEST(DaemonConfig, UnknownFieldsAreErrorsNotIgnored) {
   EXPECT_NE(q.find("queues.brust: unknown field"), std::string::npos) << q;
 }
 
+TEST(DaemonConfig, SupervisorSectionIsParsedAndValidated) {
+  auto defaults = ParseDaemonConfig(kGood);
+  ASSERT_TRUE(defaults.ok());
+  EXPECT_EQ(defaults->supervisor.probe_interval_ms, 200u);
+  EXPECT_EQ(defaults->supervisor.restart_backoff_max_ms, 5000u);
+  EXPECT_TRUE(defaults->supervisor.bypass_on.empty());
+
+  const std::string with = std::string(kGood) +
+      "supervisor: {bypass_on: \"bpctl on\", bypass_off: \"bpctl off\", probe_interval_ms: 100,\n"
+      "             probe_failures: 5, restart_backoff_ms: [300, 9000], probe_args: [--ca, ca.pem]}\n";
+  auto c = ParseDaemonConfig(with);
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->supervisor.bypass_on, "bpctl on");
+  EXPECT_EQ(c->supervisor.bypass_off, "bpctl off");
+  EXPECT_EQ(c->supervisor.probe_interval_ms, 100u);
+  EXPECT_EQ(c->supervisor.probe_timeout_ms, 1000u);
+  EXPECT_EQ(c->supervisor.probe_failures, 5u);
+  EXPECT_EQ(c->supervisor.restart_backoff_min_ms, 300u);
+  EXPECT_EQ(c->supervisor.restart_backoff_max_ms, 9000u);
+  EXPECT_EQ(c->supervisor.probe_args, (std::vector<std::string>{"--ca", "ca.pem"}));
+
+  EXPECT_NE(ErrorOf(Replace(with, "[300, 9000]", "[9000, 300]"))
+                .find("supervisor.restart_backoff_ms: min is greater than max"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf(Replace(with, "[300, 9000]", "500")).find("supervisor.restart_backoff_ms: expected [min, max]"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf(Replace(with, "probe_failures: 5", "probe_failures: 0"))
+                .find("supervisor.probe_failures: 0 is out of range"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf(Replace(with, "bypass_off:", "bypas_off:")).find("supervisor.bypas_off: unknown field"),
+            std::string::npos);
+}
+
 TEST(DaemonConfig, BrokenYamlIsAnErrorNotACrash) {
   EXPECT_NE(ErrorOf("workers: [1\nwires:").find("not valid YAML"), std::string::npos);
   EXPECT_EQ(ErrorOf("- just\n- a list\n"), "the config must be a YAML mapping");
