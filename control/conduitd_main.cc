@@ -24,11 +24,14 @@
 #include "runtime/dataplane.h"
 #include "service/gateway_service.h"
 #include "stats/counters_report.h"
+#include "watchdog/watchdog.h"
 
 namespace conduit {
 namespace {
 
 constexpr int kExitStartupFailure = 2;
+// A worker stalled: exit so the supervisor applies the failure policy.
+constexpr int kExitWorkerStalled = 3;
 
 int Fail(absl::string_view reason) {
   std::fprintf(stderr, "conduitd: %.*s\n", static_cast<int>(reason.size()), reason.data());
@@ -44,12 +47,19 @@ void PrintUsage() {
 
 // Signals are taken synchronously by the main thread; every other thread
 // (EAL, workers, gRPC) inherits the blocked mask before it is created.
+// CONDUIT_TEST_HOOKS=1 enables test-only hooks: SIGUSR2 stalls worker 0.
+bool TestHooksEnabled() {
+  const char* v = std::getenv("CONDUIT_TEST_HOOKS");
+  return v != nullptr && std::string_view(v) == "1";
+}
+
 sigset_t BlockControlSignals() {
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGTERM);
   sigaddset(&set, SIGUSR1);
+  if (TestHooksEnabled()) sigaddset(&set, SIGUSR2);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   return set;
 }
@@ -112,6 +122,8 @@ DataplaneSpec SpecFrom(const DaemonConfig& config) {
   spec.mbuf_cache = config.mempool_cache;
   spec.flow_capacity = config.flow_capacity;
   spec.flow_idle_timeout_s = config.flow_idle_timeout_s;
+  spec.overload = OverloadSettings{config.overload_enter_full_bursts, config.overload_exit_calm_polls,
+                                   config.overload_cycle_budget};
   return spec;
 }
 
@@ -175,8 +187,39 @@ int Run(int argc, char** argv) {
     }
     drain.Start();
 
+    Watchdog watchdog(
+        dp.worker_count(), [&dp](size_t i) { return dp.heartbeat(i); },
+        [&config, &dp](size_t i, std::chrono::milliseconds age) {
+          LogError("worker ", i, " (lcore ", config->workers[i], ") stalled: no heartbeat for ", age.count(),
+                   " ms; failure policy ", std::string(FailurePolicyName(config->failure)),
+                   ": exiting so the supervisor ", config->failure == FailurePolicy::kOpen
+                                                        ? "bypasses the wire"
+                                                        : "keeps the wire cut",
+                   " and restarts conduitd");
+          std::fputs(FormatCounters(dp.CountersPerWorker(), config->workers).c_str(), stdout);
+          std::fflush(stdout);
+          std::_Exit(kExitWorkerStalled);  // a stuck lcore cannot be joined: leave now
+        },
+        std::chrono::milliseconds(config->watchdog_stall_ms));
+
     GatewayHooks hooks;
     hooks.counters = [&dp] { return dp.CountersPerWorker(); };
+    hooks.workers = [&dp, &watchdog, &config] {
+      std::vector<WorkerHealth> out;
+      const auto ages = watchdog.Ages();
+      for (size_t i = 0; i < dp.worker_count(); ++i) {
+        const uint64_t age = static_cast<uint64_t>(ages[i].count());
+        out.push_back(WorkerHealth{config->workers[i], age < uint64_t(config->watchdog_stall_ms) * 1000,
+                                   dp.worker_overloaded(i), age});
+      }
+      return out;
+    };
+    hooks.bypass_reason = [&dp] {
+      for (size_t i = 0; i < dp.worker_count(); ++i) {
+        if (dp.worker_overloaded(i)) return std::string("overload: worker ") + std::to_string(i) + " bypasses inspection";
+      }
+      return std::string();
+    };
     hooks.failure_policy = std::string(FailurePolicyName(config->failure));
     GatewayService service(&policies, &drain, hooks, config->workers);
     auto credentials = ServerCredentials(config->tls);
@@ -205,6 +248,7 @@ int Run(int argc, char** argv) {
       CleanupEal();
       return Fail(s.message());
     }
+    watchdog.Start();
     for (const Wire& w : dp.wires()) {
       LogInfo("wire ", w.name, ": port ", w.port_a, " <-> port ", w.port_b);
     }
@@ -219,6 +263,11 @@ int Run(int argc, char** argv) {
         std::fflush(stdout);
         continue;
       }
+      if (sig == SIGUSR2) {
+        LogWarning("test hook: stalling worker 0");
+        dp.StallWorkerForTest(0);
+        continue;
+      }
       if (sig == SIGINT || sig == SIGTERM) {
         LogInfo("received ", strsignal(sig), ", stopping");
         break;
@@ -226,6 +275,7 @@ int Run(int argc, char** argv) {
     }
     // Stop taking requests, then the workers, then drain their last events.
     server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
+    watchdog.Stop();
     dp.Stop();
     drain.Stop();
     std::fputs(FormatCounters(dp.CountersPerWorker(), config->workers).c_str(), stdout);

@@ -128,7 +128,7 @@ absl::Status ParseSupervisor(const YAML::Node& s, SupervisorConfig& config) {
 absl::Status ParseRoot(const YAML::Node& root, DaemonConfig& config) {
   RETURN_IF_ERROR(CheckKeys(root, "", {"eal", "workers", "wires", "mempool", "queues", "flows",
                                        "control", "policy", "events", "failure",
-                                       "log_level", "supervisor"}));
+                                       "log_level", "supervisor", "watchdog", "overload"}));
   if (const YAML::Node eal = root["eal"]) {
     if (!eal.IsSequence()) return FieldError("eal", "expected a list of EAL arguments");
     for (size_t i = 0; i < eal.size(); ++i) {
@@ -236,6 +236,16 @@ absl::Status ParseRoot(const YAML::Node& root, DaemonConfig& config) {
     else return FieldError("log_level", absl::StrCat("\"", l, "\": expected error, warning, info or debug"));
   }
   if (root["supervisor"]) RETURN_IF_ERROR(ParseSupervisor(root["supervisor"], config.supervisor));
+  if (const YAML::Node w = root["watchdog"]) {
+    RETURN_IF_ERROR(CheckKeys(w, "watchdog", {"stall_ms"}));
+    if (w["stall_ms"]) { ASSIGN_OR_RETURN(config.watchdog_stall_ms, ReadUint(w["stall_ms"], "watchdog.stall_ms", 50, 60000)); }
+  }
+  if (const YAML::Node o = root["overload"]) {
+    RETURN_IF_ERROR(CheckKeys(o, "overload", {"enter_full_bursts", "exit_calm_polls", "cycle_budget"}));
+    if (o["enter_full_bursts"]) { ASSIGN_OR_RETURN(config.overload_enter_full_bursts, ReadUint(o["enter_full_bursts"], "overload.enter_full_bursts", 1, 1u << 24)); }
+    if (o["exit_calm_polls"]) { ASSIGN_OR_RETURN(config.overload_exit_calm_polls, ReadUint(o["exit_calm_polls"], "overload.exit_calm_polls", 1, 1u << 24)); }
+    if (o["cycle_budget"]) { ASSIGN_OR_RETURN(config.overload_cycle_budget, ReadUint(o["cycle_budget"], "overload.cycle_budget", 0, 1u << 30)); }
+  }
   return absl::OkStatus();
 }
 

@@ -61,6 +61,13 @@ struct DaemonConfig {
   FailurePolicy failure = FailurePolicy::kOpen;
   LogLevel log_level = LogLevel::kInfo;
   SupervisorConfig supervisor;
+  // A worker whose heartbeat has not moved for this long is stalled: the
+  // process exits so the supervisor applies the failure policy to the wire.
+  uint32_t watchdog_stall_ms = 1000;
+  // Overload bypass watermarks (dataplane/bypass/overload.h).
+  uint32_t overload_enter_full_bursts = 512;
+  uint32_t overload_exit_calm_polls = 64;
+  uint32_t overload_cycle_budget = 0;
 };
 
 // Errors read "<field path>: <reason>", e.g. "wires[0].b: missing".

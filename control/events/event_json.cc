@@ -62,6 +62,16 @@ std::string AddressText(const std::array<uint8_t, 16>& addr, uint8_t ip_version)
 std::string RenderEventJson(const EventRecord& e, const EventNames& names) {
   std::string out = "{";
   Field(out, "ts", Timestamp(e.ts_ns));
+  if (e.kind != EventKind::kVerdict) {
+    // A worker changed state: overload bypass entered or left.
+    Field(out, "event", e.kind == EventKind::kOverloadEnter ? "overload_bypass_enter"
+                                                            : "overload_bypass_exit");
+    Field(out, "worker", e.worker);
+    Field(out, "cause", e.kind == EventKind::kOverloadEnter
+                            ? "RX backlog or inspection cost above the high watermark"
+                            : "below the low watermark: inspecting again");
+    return out + "}";
+  }
   if (e.frame != 0) Field(out, "frame", e.frame);
   if (!names.conduit.empty()) Field(out, "conduit", names.conduit);
   Field(out, "src", AddressText(e.src, e.ip_version));

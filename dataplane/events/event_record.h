@@ -11,6 +11,8 @@
 namespace conduit {
 
 enum class EventVerdict : uint8_t { kNone = 0, kAllow, kDeny, kAlert };
+// What the record reports: a verdict (the usual), or a change of state.
+enum class EventKind : uint8_t { kVerdict = 0, kOverloadEnter, kOverloadExit };
 enum class EventMode : uint8_t { kNone = 0, kEnforce, kMonitor, kBypass };
 
 struct EventRecord {
@@ -27,7 +29,8 @@ struct EventRecord {
   bool enforced = false;              // false when a deny was only reported
   uint8_t pad[3] = {};
   uint16_t conduit = 0;               // index into the policy's conduits
-  uint16_t pad2 = 0;
+  EventKind kind = EventKind::kVerdict;
+  uint8_t worker = 0;                 // state changes: which worker
   uint32_t rule = 0;                  // index into the policy's rule ids (0: default)
   uint32_t policy_epoch = 0;
   uint32_t bytes = 0;                 // payload bytes of the packet

@@ -21,7 +21,7 @@ FeedStatus LoseFraming(StreamDirection& s) {
   s.pdu_length = 0;
   s.pdu_received = 0;
   if (s.sync == StreamSync::kUnsynced) {
-    if (++s.sync_attempts < kMaxSyncAttempts) return FeedStatus::kOk;  // retry at the next segment
+    if (++s.sync_attempts < kMaxSyncAttempts) return FeedStatus::kUnframed;  // retry at the next segment
     if (!s.was_synced) {
       s.sync = StreamSync::kNotIcs;
       return FeedStatus::kNotIcs;

@@ -57,6 +57,8 @@ enum class FeedStatus : uint8_t {
   kFramingLost,     // this segment lost framing (gap or invalid header)
   kUnparsable,      // framing was lost earlier
   kNotIcs,          // not this protocol (first bytes failed the sanity check)
+  kUnframed,        // no PDU boundary found in it yet (still trying to sync):
+                    // its bytes were not inspected, so it is judged unparsable
 };
 
 struct FeedResult {

@@ -86,7 +86,8 @@ Inspection Inspector::Inspect(const uint8_t* frame, const PacketMeta& meta, uint
       Count(InspectCounter::framing_lost);
       Count(InspectCounter::unparsable_packets);
       break;
-    case ics::FeedStatus::kUnparsable: Count(InspectCounter::unparsable_packets); break;
+    case ics::FeedStatus::kUnparsable:
+    case ics::FeedStatus::kUnframed: Count(InspectCounter::unparsable_packets); break;
     case ics::FeedStatus::kNotIcs:
       flow.not_ics = tcp;  // a UDP datagram stands alone
       Count(InspectCounter::not_ics_packets);

@@ -18,9 +18,14 @@ ics::OpKind SessionKindOf(const ics::IcsOp& op) {
     case ics::OpKind::kBacnetNpdu:
     case ics::OpKind::kBacnetBvlc: return ics::OpKind::kBacnetConfirmed;
     case ics::OpKind::kOpcua:
-      // Transport messages (HEL, OPN, CLO, ...) and encrypted MSG chunks.
-      return ics::opcua::MessageTypeTag(op.function).empty() ? ics::OpKind::kNone
-                                                              : ics::OpKind::kOpcua;
+      // Transport and channel messages (HEL, ACK, OPN, CLO, ...), even when
+      // their service id is visible (an OPN under SecurityPolicy#None shows
+      // OpenSecureChannelRequest, 446), and MSG chunks whose service is not
+      // visible (encrypted). Only a MSG's visible service is an operation.
+      return (op.Has(ics::kOpHasSubFunction) && op.sub_function != ics::opcua::kMsg) ||
+                     !ics::opcua::MessageTypeTag(op.function).empty()
+                 ? ics::OpKind::kOpcua
+                 : ics::OpKind::kNone;
     default: return ics::OpKind::kNone;
   }
 }
@@ -113,6 +118,9 @@ Decision CompiledPolicy::JudgeRequest(const ConduitPolicy& conduit, const ics::I
 
 Decision CompiledPolicy::JudgeL4(const ConduitPolicy& conduit, uint8_t l4_proto, Address client,
                                  Address server, uint16_t server_port) const {
+  // Rules name tcp or udp only. Without this check the key's low nibble
+  // would let ICMP (1) match udp rules (17) and IP protocol 22 tcp rules (6).
+  if (l4_proto != 6 && l4_proto != 17) return Decision{conduit.non_ics, conduit.mode, kRuleNonIcs};
   const uint16_t c = ConduitIndex(&conduit);
   const uint8_t kind = static_cast<uint8_t>(0xF0 | (l4_proto & 0x0F));
   const RuleEntry* exact =

@@ -142,7 +142,7 @@ class CompiledPolicy {
 
   // Exact-match key: (conduit, op kind, function). `any` is kExact for rules
   // naming the function, kAnyFunction for rules naming none (they match every
-  // function of the kind), kSession for every rule of a protocol: the list
+  // function of the kind), kSession for every allow/alert rule of a protocol: the list
   // that decides housekeeping ops (DNP3 link frames, COTP, IEC 104 S/U
   // frames, ENIP encapsulation, OPC UA transport, BACnet BVLC/NPDU), which
   // ride on whatever the pair of hosts may do with the protocol at all.

@@ -72,7 +72,10 @@ void PolicyBuilder::AddRule(uint16_t conduit, const RuleSpec& rule) {
       pending_.push_back({Key{conduit, static_cast<uint8_t>(k), CompiledPolicy::kExact, f}, e});
     }
   }
-  if (rule.session_kind != ics::OpKind::kNone) {
+  // Housekeeping rides on what the pair may do: only rules that let traffic
+  // through (allow, alert) open it. A deny rule for one function (a leading
+  // "no PLC stop from anywhere") must not cut every session it names.
+  if (rule.session_kind != ics::OpKind::kNone && rule.action != Action::kDeny) {
     pending_.push_back(
         {Key{conduit, static_cast<uint8_t>(rule.session_kind), CompiledPolicy::kSession, 0}, e});
   }

@@ -86,6 +86,9 @@ absl::StatusOr<std::unique_ptr<Dataplane>> Dataplane::Create(const DataplaneSpec
     ctx->policy = &dp->policy_;
     ctx->reset_pool = reset_pool;
     ctx->qsbr = dp->qsbr_;
+    ctx->overload = OverloadGuard(spec.overload);
+    // Only the first worker can be stalled by the test hook.
+    if (q == 0) ctx->stall_for_test = &dp->stall_for_test_;
     dp->rings_.push_back(std::make_unique<EventRing>(spec.event_ring_size));
     ctx->events = dp->rings_.back().get();
     dp->inspectors_.push_back(

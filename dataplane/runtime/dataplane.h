@@ -13,6 +13,7 @@
 #include "ics/ports.h"
 #include "policy/compiled_policy.h"
 #include "inspect/inspector.h"
+#include "bypass/overload.h"
 #include "port/wire.h"
 #include "stats/counters.h"
 #include "worker/worker_context.h"
@@ -32,6 +33,7 @@ struct DataplaneSpec {
   uint32_t flow_capacity = 65536;     // per worker
   uint32_t flow_idle_timeout_s = 300;
   uint32_t event_ring_size = 16384;   // per worker; a full ring drops events, never packets
+  OverloadSettings overload;
 };
 
 class Dataplane {
@@ -65,6 +67,12 @@ class Dataplane {
       std::unique_ptr<const policy::CompiledPolicy> next);
   const policy::CompiledPolicy* active_policy() const { return active_.get(); }
 
+  // A worker's loop counter (read by the watchdog; any thread).
+  uint64_t heartbeat(size_t i) const { return workers_[i]->heartbeat.load(std::memory_order_relaxed); }
+  bool worker_overloaded(size_t i) const { return workers_[i]->overload.bypassing(); }
+  // Test-only hook: worker `i` stops looping (no heartbeat, no packets).
+  void StallWorkerForTest(size_t i) { stall_for_test_.store(true); (void)i; }
+
   // The event rings the control side drains (one per worker).
   std::vector<EventRing*> event_rings() const;
 
@@ -81,6 +89,7 @@ class Dataplane {
   std::unique_ptr<const policy::CompiledPolicy> active_;
   rte_rcu_qsbr* qsbr_ = nullptr;
   std::atomic<bool> stop_{false};
+  std::atomic<bool> stall_for_test_{false};
   bool launched_ = false;
 };
 

@@ -28,7 +28,9 @@ namespace conduit {
   X(rx_bursts)                                                          \
   X(idle_polls)                                                         \
   X(resets_sent)     /* TCP RSTs sent for denied segments */            \
-  X(resets_failed)   /* RSTs not sent: no mbuf or the TX queue full */
+  X(resets_failed)   /* RSTs not sent: no mbuf or the TX queue full */ \
+  X(overload_enter)  /* bursts of overload bypass begun (hysteresis) */ \
+  X(overload_exit)
 
 #define CONDUIT_DROP_REASONS(X)                                          \
   X(tx_full, "the peer port's TX queue refused the packet")             \

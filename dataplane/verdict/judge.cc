@@ -83,6 +83,7 @@ Decision JudgeIcs(const JudgeContext& ctx, const PacketMeta& meta, const uint8_t
   switch (in.feed) {
     case ics::FeedStatus::kFramingLost:
     case ics::FeedStatus::kUnparsable:
+    case ics::FeedStatus::kUnframed:
     case ics::FeedStatus::kHoleFill: {
       const Decision d = ctx.policy.Builtin(conduit, conduit.unparsable, policy::kRuleUnparsable);
       Emit(ctx, meta, d, nullptr);
@@ -166,7 +167,9 @@ PacketVerdict JudgePacket(const JudgeContext& ctx, ParseResult parsed, const Pac
     verdict.action = Action::kDeny;
     verdict.mode = Mode::kEnforce;
   } else if (inspection.flow != nullptr && inspection.flow->protocol != ics::Protocol::kUnknown &&
-             !inspection.flow->not_ics) {
+             !inspection.flow->not_ics && inspection.feed != ics::FeedStatus::kNotIcs) {
+    // (A UDP datagram that is not the port's protocol leaves the flow ICS,
+    // since each datagram stands alone, but is itself judged as non-ICS.)
     verdict = JudgeIcs(ctx, meta, frame, inspection, ops);
   } else {
     verdict = JudgeNonIcs(ctx, meta, frame, inspection);

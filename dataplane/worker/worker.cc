@@ -56,7 +56,8 @@ void ForwardUninspected(WorkerContext& ctx, const ForwardPath& path, rte_mbuf** 
 // the order they came in. Forwarded frames are sent at once rather than
 // buffered across polls: on a plant network latency matters more than the
 // last few percent of batching.
-void InspectBurst(WorkerContext& ctx, const ForwardPath& path, const policy::CompiledPolicy& policy,
+// Returns the inspection cycles per packet of the burst.
+uint32_t InspectBurst(WorkerContext& ctx, const ForwardPath& path, const policy::CompiledPolicy& policy,
                   const policy::ConduitPolicy& conduit, rte_mbuf** pkts, uint16_t n) {
   WorkerCounters& counters = ctx.counters;
   rte_mbuf* out[kMaxBurst];
@@ -65,7 +66,7 @@ void InspectBurst(WorkerContext& ctx, const ForwardPath& path, const policy::Com
   uint16_t n_out = 0, n_on = 0, n_back = 0;
   uint64_t rx_bytes = 0, tx_bytes = 0;
   uint16_t denied = 0, unparsable = 0, non_ip = 0, reset_failures = 0;
-  const uint64_t tsc = rte_rdtsc();  // one clock reading per burst
+  const uint64_t tsc = rte_rdtsc();  // one clock reading per burst (and the cost's start)
   const JudgeContext judge{policy, conduit, ctx.index, ctx.clock.Now(tsc), 0, ctx.events,
                            &ctx.matches};
 
@@ -116,34 +117,59 @@ void InspectBurst(WorkerContext& ctx, const ForwardPath& path, const policy::Com
     counters[WorkerCounter::resets_sent].Add(n_on + n_back - reset_failures);
   }
   if (reset_failures != 0) counters[WorkerCounter::resets_failed].Add(reset_failures);
+  return static_cast<uint32_t>((rte_rdtsc() - tsc) / n);
 }
 
-void ProcessBurst(WorkerContext& ctx, const ForwardPath& path, rte_mbuf** pkts, uint16_t n) {
+// Returns the inspection cycles per packet (0: not inspected).
+uint32_t ProcessBurst(WorkerContext& ctx, const ForwardPath& path, rte_mbuf** pkts, uint16_t n) {
   const policy::CompiledPolicy* policy =
       ctx.policy != nullptr ? ctx.policy->load(std::memory_order_acquire) : nullptr;
   const policy::ConduitPolicy* conduit =
       policy != nullptr ? policy->ConduitForWire(path.wire) : nullptr;
-  if (conduit == nullptr || conduit->mode == policy::Mode::kBypass || ctx.inspector == nullptr) {
+  if (conduit == nullptr || conduit->mode == policy::Mode::kBypass || ctx.inspector == nullptr ||
+      ctx.overload.bypassing()) {
     ForwardUninspected(ctx, path, pkts, n);
-    return;
+    return 0;
   }
-  InspectBurst(ctx, path, *policy, *conduit, pkts, n);
+  return InspectBurst(ctx, path, *policy, *conduit, pkts, n);
+}
+
+void ReportOverload(WorkerContext& ctx, OverloadTransition t) {
+  const bool enter = t == OverloadTransition::kEnter;
+  ctx.counters[enter ? WorkerCounter::overload_enter : WorkerCounter::overload_exit].Add(1);
+  if (ctx.events == nullptr) return;
+  EventRecord e;
+  e.ts_ns = ctx.clock.Now(rte_rdtsc());
+  e.kind = enter ? EventKind::kOverloadEnter : EventKind::kOverloadExit;
+  e.worker = static_cast<uint8_t>(ctx.index);
+  ctx.events->TryPush(e);
 }
 
 }  // namespace
 
 uint32_t PollOnce(WorkerContext& ctx) {
   uint32_t received = 0;
+  uint64_t inspect_cycles = 0;
+  uint32_t inspected = 0;
+  bool full = false;
   rte_mbuf* pkts[kMaxBurst];
   for (uint16_t p = 0; p < ctx.path_count; ++p) {
     const ForwardPath& path = ctx.paths[p];
     const uint16_t n = rte_eth_rx_burst(path.rx_port, path.queue, pkts, ctx.burst);
     if (n == 0) continue;
     ctx.counters[WorkerCounter::rx_bursts].Add(1);
-    ProcessBurst(ctx, path, pkts, n);
+    full |= n == ctx.burst;
+    if (const uint32_t cycles = ProcessBurst(ctx, path, pkts, n); cycles != 0) {
+      inspect_cycles += uint64_t(cycles) * n;
+      inspected += n;
+    }
     received += n;
   }
   if (received == 0) ctx.counters[WorkerCounter::idle_polls].Add(1);
+  // One verdict per poll over all queues: a backlog on any queue counts.
+  const OverloadTransition t =
+      ctx.overload.OnPoll(full, inspected != 0 ? static_cast<uint32_t>(inspect_cycles / inspected) : 0);
+  if (t != OverloadTransition::kNone) [[unlikely]] ReportOverload(ctx, t);
   return received;
 }
 
@@ -154,6 +180,9 @@ int RunWorker(void* arg) {
     rte_rcu_qsbr_thread_online(ctx.qsbr, ctx.index);
   }
   while (!ctx.stop->load(std::memory_order_relaxed)) {
+    if (ctx.stall_for_test != nullptr && ctx.stall_for_test->load(std::memory_order_relaxed)) [[unlikely]] {
+      continue;  // no heartbeat, no quiescent state, no packets: a stuck worker
+    }
     ctx.heartbeat.fetch_add(1, std::memory_order_relaxed);
     // Between iterations this worker holds no policy pointer: a quiescent state.
     if (ctx.qsbr != nullptr) rte_rcu_qsbr_quiescent(ctx.qsbr, ctx.index);

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <cstdint>
 
+#include "bypass/overload.h"
 #include "classify/signatures.h"
 #include "events/event_ring.h"
 #include "ics/ics_op.h"
@@ -56,6 +57,10 @@ struct alignas(64) WorkerContext {
   rte_mempool* reset_pool = nullptr;  // mbufs for TCP resets
   rte_rcu_qsbr* qsbr = nullptr;    // reports quiescent states (null: not running under RCU)
   WallClock clock;
+  OverloadGuard overload;          // this worker's overload hysteresis
+  // Test-only: set by a control thread to make this worker stop looping (a
+  // stalled worker for the watchdog to find). Never set in production.
+  std::atomic<bool>* stall_for_test = nullptr;
 
   // Written by the worker, read by control (watchdog, stats).
   alignas(64) std::atomic<uint64_t> heartbeat{0};
