@@ -328,7 +328,7 @@ TEST_F(GrpcServiceTest, RefusedPushNamesTheFieldAndChangesNothing) {
       {"duplicate id", Replace(p2, "id: s7-cpu-stop", "id: historian-read"), "signatures[0].id",
        "duplicate id \"historian-read\""},
       {"bad Hyperscan pattern", Replace(p2, "pattern: 'P_PROGRAM'", "pattern: '(a)\\1'"),
-       "signatures[0].pattern", "back reference"},
+       "signatures[0].pattern", "Back-references are unsupported"},
   };
   for (const BadCase& c : cases) {
     SCOPED_TRACE(c.what);
@@ -478,9 +478,9 @@ TEST_F(GrpcServiceTest, GoneOrStalledClientsBlockNeitherTheDrainNorOthers) {
   auto stub3 = gw_.Stub();
   auto gone = std::make_unique<StreamReader>(*stub_);
   WaitSubscribed(gw_, *gone, 1);
-  // A client that is connected but never reads after its first line: its
-  // handler blocks on HTTP/2 flow control once the window fills; the drain
-  // must not.
+  // A client that is connected but never reads after its first line: the
+  // server's writes to it back up behind HTTP/2 flow control; the drain and
+  // the other clients must not.
   grpc::ClientContext stalled_ctx;
   auto stalled = stub2->StreamEvents(&stalled_ctx, v1::StreamEventsRequest());
   {
@@ -646,9 +646,9 @@ class MtlsTest : public ::testing::Test {
     // A CA with a server and a client certificate, and a rogue CA with a
     // client certificate of its own.
     std::ofstream(dir_ / "make_certs.sh") << R"(set -e
-ca() { openssl req -x509 -new -newkey rsa:2048 -nodes -keyout $1.key -subj /CN=$1 -days 2 -out $1.pem; }
+ca() { openssl req -x509 -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout $1.key -subj /CN=$1 -days 2 -out $1.pem; }
 leaf() {  # name CN issuer extension
-  openssl req -new -newkey rsa:2048 -nodes -keyout $1.key -subj /CN=$2 -out $1.csr
+  openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout $1.key -subj /CN=$2 -out $1.csr
   printf '%s\n' "$4" > $1.ext
   openssl x509 -req -in $1.csr -CA $3.pem -CAkey $3.key -CAcreateserial -days 2 -extfile $1.ext -out $1.pem
 }

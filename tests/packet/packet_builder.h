@@ -121,6 +121,8 @@ std::vector<uint8_t> BacnetConfirmed(uint8_t invoke_id, uint8_t service, uint16_
                                      const std::vector<uint8_t>& value = {});
 std::vector<uint8_t> BacnetComplexAck(uint8_t invoke_id, uint8_t service, uint16_t object_type,
                                       uint32_t instance, uint8_t property);
+// Simple-ack (e.g. of write property 15).
+std::vector<uint8_t> BacnetSimpleAck(uint8_t invoke_id, uint8_t service);
 // A BVLC-only message (e.g. 0x05 register foreign device).
 std::vector<uint8_t> BacnetBvlc(uint8_t function, const std::vector<uint8_t>& body);
 

@@ -166,9 +166,10 @@ TEST(Validate, SignaturePatternMustCompile) {
   // Hyperscan's own message, at the pattern's path: a push that validates
   // cannot fail later in the compiler on its patterns.
   EXPECT_EQ(ErrorOf(Replace(kGood, "pattern: 'P_PROGRAM'", "pattern: '(a)\\1'")),
-            "signatures[0].pattern: BACKREF (line 34)");
+            "signatures[0].pattern: Back-references are unsupported. (line 34)");
   EXPECT_EQ(ErrorOf(Replace(kGood, "pattern: 'P_PROGRAM'", "pattern: 'a*'")),
-            "signatures[0].pattern: EMPTY (line 34)");
+            "signatures[0].pattern: Pattern matches empty buffer; use HS_FLAG_ALLOWEMPTY to enable "
+            "support. (line 34)");
   EXPECT_EQ(ErrorOf(Replace(kGood, "pattern: 'P_PROGRAM'", "pattern: '\\x29\\x00P_[A-Z]+'")),
             "ok");
 }

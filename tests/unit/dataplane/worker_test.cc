@@ -165,7 +165,7 @@ TEST_F(WorkerTest, EveryPacketOutEqualsThePacketIn) {
   for (auto [ring, expected] : {std::pair{w.b_tx, &a_to_b}, std::pair{w.a_tx, &b_to_a}}) {
     ASSERT_EQ(rte_ring_count(ring), expected->size());
     for (size_t i = 0; i < expected->size(); ++i) {
-      void* obj;
+      void* obj = nullptr;
       ASSERT_EQ(rte_ring_dequeue(ring, &obj), 0);
       rte_mbuf* m = static_cast<rte_mbuf*>(obj);
       EXPECT_EQ(Bytes(m), (*expected)[i]) << "packet " << i;
@@ -196,7 +196,7 @@ TEST_F(WorkerTest, WithoutPolicyEverythingIsForwardedUninspected) {
   Drain();
   ASSERT_EQ(rte_ring_count(w.b_tx), frames.size());
   for (size_t i = 0; i < frames.size(); ++i) {
-    void* obj;
+    void* obj = nullptr;
     ASSERT_EQ(rte_ring_dequeue(w.b_tx, &obj), 0);
     EXPECT_EQ(Bytes(static_cast<rte_mbuf*>(obj)), frames[i]);
     rte_pktmbuf_free(static_cast<rte_mbuf*>(obj));
@@ -227,7 +227,7 @@ TEST_F(WorkerTest, DeniedWriteIsDroppedAndResetBothWays) {
   // and one back to the client (port A).
   ASSERT_EQ(rte_ring_count(w.b_tx), 2u);
   ASSERT_EQ(rte_ring_count(w.a_tx), 1u);
-  void* obj;
+  void* obj = nullptr;
   ASSERT_EQ(rte_ring_dequeue(w.b_tx, &obj), 0);
   EXPECT_EQ(Bytes(static_cast<rte_mbuf*>(obj)), read);
   rte_pktmbuf_free(static_cast<rte_mbuf*>(obj));
@@ -286,7 +286,7 @@ TEST_F(WorkerTest, WhatTheTxQueueRefusesIsFreedAndCounted) {
   EXPECT_EQ(c[DropReason::tx_full], 137u);
   EXPECT_EQ(c[WorkerCounter::rx_packets],
             c[WorkerCounter::tx_packets] + c[WorkerCounter::dropped_packets]);
-  void* obj;
+  void* obj = nullptr;
   while (rte_ring_dequeue(w.b_tx, &obj) == 0) rte_pktmbuf_free(static_cast<rte_mbuf*>(obj));
   EXPECT_EQ(rte_mempool_avail_count(pool_), pool_free);
 }
