@@ -31,6 +31,7 @@ struct FlowEntry {
   bool occupied = false;
   FlowDecision l4_decision;    // non-ICS flows: judged once per policy epoch
   FlowDecision request;        // the last request's verdict: its response follows it
+  FlowDecision block;          // why the flow is blocked (when `blocked`)
   std::array<ics::StreamDirection, 2> dir{};  // [0] client → server, [1] server → client
 };
 

@@ -161,9 +161,7 @@ PacketVerdict JudgePacket(const JudgeContext& ctx, ParseResult parsed, const Pac
   } else if (inspection.flow != nullptr && inspection.flow->blocked) {
     // The flow already lost a packet to an enforced deny (and, with
     // on_deny: reset, both ends were told): keep it closed.
-    verdict = FromFlow(inspection.flow->request.action == static_cast<uint8_t>(Action::kDeny)
-                           ? inspection.flow->request
-                           : inspection.flow->l4_decision);
+    verdict = FromFlow(inspection.flow->block);
     verdict.action = Action::kDeny;
     verdict.mode = Mode::kEnforce;
   } else if (inspection.flow != nullptr && inspection.flow->protocol != ics::Protocol::kUnknown &&
@@ -178,7 +176,10 @@ PacketVerdict JudgePacket(const JudgeContext& ctx, ParseResult parsed, const Pac
   out.decision = verdict;
   out.drop = verdict.Drops();
   if (out.drop) {
-    if (inspection.flow != nullptr) inspection.flow->blocked = true;
+    if (inspection.flow != nullptr && !inspection.flow->blocked) {
+      inspection.flow->blocked = true;
+      inspection.flow->block = ToFlow(verdict);
+    }
     out.reset = meta.l4_proto == kProtoTcp && meta.Has(kPktHasL4) &&
                 conduit.on_deny == policy::OnDeny::kReset;
   }

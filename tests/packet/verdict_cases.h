@@ -891,19 +891,29 @@ inline std::vector<VerdictCase> NonIcsCases() {
   }
   {
     Conversation c(kHistorian, 50705, kPlc, 502);
+    Conversation c2(kHistorian, 50715, kPlc, 502);
     const Bytes http = {'G', 'E', 'T', ' ', '/', ' ', 'H', 'T', 'T', 'P'};
     // The framer gives an unsynced stream kMaxSyncAttempts (4) segment starts
     // before it calls the flow "not this protocol"; until then the segments
     // carry no op and pass (a known gap, reported to the lead).
     cases.push_back({"non_ics_payload_on_tcp_ics_port", "non_ics",
-                     "a TCP flow on the Modbus port that is not Modbus is judged as non-ICS "
-                     "once the framer gives up on it",
+                     "bytes on the Modbus port that do not frame as Modbus were not inspected: "
+                     "judged unparsable (here deny), and the flow stays blocked",
                      {policy},
-                     {Send("HTTP to tcp/502 (attempt 1)", c.FromClient(http)).Allow(),
-                      Send("attempt 2", c.FromClient(http)).Allow(),
-                      Send("attempt 3", c.FromClient(http)).Allow(),
-                      Send("attempt 4: not Modbus", c.FromClient(http)).Reset("non_ics").Denied("non_ics"),
-                      Send("the rest of the flow", c.FromClient(http)).Reset("non_ics")},
+                     {Send("HTTP to tcp/502 (attempt 1)", c.FromClient(http)).Reset("unparsable").Denied("unparsable"),
+                      Send("attempt 2", c.FromClient(http)).Reset("unparsable"),
+                      Send("attempt 3", c.FromClient(http)).Reset("unparsable"),
+                      Send("attempt 4: not Modbus", c.FromClient(http)).Reset("unparsable"),
+                      Send("the rest of the flow", c.FromClient(http)).Reset("unparsable")},
+                     {{InspectCounter::not_ics_packets, 2}}});
+    cases.push_back({"non_ics_payload_on_tcp_ics_port_unparsable_allowed", "non_ics",
+                     "with unparsable: allow the attempts pass, then the flow is judged non-ICS",
+                     {PolicyYaml(rules, {.unparsable = "allow"})},
+                     {Send("HTTP to tcp/502 (attempt 1)", c2.FromClient(http)).Allow(),
+                      Send("attempt 2", c2.FromClient(http)).Allow(),
+                      Send("attempt 3", c2.FromClient(http)).Allow(),
+                      Send("attempt 4: not Modbus", c2.FromClient(http)).Reset("non_ics").Denied("non_ics"),
+                      Send("the rest of the flow", c2.FromClient(http)).Reset("non_ics")},
                      {{InspectCounter::not_ics_packets, 2}}});
   }
   {

@@ -409,7 +409,7 @@ TEST(Framer, GapIntoMidPduResyncsAtNextBoundary) {
   FeedResult r = s.Feed(kIsn + 12 + 9, std::span(b).subspan(9));
   EXPECT_TRUE(r.gap);
   EXPECT_TRUE(s.last_ops().empty());
-  EXPECT_EQ(r.status, FeedStatus::kOk);  // one failed sync attempt is allowed
+  EXPECT_EQ(r.status, FeedStatus::kUnframed);  // a failed sync attempt: not inspected, retried
   r = s.Feed(kIsn + 12 + uint32_t(b.size()), c);
   EXPECT_EQ(r.status, FeedStatus::kOk);
   ASSERT_EQ(s.last_ops().size(), 1u);
@@ -429,8 +429,9 @@ TEST(Framer, GapWithoutResyncLosesFraming) {
     seq += uint32_t(junk.size());
   }
   // Synced before, so never "not ICS": after the allowed attempts, lost.
-  EXPECT_EQ(statuses, (std::vector<FeedStatus>{FeedStatus::kOk, FeedStatus::kOk, FeedStatus::kOk,
-                                               FeedStatus::kFramingLost, FeedStatus::kUnparsable}));
+  EXPECT_EQ(statuses, (std::vector<FeedStatus>{FeedStatus::kUnframed, FeedStatus::kUnframed,
+                                               FeedStatus::kUnframed, FeedStatus::kFramingLost,
+                                               FeedStatus::kUnparsable}));
   EXPECT_EQ(s.Feed(seq, a).status, FeedStatus::kUnparsable);
   EXPECT_EQ(s.all().size(), 1u);
 }
@@ -471,7 +472,7 @@ TEST(Framer, NonModbusPayloadIsNotIcs) {
   // kMaxSyncAttempts (framer.cc) = 4: three segments may fail to frame.
   for (int i = 0; i < 3; ++i, seq += uint32_t(http.size())) {
     const FeedResult r = s.Feed(seq, http);
-    EXPECT_EQ(r.status, FeedStatus::kOk) << i;
+    EXPECT_EQ(r.status, FeedStatus::kUnframed) << i;
     EXPECT_EQ(r.pdus, 0);
   }
   EXPECT_EQ(s.Feed(seq, http).status, FeedStatus::kNotIcs);
@@ -487,15 +488,16 @@ TEST(Framer, NonIec104PayloadIsNotIcs) {
   const Bytes junk = {0x16, 0x03, 0x01, 0x00, 0x05, 0x01, 0x00, 0x00, 0x01};  // a TLS hello
   std::vector<FeedStatus> statuses;
   for (uint32_t i = 0; i < 5; ++i) statuses.push_back(s.Feed(kIsn + 9 * i, junk).status);
-  EXPECT_EQ(statuses, (std::vector<FeedStatus>{FeedStatus::kOk, FeedStatus::kOk, FeedStatus::kOk,
-                                               FeedStatus::kNotIcs, FeedStatus::kNotIcs}));
+  EXPECT_EQ(statuses, (std::vector<FeedStatus>{FeedStatus::kUnframed, FeedStatus::kUnframed,
+                                               FeedStatus::kUnframed, FeedStatus::kNotIcs,
+                                               FeedStatus::kNotIcs}));
   EXPECT_TRUE(s.all().empty());
 }
 
 TEST(Framer, MidStreamPickupSyncsWithinAllowedAttempts) {
   Stream s(Protocol::kModbus);
   const Bytes tail = {0x12, 0x34, 0x56, 0x78, 0x9A};  // the end of an unseen PDU
-  EXPECT_EQ(s.Feed(kIsn, tail).status, FeedStatus::kOk);
+  EXPECT_EQ(s.Feed(kIsn, tail).status, FeedStatus::kUnframed);
   const FeedResult r = s.Feed(kIsn + 5, ReadHolding(1, 8, 1));
   EXPECT_EQ(r.status, FeedStatus::kOk);
   EXPECT_EQ(s.all().size(), 1u);
