@@ -57,4 +57,4 @@ def write_pairs(seed):
 def rule_budget(total_rules, seed):
     """How many read-rule pairs fit in `total_rules` next to the write and
     deny rules (make_policy.py writes exactly total_rules rules)."""
-    return total_rules - len(write_pairs(seed)) - len(CONTRACTORS)
+    return total_rules - len(write_pairs(seed)) - len(CONTRACTORS) - 2  # 2: web, dns

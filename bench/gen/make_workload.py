@@ -20,12 +20,12 @@ Headers are packed with struct (scapy builds ARP and checks a sample with
 
 import argparse
 import array
-import math
 import os
 import random
 import struct
 import sys
 
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import ics_model as model  # noqa: E402
 
@@ -138,7 +138,7 @@ def modbus_exchange(rng, tid, fc):
 def modbus_flow(rng, conn, n, writes):
     conn.handshake()
     for i in range(n):
-        if writes and i % 3 == 1:
+        if writes and i % 3 == 0:
             fc = rng.choice((6, 16))
         else:
             fc = rng.choices((3, 1, 4), (70, 15, 15))[0]
@@ -357,6 +357,9 @@ def build(args):
     kinds = rng.choices([k for k, _ in FLOW_MIX], [w for _, w in FLOW_MIX], k=args.flows)
     setup = sum(SETUP[k] for k in kinds)
     spare = tcp_budget - setup - 2 * args.flows
+    # Overshoot (IEC 104 exchanges are 1.5 frames, n is rounded down); the
+    # capture is cut to exactly --packets frames in time order.
+    spare = int(spare * 1.4)
     if spare < 0:
         sys.exit(f"--packets {args.packets} is too few for --flows {args.flows}: "
                  f"need about {int((setup + 2 * args.flows) / (1 - DNS_SHARE - ARP_SHARE))}")
@@ -428,7 +431,7 @@ def build(args):
         for k, f in enumerate(frames):
             stamped.append((start + k * step, fi, k, f))
     stamped.sort(key=lambda t: (t[0], t[1], t[2]))
-    return stamped, len(flows)
+    return stamped[:args.packets], len(flows)
 
 
 def write_pcap(path, stamped):
@@ -464,7 +467,7 @@ def verify(path, sample=2000):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--packets", type=int, default=100000)
-    ap.add_argument("--flows", type=int, default=10000, help="TCP flows (DNS/ARP add a few more)")
+    ap.add_argument("--flows", type=int, default=10000, help="TCP flows (DNS and ARP add a few thousand more)")
     ap.add_argument("--rules", type=int, default=10000, help="as make_policy.py --rules")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--duration", type=float, default=60.0, help="capture seconds")

@@ -1,0 +1,247 @@
+// The worker's per-burst pipeline in process, on one core: parse →
+// Inspector (flow table + ICS decode) → JudgePacket against a compiled
+// 10k-rule / 1k-signature policy, over a generated ICS capture
+// (bench/gen/make_workload.py, make_policy.py).
+//
+// No DPDK EAL and no mbufs: frames sit in one arena at 64-byte aligned
+// offsets, as mbuf data rooms do, and the loop body is worker.cc's
+// InspectBurst without the tx/free calls (verdicts are counted instead).
+// The flow table is warmed with one untimed pass first, so every flow of
+// the capture is live (~100k with the 1M-packet capture) when timing starts;
+// later calls continue where the previous one stopped.
+//
+//   CONDUIT_BENCH_PCAP    capture (default /tmp/conduit-bench/ics-1m.pcap)
+//   CONDUIT_BENCH_POLICY  policy YAML (default /tmp/conduit-bench/policy.yaml)
+//   CONDUIT_BENCH_FLOWS   flow table capacity (default 262144)
+#include <benchmark/benchmark.h>
+#include <x86intrin.h>
+
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "bench_corpus.h"
+#include "classify/signatures.h"
+#include "events/event_ring.h"
+#include "inspect/inspector.h"
+#include "parse/parse.h"
+#include "policy/compiler.h"
+#include "policy/validate.h"
+#include "verdict/judge.h"
+
+namespace conduit::bench {
+namespace {
+
+constexpr int kBurst = 32;  // the worker's default queues.burst
+constexpr uint64_t kIdleTimeoutMicros = 300ull * 1000000;
+
+std::string Env(const char* name, const char* fallback) {
+  const char* v = std::getenv(name);
+  return v != nullptr && *v != '\0' ? v : fallback;
+}
+
+// The capture packed into one arena; loaded once for every benchmark.
+struct Workload {
+  std::vector<uint8_t> arena;
+  std::vector<uint32_t> offset, length;
+  std::vector<uint64_t> micros;
+  uint64_t span_micros = 0;  // added per pass so the clock never goes back
+  std::string error;
+
+  size_t size() const { return offset.size(); }
+  const uint8_t* frame(size_t i) const { return arena.data() + offset[i]; }
+};
+
+const Workload& GetWorkload() {
+  static const Workload* w = [] {
+    auto* out = new Workload;
+    const std::string path = Env("CONDUIT_BENCH_PCAP", "/tmp/conduit-bench/ics-1m.pcap");
+    std::vector<Frame> frames = LoadCapture(path);
+    if (frames.empty()) {
+      out->error = path + ": missing or unreadable (run bench/gen/make_workload.py)";
+      return out;
+    }
+    size_t total = 0;
+    for (const Frame& f : frames) total += (f.bytes.size() + 63) & ~size_t{63};
+    out->arena.resize(total);
+    size_t at = 0;
+    for (const Frame& f : frames) {
+      std::memcpy(out->arena.data() + at, f.bytes.data(), f.bytes.size());
+      out->offset.push_back(static_cast<uint32_t>(at));
+      out->length.push_back(static_cast<uint32_t>(f.bytes.size()));
+      out->micros.push_back(f.timestamp_micros);
+      at += (f.bytes.size() + 63) & ~size_t{63};
+    }
+    out->span_micros = frames.back().timestamp_micros - frames.front().timestamp_micros + 1000000;
+    return out;
+  }();
+  return *w;
+}
+
+struct Policy {
+  std::unique_ptr<const policy::CompiledPolicy> compiled;
+  const policy::ConduitPolicy* conduit = nullptr;
+  std::string error;
+};
+
+// variant 0: the policy as generated; 1: the same without signatures.
+const Policy& GetPolicy(int variant) {
+  static Policy* policies[2] = {};
+  if (policies[variant] != nullptr) return *policies[variant];
+  auto* p = new Policy;
+  policies[variant] = p;
+  const std::string path = Env("CONDUIT_BENCH_POLICY", "/tmp/conduit-bench/policy.yaml");
+  auto snapshot = policy::LoadAndValidateFile(path);
+  if (!snapshot.ok()) {
+    p->error = path + ": " + std::string(snapshot.status().message()) + " (run bench/gen/make_policy.py)";
+    return *p;
+  }
+  if (variant == 1) snapshot->clear_signatures();
+  auto compiled = policy::CompilePolicy(*snapshot, {1, 1});
+  if (!compiled.ok()) {
+    p->error = path + ": " + std::string(compiled.status().message());
+    return *p;
+  }
+  p->compiled = *std::move(compiled);
+  p->conduit = p->compiled->ConduitForWire(0);
+  if (p->conduit == nullptr) p->error = path + ": no conduit on wire 0";
+  return *p;
+}
+
+// One worker's state: flow table, op list, event ring, signature scratch.
+struct Worker {
+  explicit Worker(const ics::ProtocolPorts* ports)
+      : inspector(static_cast<uint32_t>(std::stoul(Env("CONDUIT_BENCH_FLOWS", "262144"))),
+                  kIdleTimeoutMicros, ports),
+        events(1 << 12),
+        drained(events.capacity()) {}
+  Inspector inspector;
+  ics::OpList ops;
+  PacketMeta metas[kBurst];
+  EventRing events;
+  std::vector<EventRecord> drained;
+  MatchSet matches;
+  size_t next = 0;       // next frame of the capture
+  uint64_t pass = 0;     // completed passes over the capture
+  uint64_t dropped = 0, resets = 0, packets = 0;
+};
+
+enum class Stage { kTouch, kParse, kInspect, kFull };
+
+// Runs frames [w.next, w.next + kBurst) (wrapping) through `stage`.
+template <Stage stage>
+void RunBurst(Worker& w, const Workload& load, const Policy* policy) {
+  const uint64_t pass_offset = w.pass * load.span_micros;
+  const size_t n = load.size();
+  uint64_t now = load.micros[w.next] + pass_offset;  // one clock reading per burst
+  std::optional<JudgeContext> judge;
+  if constexpr (stage == Stage::kFull) {
+    judge.emplace(JudgeContext{*policy->compiled, *policy->conduit, 0, now * 1000, 0, &w.events,
+                               &w.matches});
+  }
+  uint64_t touched = 0;
+  for (int b = 0; b < kBurst; ++b) {
+    const size_t i = w.next;
+    if (++w.next == n) {
+      w.next = 0;
+      ++w.pass;
+    }
+    const uint8_t* frame = load.frame(i);
+    if (b + 1 < kBurst) __builtin_prefetch(load.frame(w.next));
+    if constexpr (stage == Stage::kTouch) {
+      touched += frame[0] + load.length[i];
+      continue;
+    }
+    PacketMeta& meta = w.metas[b];
+    const ParseResult parsed = ParsePacket(frame, load.length[i], meta);
+    if constexpr (stage == Stage::kParse) {
+      touched += static_cast<uint64_t>(parsed) + meta.payload_len;
+      continue;
+    }
+    Inspection inspection;
+    w.ops.Clear();
+    if (parsed == ParseResult::kOk) [[likely]] {
+      inspection = w.inspector.Inspect(frame, meta, now, w.ops);
+    }
+    if constexpr (stage == Stage::kInspect) {
+      touched += w.ops.size() + (inspection.flow != nullptr);
+      continue;
+    }
+    const PacketVerdict v = JudgePacket(*judge, parsed, meta, frame, inspection, w.ops);
+    w.dropped += v.drop;
+    w.resets += v.reset;
+  }
+  w.packets += kBurst;
+  if constexpr (stage == Stage::kFull) {
+    w.events.PopBatch(w.drained.data(), w.drained.size());  // the drain thread's share
+  }
+  benchmark::DoNotOptimize(touched);
+}
+
+template <Stage stage>
+void BM_Stage(benchmark::State& state) {
+  const Workload& load = GetWorkload();
+  if (!load.error.empty()) {
+    state.SkipWithError(load.error.c_str());
+    return;
+  }
+  const Policy* policy = nullptr;
+  // Stage::kInspect uses the policy's port map only.
+  if constexpr (stage == Stage::kFull || stage == Stage::kInspect) {
+    policy = &GetPolicy(static_cast<int>(state.range(0)));
+    if (!policy->error.empty()) {
+      state.SkipWithError(policy->error.c_str());
+      return;
+    }
+  }
+  // One worker per benchmark, kept across Google Benchmark's calls, warmed
+  // by one untimed pass so every flow of the capture is in the table.
+  static std::map<int64_t, std::unique_ptr<Worker>> workers;
+  static const ics::ProtocolPorts default_ports;
+  std::unique_ptr<Worker>& worker = workers[state.range(0)];
+  if (worker == nullptr) {
+    worker = std::make_unique<Worker>(policy != nullptr ? &policy->compiled->ports() : &default_ports);
+    const size_t bursts_per_pass = load.size() / kBurst + 1;
+    for (size_t b = 0; b < bursts_per_pass; ++b) RunBurst<stage>(*worker, load, policy);
+  }
+  const uint64_t warm_packets = worker->packets, warm_dropped = worker->dropped;
+
+  const uint64_t tsc0 = __rdtsc();
+  for (auto _ : state) RunBurst<stage>(*worker, load, policy);
+  const uint64_t cycles = __rdtsc() - tsc0;
+
+  const uint64_t packets = worker->packets - warm_packets;
+  state.SetItemsProcessed(static_cast<int64_t>(packets));
+  state.counters["cycles_per_pkt"] = double(cycles) / double(packets);
+  state.counters["Mpps"] = benchmark::Counter(double(packets) / 1e6, benchmark::Counter::kIsRate);
+  state.counters["frames"] = double(load.size());
+  if constexpr (stage == Stage::kFull || stage == Stage::kInspect) {
+    state.counters["live_flows"] = double(worker->inspector.flows().live(
+        load.micros.back() + worker->pass * load.span_micros));
+  }
+  if constexpr (stage == Stage::kFull) {
+    state.counters["drop_frac"] = double(worker->dropped - warm_dropped) / double(packets);
+    state.counters["ev_dropped"] = double(worker->events.dropped());
+  }
+}
+
+void BM_Pipeline(benchmark::State& state) { BM_Stage<Stage::kFull>(state); }
+void BM_ParseInspect(benchmark::State& state) { BM_Stage<Stage::kInspect>(state); }
+void BM_Baseline_Parse(benchmark::State& state) { BM_Stage<Stage::kParse>(state); }
+void BM_Baseline_Touch(benchmark::State& state) { BM_Stage<Stage::kTouch>(state); }
+
+// /0: 10k rules + 1k signatures; /1: the same rules, no signatures.
+BENCHMARK(BM_Pipeline)->Arg(0)->Arg(1)->ArgName("no_sigs");
+BENCHMARK(BM_ParseInspect)->Arg(0);
+BENCHMARK(BM_Baseline_Parse)->Arg(0);
+BENCHMARK(BM_Baseline_Touch)->Arg(0);
+
+}  // namespace
+}  // namespace conduit::bench
+
+BENCHMARK_MAIN();
