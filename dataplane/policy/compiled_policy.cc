@@ -35,10 +35,12 @@ ics::OpKind SessionKindOf(const ics::IcsOp& op) {
 CompiledPolicy::CompiledPolicy() = default;
 CompiledPolicy::~CompiledPolicy() = default;
 
-uint64_t CompiledPolicy::HashKey(const Key& k) {
+uint64_t CompiledPolicy::HashKey(const Key& k, Address server) {
   uint64_t x;
   static_assert(sizeof(x) == sizeof(k));
   __builtin_memcpy(&x, &k, sizeof(x));
+  x ^= server.hi * 0x9E3779B97F4A7C15ull;
+  x ^= (server.lo + 0x632BE59BD9B4E019ull) * 0xBF58476D1CE4E5B9ull;
   x ^= x >> 33;
   x *= 0xFF51AFD7ED558CCDull;
   x ^= x >> 33;
@@ -46,13 +48,21 @@ uint64_t CompiledPolicy::HashKey(const Key& k) {
   return x ^ (x >> 33);
 }
 
-const CompiledPolicy::Slot* CompiledPolicy::Find(const Key& key) const {
+const CompiledPolicy::Slot* CompiledPolicy::Find(const Key& key, Address server) const {
   if (slots_.empty()) return nullptr;
-  for (uint64_t i = HashKey(key) & slot_mask_;; i = (i + 1) & slot_mask_) {
+  for (uint64_t i = HashKey(key, server) & slot_mask_;; i = (i + 1) & slot_mask_) {
     const Slot& s = slots_[i];
     if (s.count == 0) return nullptr;  // the table is never full (load <= 1/2)
-    if (s.key == key) return &s;
+    if (s.key == key && s.server == server) return &s;
   }
+}
+
+const RuleEntry* CompiledPolicy::Match(const Key& key, Address client, Address server,
+                                       uint16_t server_port, const ics::IcsOp* op) const {
+  const RuleEntry* by_host = MatchEntries(Find(key, server), client, server, server_port, op);
+  const RuleEntry* generic = MatchEntries(Find(key, Address{}), client, server, server_port, op);
+  if (by_host == nullptr) return generic;
+  return generic != nullptr && generic->rule < by_host->rule ? generic : by_host;
 }
 
 bool CompiledPolicy::EntryMatches(const RuleEntry& e, Address client, Address server,
@@ -97,19 +107,17 @@ Decision CompiledPolicy::JudgeRequest(const ConduitPolicy& conduit, const ics::I
   const uint16_t c = ConduitIndex(&conduit);
   // First match in policy order across the rules naming this function and
   // the rules naming none: entries carry their policy position.
-  const RuleEntry* exact = MatchEntries(
-      Find(Key{c, static_cast<uint8_t>(op.kind), kExact, op.function}), client, server,
-      server_port, &op);
+  const RuleEntry* exact =
+      Match(Key{c, static_cast<uint8_t>(op.kind), kExact, op.function}, client, server, server_port, &op);
   const RuleEntry* any =
-      MatchEntries(Find(Key{c, static_cast<uint8_t>(op.kind), kAnyFunction, 0}), client, server,
-                   server_port, &op);
+      Match(Key{c, static_cast<uint8_t>(op.kind), kAnyFunction, 0}, client, server, server_port, &op);
   const RuleEntry* best = exact;
   if (any != nullptr && (best == nullptr || any->rule < best->rule)) best = any;
   if (best == nullptr) {
     const ics::OpKind session = SessionKindOf(op);
     if (session != ics::OpKind::kNone) {
-      best = MatchEntries(Find(Key{c, static_cast<uint8_t>(session), kSession, 0}), client,
-                          server, server_port, nullptr);
+      best = Match(Key{c, static_cast<uint8_t>(session), kSession, 0}, client, server, server_port,
+                   nullptr);
     }
   }
   if (best == nullptr) return Decision{conduit.default_action, conduit.mode, kRuleDefault};
@@ -123,10 +131,8 @@ Decision CompiledPolicy::JudgeL4(const ConduitPolicy& conduit, uint8_t l4_proto,
   if (l4_proto != 6 && l4_proto != 17) return Decision{conduit.non_ics, conduit.mode, kRuleNonIcs};
   const uint16_t c = ConduitIndex(&conduit);
   const uint8_t kind = static_cast<uint8_t>(0xF0 | (l4_proto & 0x0F));
-  const RuleEntry* exact =
-      MatchEntries(Find(Key{c, kind, kExact, server_port}), client, server, server_port, nullptr);
-  const RuleEntry* any =
-      MatchEntries(Find(Key{c, kind, kAnyFunction, 0}), client, server, server_port, nullptr);
+  const RuleEntry* exact = Match(Key{c, kind, kExact, server_port}, client, server, server_port, nullptr);
+  const RuleEntry* any = Match(Key{c, kind, kAnyFunction, 0}, client, server, server_port, nullptr);
   const RuleEntry* best = exact;
   if (any != nullptr && (best == nullptr || any->rule < best->rule)) best = any;
   if (best == nullptr) return Decision{conduit.non_ics, conduit.mode, kRuleNonIcs};

@@ -156,18 +156,28 @@ class CompiledPolicy {
     bool operator==(const Key&) const = default;
   };
   static_assert(sizeof(Key) == 8);
+  // Rules whose responders are all single hosts (the common case: "the
+  // historian may read PLC 7") are filed under each host's address, so a
+  // lookup scans only the rules for the flow's server, not every rule of the
+  // function; other rules live under the server address :: (never a real
+  // server). A lookup consults both lists and takes the first in policy order.
   struct Slot {
     Key key;
     uint32_t begin = 0;  // into entries_
     uint32_t count = 0;  // 0: empty slot
+    Address server;      // :: for rules not filed by host
   };
+  static_assert(sizeof(Slot) == 32);
 
-  const Slot* Find(const Key& key) const;
+  const Slot* Find(const Key& key, Address server) const;
+  // The first match in policy order across the host list and the generic list.
+  const RuleEntry* Match(const Key& key, Address client, Address server, uint16_t server_port,
+                         const ics::IcsOp* op) const;
   const RuleEntry* MatchEntries(const Slot* slot, Address client, Address server,
                                 uint16_t server_port, const ics::IcsOp* op) const;
   bool EntryMatches(const RuleEntry& e, Address client, Address server, uint16_t server_port,
                     const ics::IcsOp* op) const;
-  static uint64_t HashKey(const Key& k);
+  static uint64_t HashKey(const Key& k, Address server);
 
   std::string version_;
   std::string hash_;

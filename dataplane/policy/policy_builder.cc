@@ -54,30 +54,44 @@ void PolicyBuilder::AddRule(uint16_t conduit, const RuleSpec& rule) {
   policy_->ranges_.insert(policy_->ranges_.end(), rule.ranges.begin(), rule.ranges.end());
 
   using Key = CompiledPolicy::Key;
+  // A rule whose responders are all single hosts is filed under each of
+  // them (its `to` is then implied by the lookup); any other rule is filed
+  // once, under ::.
+  const bool by_host = !rule.to.empty() &&
+                       std::all_of(rule.to.begin(), rule.to.end(),
+                                   [](const Prefix& p) { return p.length == 128; });
+  RuleEntry filed = e;
+  if (by_host) filed.to_set = RuleEntry::kAnySet;
+  auto file = [&](const Key& key, const RuleEntry& entry) {
+    if (!by_host) {
+      pending_.push_back({key, entry, Address{}});
+      return;
+    }
+    for (const Prefix& host : rule.to) pending_.push_back({key, entry, host.first});
+  };
   if (rule.l4_proto != 0) {
     const uint8_t kind = static_cast<uint8_t>(0xF0 | (rule.l4_proto & 0x0F));
     if (rule.port != 0) {
-      pending_.push_back({Key{conduit, kind, CompiledPolicy::kExact, rule.port}, e});
+      file(Key{conduit, kind, CompiledPolicy::kExact, rule.port}, filed);
     } else {
-      pending_.push_back({Key{conduit, kind, CompiledPolicy::kAnyFunction, 0}, e});
+      file(Key{conduit, kind, CompiledPolicy::kAnyFunction, 0}, filed);
     }
     return;
   }
   if (rule.functions.empty()) {
     for (ics::OpKind k : rule.kinds) {
-      pending_.push_back({Key{conduit, static_cast<uint8_t>(k), CompiledPolicy::kAnyFunction, 0}, e});
+      file(Key{conduit, static_cast<uint8_t>(k), CompiledPolicy::kAnyFunction, 0}, filed);
     }
   } else {
     for (const auto& [k, f] : rule.functions) {
-      pending_.push_back({Key{conduit, static_cast<uint8_t>(k), CompiledPolicy::kExact, f}, e});
+      file(Key{conduit, static_cast<uint8_t>(k), CompiledPolicy::kExact, f}, filed);
     }
   }
   // Housekeeping rides on what the pair may do: only rules that let traffic
   // through (allow, alert) open it. A deny rule for one function (a leading
   // "no PLC stop from anywhere") must not cut every session it names.
   if (rule.session_kind != ics::OpKind::kNone && rule.action != Action::kDeny) {
-    pending_.push_back(
-        {Key{conduit, static_cast<uint8_t>(rule.session_kind), CompiledPolicy::kSession, 0}, e});
+    file(Key{conduit, static_cast<uint8_t>(rule.session_kind), CompiledPolicy::kSession, 0}, filed);
   }
 }
 
@@ -101,11 +115,14 @@ void PolicyBuilder::AttachSignatures(uint16_t conduit, ics::Protocol protocol,
 std::unique_ptr<CompiledPolicy> PolicyBuilder::Build() {
   // Group entries by key; within a key, policy order (stable sort).
   std::stable_sort(pending_.begin(), pending_.end(), [](const PendingEntry& a, const PendingEntry& b) {
-    return std::tie(a.key.conduit, a.key.kind, a.key.any, a.key.function) <
-           std::tie(b.key.conduit, b.key.kind, b.key.any, b.key.function);
+    return std::tie(a.key.conduit, a.key.kind, a.key.any, a.key.function, a.server) <
+           std::tie(b.key.conduit, b.key.kind, b.key.any, b.key.function, b.server);
   });
+  auto same = [](const PendingEntry& a, const PendingEntry& b) {
+    return a.key == b.key && a.server == b.server;
+  };
   size_t keys = 0;
-  for (size_t i = 0; i < pending_.size(); ++i) keys += i == 0 || !(pending_[i].key == pending_[i - 1].key);
+  for (size_t i = 0; i < pending_.size(); ++i) keys += i == 0 || !same(pending_[i], pending_[i - 1]);
   size_t size = 16;
   while (size < keys * 2) size <<= 1;
   CompiledPolicy& p = *policy_;
@@ -115,12 +132,13 @@ std::unique_ptr<CompiledPolicy> PolicyBuilder::Build() {
   p.entries_.reserve(pending_.size());
   for (size_t i = 0; i < pending_.size();) {
     size_t j = i;
-    while (j < pending_.size() && pending_[j].key == pending_[i].key) ++j;
+    while (j < pending_.size() && same(pending_[j], pending_[i])) ++j;
     const uint32_t begin = static_cast<uint32_t>(p.entries_.size());
     for (size_t k = i; k < j; ++k) p.entries_.push_back(pending_[k].entry);
-    uint64_t slot = CompiledPolicy::HashKey(pending_[i].key) & p.slot_mask_;
+    uint64_t slot = CompiledPolicy::HashKey(pending_[i].key, pending_[i].server) & p.slot_mask_;
     while (p.slots_[slot].count != 0) slot = (slot + 1) & p.slot_mask_;
-    p.slots_[slot] = CompiledPolicy::Slot{pending_[i].key, begin, static_cast<uint32_t>(j - i)};
+    p.slots_[slot] = CompiledPolicy::Slot{pending_[i].key, begin, static_cast<uint32_t>(j - i),
+                                          pending_[i].server};
     i = j;
   }
   pending_.clear();

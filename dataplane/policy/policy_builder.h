@@ -62,6 +62,7 @@ class PolicyBuilder {
   struct PendingEntry {
     CompiledPolicy::Key key;
     RuleEntry entry;
+    Address server;  // :: unless the rule is filed under a responder host
   };
   std::vector<PendingEntry> pending_;
 };
