@@ -18,6 +18,20 @@ struct FlowDecision {
   uint16_t pad = 0;
 };
 
+// The last request judged on a flow and its verdict: steady polling repeats
+// the same request, and the flow's hosts and port never change, so the same
+// (operation, policy epoch) needs no second lookup.
+struct RequestCache {
+  uint32_t epoch = 0;  // 0: empty
+  uint32_t unit = 0;
+  uint32_t address_first = 0;
+  uint32_t address_last = 0;
+  uint16_t function = 0;
+  uint8_t kind = 0;
+  uint8_t flags = 0;
+  FlowDecision decision;
+};
+
 struct FlowEntry {
   FlowKey key;
   uint64_t last_seen = 0;      // caller's clock (TSC or capture time)
@@ -32,6 +46,7 @@ struct FlowEntry {
   FlowDecision l4_decision;    // non-ICS flows: judged once per policy epoch
   FlowDecision request;        // the last request's verdict: its response follows it
   FlowDecision block;          // why the flow is blocked (when `blocked`)
+  RequestCache last_request;
   std::array<ics::StreamDirection, 2> dir{};  // [0] client → server, [1] server → client
 };
 

@@ -108,7 +108,17 @@ Decision JudgeIcs(const JudgeContext& ctx, const PacketMeta& meta, const uint8_t
         d = Decision{Action::kAlert, conduit.mode, policy::kRuleUnsolicited};
       }
     } else {
-      d = ctx.policy.JudgeRequest(conduit, op, ends.client, ends.server, ends.server_port);
+      RequestCache& cache = flow.last_request;
+      if (cache.epoch == ctx.policy.epoch() && cache.kind == static_cast<uint8_t>(op.kind) &&
+          cache.function == op.function && cache.unit == op.unit &&
+          cache.address_first == op.address_first && cache.address_last == op.address_last &&
+          cache.flags == op.flags) {
+        d = FromFlow(cache.decision);
+      } else {
+        d = ctx.policy.JudgeRequest(conduit, op, ends.client, ends.server, ends.server_port);
+        cache = RequestCache{ctx.policy.epoch(), op.unit, op.address_first, op.address_last,
+                             op.function, static_cast<uint8_t>(op.kind), op.flags, ToFlow(d)};
+      }
       flow.request = ToFlow(d);
     }
     Emit(ctx, meta, d, &op);
