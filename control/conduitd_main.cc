@@ -171,14 +171,18 @@ int Run(int argc, char** argv) {
     }
     Dataplane& dp = **dataplane;
 
+    // Policy and mode changes are events too, from the control side.
+    EventRing control_events(1024);
     PolicyManager policies(
         PolicyManager::Options{config->workers.size(), static_cast<int>(config->wires.size()),
                                config->state_dir},
         [&dp](std::unique_ptr<const policy::CompiledPolicy> next) { return dp.Publish(std::move(next)); });
+    policies.SetEventRing(&control_events);
     LogInfo(policies.LoadAtStart(config->policy));
 
     EventDrain drain;
     for (EventRing* ring : dp.event_rings()) drain.AddRing(ring);
+    drain.AddRing(&control_events);
     drain.SetNames([&policies](const EventRecord& e) { return policies.NamesFor(e); });
     if (absl::Status s = AddSinks(*config, drain); !s.ok()) {
       dataplane->reset();

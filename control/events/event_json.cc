@@ -62,7 +62,7 @@ std::string AddressText(const std::array<uint8_t, 16>& addr, uint8_t ip_version)
 std::string RenderEventJson(const EventRecord& e, const EventNames& names) {
   std::string out = "{";
   Field(out, "ts", Timestamp(e.ts_ns));
-  if (e.kind != EventKind::kVerdict) {
+  if (e.kind == EventKind::kOverloadEnter || e.kind == EventKind::kOverloadExit) {
     // A worker changed state: overload bypass entered or left.
     Field(out, "event", e.kind == EventKind::kOverloadEnter ? "overload_bypass_enter"
                                                             : "overload_bypass_exit");
@@ -70,6 +70,14 @@ std::string RenderEventJson(const EventRecord& e, const EventNames& names) {
     Field(out, "cause", e.kind == EventKind::kOverloadEnter
                             ? "RX backlog or inspection cost above the high watermark"
                             : "below the low watermark: inspecting again");
+    return out + "}";
+  }
+  if (e.kind == EventKind::kPolicyChange || e.kind == EventKind::kModeChange) {
+    Field(out, "event", e.kind == EventKind::kPolicyChange ? "policy_change" : "mode_change");
+    Field(out, "scope", e.conduit == kGatewayScope ? std::string("gateway") : "conduit " + names.conduit);
+    Field(out, "mode", kModes[static_cast<int>(e.mode)]);
+    Field(out, "cause", e.kind == EventKind::kPolicyChange ? "policy pushed" : "operator (SetMode)");
+    if (!names.policy_version.empty()) Field(out, "policy_version", names.policy_version);
     return out + "}";
   }
   if (e.frame != 0) Field(out, "frame", e.frame);

@@ -212,6 +212,7 @@ PushOutcome PolicyManager::PushLocked(const v1::PolicySnapshot& snapshot, bool f
     epoch_ = epoch;
     effective_mode_ = mode;
   }
+  if (!force) Report(EventKind::kPolicyChange, epoch, mode, kGatewayScope);
   if (!options_.state_dir.empty()) {
     // The policy runs already; failing to persist it is reported, not undone.
     if (absl::Status s = Persist(snapshot); !s.ok()) {
@@ -226,6 +227,19 @@ PushOutcome PolicyManager::PushLocked(const v1::PolicySnapshot& snapshot, bool f
   out.compile_micros = compile_micros;
   out.swap_micros = swap_micros;
   return out;
+}
+
+void PolicyManager::Report(EventKind kind, uint32_t epoch, policy::Mode mode, uint16_t scope) {
+  if (events_ == nullptr) return;
+  EventRecord e;
+  e.ts_ns = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                      std::chrono::system_clock::now().time_since_epoch())
+                                      .count());
+  e.kind = kind;
+  e.mode = static_cast<EventMode>(mode);
+  e.conduit = scope;
+  e.policy_epoch = epoch;
+  events_->TryPush(e);
 }
 
 PushOutcome PolicyManager::Push(const v1::PolicySnapshot& snapshot) {
@@ -324,6 +338,17 @@ absl::Status PolicyManager::SetMode(const std::string& conduit, std::optional<po
     }
     const PushOutcome out = PushLocked(*snapshot, /*force=*/true);
     if (!out.accepted) return absl::InternalError(policy::FormatPolicyErrors(out.errors));
+    uint16_t scope = kGatewayScope;
+    policy::Mode reported;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      reported = effective_mode_;
+      for (int i = 0; i < active_->conduits_size(); ++i) {
+        if (!conduit.empty() && active_->conduits(i).name() == conduit) scope = static_cast<uint16_t>(i);
+      }
+      if (scope != kGatewayScope && mode) reported = *mode;
+      Report(EventKind::kModeChange, epoch_, reported, scope);
+    }
     return PersistModes();
   });
 }

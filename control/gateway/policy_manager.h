@@ -26,6 +26,7 @@
 #include "conduit/v1/policy.pb.h"
 #include "events/event_json.h"
 #include "events/event_record.h"
+#include "events/event_ring.h"
 #include "policy/compiled_policy.h"
 #include "policy/policy_yaml.h"
 
@@ -85,6 +86,10 @@ class PolicyManager {
   std::optional<conduit::v1::PolicySnapshot> ActiveSnapshot() const;
   PolicyStatus Status() const;
 
+  // Where policy and mode changes are reported (a ring the event drain
+  // reads). Set before the first push; written only by the publisher thread.
+  void SetEventRing(EventRing* ring) { events_ = ring; }
+
   // Names for an event, by the epoch it came from (the drain thread).
   EventNames NamesFor(const EventRecord& event) const;
 
@@ -103,8 +108,11 @@ class PolicyManager {
   T OnPublisher(std::function<T()> work);
   void PublisherLoop();
 
+  void Report(EventKind kind, uint32_t epoch, policy::Mode mode, uint16_t scope);
+
   const Options options_;
   PublishFn publish_;
+  EventRing* events_ = nullptr;
 
   mutable std::mutex mu_;  // guards everything below
   std::optional<conduit::v1::PolicySnapshot> active_;  // as pushed (no overrides)

@@ -12,7 +12,14 @@ namespace conduit {
 
 enum class EventVerdict : uint8_t { kNone = 0, kAllow, kDeny, kAlert };
 // What the record reports: a verdict (the usual), or a change of state.
-enum class EventKind : uint8_t { kVerdict = 0, kOverloadEnter, kOverloadExit };
+enum class EventKind : uint8_t {
+  kVerdict = 0,
+  kOverloadEnter,   // a worker stopped inspecting: overloaded
+  kOverloadExit,    // ... and resumed
+  kPolicyChange,    // a pushed policy became active (mode: its gateway mode)
+  kModeChange,      // an operator changed a mode (conduit 0xFFFF: the gateway)
+};
+inline constexpr uint16_t kGatewayScope = 0xFFFF;
 enum class EventMode : uint8_t { kNone = 0, kEnforce, kMonitor, kBypass };
 
 struct EventRecord {

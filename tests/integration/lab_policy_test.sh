@@ -64,6 +64,8 @@ start=$(date +%s.%N)
 client enforce.txt
 took=$(echo "$(date +%s.%N) - $start" | bc)
 cat "$WORK/enforce.txt" | sed 's/^/     /'
+sleep 0.3
+check "the push and the mode change are events with their cause" 'grep -q "\"event\":\"policy_change\",\"scope\":\"gateway\",\"mode\":\"monitor\"" "$WORK/events.jsonl" && grep -q "\"event\":\"mode_change\",\"scope\":\"gateway\",\"mode\":\"enforce\",\"cause\":\"operator (SetMode)\"" "$WORK/events.jsonl"'
 check "reads still pass" '[[ $(grep -c "^ok   read" "$WORK/enforce.txt") == 3 ]]'
 check "writes fail with a reset" '[[ $(grep "^FAIL write" "$WORK/enforce.txt" | grep -c -i "reset") == 3 ]]'
 check "the client is not left waiting (took ${took}s for 6 operations incl. reconnects)" '(( $(echo "$took < 20" | bc) ))'
