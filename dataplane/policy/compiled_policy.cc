@@ -35,12 +35,14 @@ ics::OpKind SessionKindOf(const ics::IcsOp& op) {
 CompiledPolicy::CompiledPolicy() = default;
 CompiledPolicy::~CompiledPolicy() = default;
 
-uint64_t CompiledPolicy::HashKey(const Key& k, Address server) {
+uint64_t CompiledPolicy::HashKey(const Key& k, Address server, Address client) {
   uint64_t x;
   static_assert(sizeof(x) == sizeof(k));
   __builtin_memcpy(&x, &k, sizeof(x));
   x ^= server.hi * 0x9E3779B97F4A7C15ull;
   x ^= (server.lo + 0x632BE59BD9B4E019ull) * 0xBF58476D1CE4E5B9ull;
+  x ^= (client.lo + 0x94D049BB133111EBull) * 0xD6E8FEB86659FD93ull;
+  x ^= client.hi * 0xA0761D6478BD642Full;
   x ^= x >> 33;
   x *= 0xFF51AFD7ED558CCDull;
   x ^= x >> 33;
@@ -48,21 +50,25 @@ uint64_t CompiledPolicy::HashKey(const Key& k, Address server) {
   return x ^ (x >> 33);
 }
 
-const CompiledPolicy::Slot* CompiledPolicy::Find(const Key& key, Address server) const {
+const CompiledPolicy::Slot* CompiledPolicy::Find(const Key& key, Address server,
+                                                 Address client) const {
   if (slots_.empty()) return nullptr;
-  for (uint64_t i = HashKey(key, server) & slot_mask_;; i = (i + 1) & slot_mask_) {
+  for (uint64_t i = HashKey(key, server, client) & slot_mask_;; i = (i + 1) & slot_mask_) {
     const Slot& s = slots_[i];
     if (s.count == 0) return nullptr;  // the table is never full (load <= 1/2)
-    if (s.key == key && s.server == server) return &s;
+    if (s.key == key && s.server == server && s.client == client) return &s;
   }
 }
 
 const RuleEntry* CompiledPolicy::Match(const Key& key, Address client, Address server,
                                        uint16_t server_port, const ics::IcsOp* op) const {
-  const RuleEntry* by_host = MatchEntries(Find(key, server), client, server, server_port, op);
-  const RuleEntry* generic = MatchEntries(Find(key, Address{}), client, server, server_port, op);
-  if (by_host == nullptr) return generic;
-  return generic != nullptr && generic->rule < by_host->rule ? generic : by_host;
+  const RuleEntry* best = MatchEntries(Find(key, server, client), client, server, server_port, op);
+  for (const RuleEntry* e :
+       {MatchEntries(Find(key, server, Address{}), client, server, server_port, op),
+        MatchEntries(Find(key, Address{}, Address{}), client, server, server_port, op)}) {
+    if (e != nullptr && (best == nullptr || e->rule < best->rule)) best = e;
+  }
+  return best;
 }
 
 bool CompiledPolicy::EntryMatches(const RuleEntry& e, Address client, Address server,

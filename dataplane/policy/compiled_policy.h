@@ -157,19 +157,22 @@ class CompiledPolicy {
   };
   static_assert(sizeof(Key) == 8);
   // Rules whose responders are all single hosts (the common case: "the
-  // historian may read PLC 7") are filed under each host's address, so a
-  // lookup scans only the rules for the flow's server, not every rule of the
-  // function; other rules live under the server address :: (never a real
-  // server). A lookup consults both lists and takes the first in policy order.
+  // historian may read PLC 7") are filed under each host's address, and,
+  // when their initiators are single hosts too, under each (server, client)
+  // pair; so a lookup scans only the rules that can concern its flow, not
+  // every rule of the function. Other rules live under :: (never a real
+  // address). A lookup consults the pair, server and generic lists and takes
+  // the first match in policy order.
   struct Slot {
     Key key;
     uint32_t begin = 0;  // into entries_
     uint32_t count = 0;  // 0: empty slot
-    Address server;      // :: for rules not filed by host
+    Address server;      // :: for rules not filed by responder host
+    Address client;      // :: for rules not filed by initiator host
   };
-  static_assert(sizeof(Slot) == 32);
+  static_assert(sizeof(Slot) == 48);
 
-  const Slot* Find(const Key& key, Address server) const;
+  const Slot* Find(const Key& key, Address server, Address client) const;
   // The first match in policy order across the host list and the generic list.
   const RuleEntry* Match(const Key& key, Address client, Address server, uint16_t server_port,
                          const ics::IcsOp* op) const;
@@ -177,7 +180,7 @@ class CompiledPolicy {
                                 uint16_t server_port, const ics::IcsOp* op) const;
   bool EntryMatches(const RuleEntry& e, Address client, Address server, uint16_t server_port,
                     const ics::IcsOp* op) const;
-  static uint64_t HashKey(const Key& k, Address server);
+  static uint64_t HashKey(const Key& k, Address server, Address client);
 
   std::string version_;
   std::string hash_;

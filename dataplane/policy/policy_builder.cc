@@ -55,19 +55,30 @@ void PolicyBuilder::AddRule(uint16_t conduit, const RuleSpec& rule) {
 
   using Key = CompiledPolicy::Key;
   // A rule whose responders are all single hosts is filed under each of
-  // them (its `to` is then implied by the lookup); any other rule is filed
-  // once, under ::.
-  const bool by_host = !rule.to.empty() &&
-                       std::all_of(rule.to.begin(), rule.to.end(),
-                                   [](const Prefix& p) { return p.length == 128; });
+  // them (its `to` is then implied by the lookup), and under each (server,
+  // client) pair when its initiators are single hosts too and the pairs are
+  // few; any other rule is filed once, under ::.
+  auto hosts_only = [](const std::vector<Prefix>& v) {
+    return !v.empty() && std::all_of(v.begin(), v.end(), [](const Prefix& p) { return p.length == 128; });
+  };
+  constexpr size_t kMaxPairs = 64;
+  const bool by_host = hosts_only(rule.to);
+  const bool by_pair = by_host && hosts_only(rule.from) && rule.to.size() * rule.from.size() <= kMaxPairs;
   RuleEntry filed = e;
   if (by_host) filed.to_set = RuleEntry::kAnySet;
+  if (by_pair) filed.from_set = RuleEntry::kAnySet;
   auto file = [&](const Key& key, const RuleEntry& entry) {
     if (!by_host) {
-      pending_.push_back({key, entry, Address{}});
+      pending_.push_back({key, entry, Address{}, Address{}});
       return;
     }
-    for (const Prefix& host : rule.to) pending_.push_back({key, entry, host.first});
+    for (const Prefix& server : rule.to) {
+      if (!by_pair) {
+        pending_.push_back({key, entry, server.first, Address{}});
+        continue;
+      }
+      for (const Prefix& client : rule.from) pending_.push_back({key, entry, server.first, client.first});
+    }
   };
   if (rule.l4_proto != 0) {
     const uint8_t kind = static_cast<uint8_t>(0xF0 | (rule.l4_proto & 0x0F));
@@ -115,11 +126,11 @@ void PolicyBuilder::AttachSignatures(uint16_t conduit, ics::Protocol protocol,
 std::unique_ptr<CompiledPolicy> PolicyBuilder::Build() {
   // Group entries by key; within a key, policy order (stable sort).
   std::stable_sort(pending_.begin(), pending_.end(), [](const PendingEntry& a, const PendingEntry& b) {
-    return std::tie(a.key.conduit, a.key.kind, a.key.any, a.key.function, a.server) <
-           std::tie(b.key.conduit, b.key.kind, b.key.any, b.key.function, b.server);
+    return std::tie(a.key.conduit, a.key.kind, a.key.any, a.key.function, a.server, a.client) <
+           std::tie(b.key.conduit, b.key.kind, b.key.any, b.key.function, b.server, b.client);
   });
   auto same = [](const PendingEntry& a, const PendingEntry& b) {
-    return a.key == b.key && a.server == b.server;
+    return a.key == b.key && a.server == b.server && a.client == b.client;
   };
   size_t keys = 0;
   for (size_t i = 0; i < pending_.size(); ++i) keys += i == 0 || !same(pending_[i], pending_[i - 1]);
@@ -135,10 +146,11 @@ std::unique_ptr<CompiledPolicy> PolicyBuilder::Build() {
     while (j < pending_.size() && same(pending_[j], pending_[i])) ++j;
     const uint32_t begin = static_cast<uint32_t>(p.entries_.size());
     for (size_t k = i; k < j; ++k) p.entries_.push_back(pending_[k].entry);
-    uint64_t slot = CompiledPolicy::HashKey(pending_[i].key, pending_[i].server) & p.slot_mask_;
+    uint64_t slot =
+        CompiledPolicy::HashKey(pending_[i].key, pending_[i].server, pending_[i].client) & p.slot_mask_;
     while (p.slots_[slot].count != 0) slot = (slot + 1) & p.slot_mask_;
     p.slots_[slot] = CompiledPolicy::Slot{pending_[i].key, begin, static_cast<uint32_t>(j - i),
-                                          pending_[i].server};
+                                          pending_[i].server, pending_[i].client};
     i = j;
   }
   pending_.clear();

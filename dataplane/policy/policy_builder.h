@@ -63,6 +63,7 @@ class PolicyBuilder {
     CompiledPolicy::Key key;
     RuleEntry entry;
     Address server;  // :: unless the rule is filed under a responder host
+    Address client;  // :: unless also under an initiator host
   };
   std::vector<PendingEntry> pending_;
 };
