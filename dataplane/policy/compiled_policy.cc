@@ -60,13 +60,29 @@ const CompiledPolicy::Slot* CompiledPolicy::Find(const Key& key, Address server,
   }
 }
 
+uint8_t CompiledPolicy::ListsOf(const Key& key) const {
+  if (key_lists_.empty()) return 0;
+  for (uint64_t i = HashKey(key, Address{}, Address{}) & key_lists_mask_;; i = (i + 1) & key_lists_mask_) {
+    const KeyLists& k = key_lists_[i];
+    if (k.lists == 0) return 0;
+    if (k.key == key) return k.lists;
+  }
+}
+
 const RuleEntry* CompiledPolicy::Match(const Key& key, Address client, Address server,
                                        uint16_t server_port, const ics::IcsOp* op) const {
-  const RuleEntry* best = MatchEntries(Find(key, server, client), client, server, server_port, op);
-  for (const RuleEntry* e :
-       {MatchEntries(Find(key, server, Address{}), client, server, server_port, op),
-        MatchEntries(Find(key, Address{}, Address{}), client, server, server_port, op)}) {
+  const uint8_t lists = ListsOf(key);
+  if (lists == 0) return nullptr;
+  const RuleEntry* best = nullptr;
+  auto consider = [&](const RuleEntry* e) {
     if (e != nullptr && (best == nullptr || e->rule < best->rule)) best = e;
+  };
+  if (lists & kHasPair) consider(MatchEntries(Find(key, server, client), client, server, server_port, op));
+  if (lists & kHasServer) {
+    consider(MatchEntries(Find(key, server, Address{}), client, server, server_port, op));
+  }
+  if (lists & kHasGeneric) {
+    consider(MatchEntries(Find(key, Address{}, Address{}), client, server, server_port, op));
   }
   return best;
 }

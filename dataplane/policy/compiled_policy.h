@@ -173,6 +173,15 @@ class CompiledPolicy {
   static_assert(sizeof(Slot) == 48);
 
   const Slot* Find(const Key& key, Address server, Address client) const;
+  // Which of a key's three lists exist: a small, cache-resident table
+  // (one entry per conduit, kind and function), so a lookup does not probe
+  // the big table for lists that are not there.
+  enum ListBit : uint8_t { kHasGeneric = 1, kHasServer = 2, kHasPair = 4 };
+  struct KeyLists {
+    Key key;
+    uint8_t lists = 0;  // 0: empty slot
+  };
+  uint8_t ListsOf(const Key& key) const;
   // The first match in policy order across the host list and the generic list.
   const RuleEntry* Match(const Key& key, Address client, Address server, uint16_t server_port,
                          const ics::IcsOp* op) const;
@@ -196,6 +205,8 @@ class CompiledPolicy {
   // because nothing writes after publication.
   std::vector<Slot> slots_;
   uint64_t slot_mask_ = 0;
+  std::vector<KeyLists> key_lists_;
+  uint64_t key_lists_mask_ = 0;
   std::vector<RuleEntry> entries_;  // grouped by key, in policy order
   std::vector<AddressSet> address_sets_;
   std::vector<uint32_t> units_;

@@ -153,6 +153,27 @@ std::unique_ptr<CompiledPolicy> PolicyBuilder::Build() {
                                           pending_[i].server, pending_[i].client};
     i = j;
   }
+  // The per-key summary of which lists exist.
+  std::vector<std::pair<CompiledPolicy::Key, uint8_t>> summary;
+  for (const PendingEntry& e : pending_) {
+    const uint8_t bit = e.client != Address{}   ? CompiledPolicy::kHasPair
+                        : e.server != Address{} ? CompiledPolicy::kHasServer
+                                                : CompiledPolicy::kHasGeneric;
+    if (!summary.empty() && summary.back().first == e.key) {
+      summary.back().second |= bit;
+    } else {
+      summary.push_back({e.key, bit});
+    }
+  }
+  size_t lists_size = 16;
+  while (lists_size < summary.size() * 2) lists_size <<= 1;
+  p.key_lists_.assign(lists_size, CompiledPolicy::KeyLists{});
+  p.key_lists_mask_ = lists_size - 1;
+  for (const auto& [key, bits] : summary) {
+    uint64_t i = CompiledPolicy::HashKey(key, Address{}, Address{}) & p.key_lists_mask_;
+    while (p.key_lists_[i].lists != 0) i = (i + 1) & p.key_lists_mask_;
+    p.key_lists_[i] = CompiledPolicy::KeyLists{key, bits};
+  }
   pending_.clear();
   return std::move(policy_);
 }
