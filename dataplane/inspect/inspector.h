@@ -32,6 +32,9 @@ class Inspector {
                      ics::OpList& ops);
 
   const FlowTable& flows() const { return flows_; }
+  // The detection table new flows are classified with: the active policy's
+  // (its `ports:` overrides included). Set by the worker once per burst.
+  void set_ports(const ics::ProtocolPorts* ports) { ports_ = ports; }
   // Adds this inspector's counters to `out` (control thread; any time).
   void AccumulateInto(CounterSnapshot& out) const {
     for (int i = 0; i < kInspectCounterCount; ++i) out.inspect[i] += counters_[i].Load();

@@ -69,6 +69,7 @@ uint32_t InspectBurst(WorkerContext& ctx, const ForwardPath& path, const policy:
   const uint64_t tsc = rte_rdtsc();  // one clock reading per burst (and the cost's start)
   const JudgeContext judge{policy, conduit, ctx.index, ctx.clock.Now(tsc), 0, ctx.events,
                            &ctx.matches};
+  ctx.inspector->set_ports(&policy.ports());  // the policy's port overrides apply to new flows
 
   for (uint16_t i = 0; i < n; ++i) {
     if (i + 1 < n) rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void*));
