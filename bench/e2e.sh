@@ -100,6 +100,9 @@ wires:
 mempool: {mbufs: $MBUFS, cache: 256}
 queues: {rx_desc: 1024, tx_desc: 1024, burst: 32}
 flows: {capacity: 262144, idle_timeout_s: 300}
+# A looped capture is an endless backlog: with the overload trigger on, the
+# worker would (rightly) stop inspecting and this would measure bypass.
+overload: {enter_full_bursts: 0, cycle_budget: 0}
 control:
   listen: "127.0.0.1:$PORT"
   state_dir: $WORK/state
@@ -127,9 +130,9 @@ sys.exit(0 if any(isinstance(r, dict) and r.get("policy_version") == sys.argv[1]
   else
     total() { ctl counters --json | $PY -c "import json,sys; d=json.load(sys.stdin); print(d['$1'])"; }
     sleep 2   # past start-up
-    r0=$(total rx_packets); t0=$(date +%s.%N)
+    r0=$(total inspected_packets); t0=$(date +%s.%N)
     sleep "$T"
-    r1=$(total rx_packets); t1=$(date +%s.%N)
+    r1=$(total inspected_packets); t1=$(date +%s.%N)
     ctl counters --json > "$WORK/conduitd-counters.json"
     secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')
     CD_MPPS=$(mpps $(( r1 - r0 )) "$secs")

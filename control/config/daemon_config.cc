@@ -242,7 +242,7 @@ absl::Status ParseRoot(const YAML::Node& root, DaemonConfig& config) {
   }
   if (const YAML::Node o = root["overload"]) {
     RETURN_IF_ERROR(CheckKeys(o, "overload", {"enter_full_bursts", "exit_calm_polls", "cycle_budget"}));
-    if (o["enter_full_bursts"]) { ASSIGN_OR_RETURN(config.overload_enter_full_bursts, ReadUint(o["enter_full_bursts"], "overload.enter_full_bursts", 1, 1u << 24)); }
+    if (o["enter_full_bursts"]) { ASSIGN_OR_RETURN(config.overload_enter_full_bursts, ReadUint(o["enter_full_bursts"], "overload.enter_full_bursts", 0, 1u << 24)); }
     if (o["exit_calm_polls"]) { ASSIGN_OR_RETURN(config.overload_exit_calm_polls, ReadUint(o["exit_calm_polls"], "overload.exit_calm_polls", 1, 1u << 24)); }
     if (o["cycle_budget"]) { ASSIGN_OR_RETURN(config.overload_cycle_budget, ReadUint(o["cycle_budget"], "overload.cycle_budget", 0, 1u << 30)); }
   }

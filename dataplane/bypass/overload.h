@@ -16,7 +16,7 @@
 namespace conduit {
 
 struct OverloadSettings {
-  uint32_t enter_full_bursts = 512;  // high watermark: this many full bursts in a row
+  uint32_t enter_full_bursts = 512;  // high watermark: this many full bursts in a row; 0: off
   uint32_t exit_calm_polls = 64;     // low watermark: this many non-full polls in a row
   uint32_t cycle_budget = 0;         // cycles per inspected packet; 0: no cost trigger
 };
@@ -37,7 +37,7 @@ class OverloadGuard {
     calm_streak_ = full ? 0 : calm_streak_ + 1;
     if (cycles_per_packet != 0) ewma_ += (int64_t(cycles_per_packet) - int64_t(ewma_)) / 8;
     if (!bypassing_) {
-      const bool backlog = full_streak_ >= s_.enter_full_bursts;
+      const bool backlog = s_.enter_full_bursts != 0 && full_streak_ >= s_.enter_full_bursts;
       const bool costly = s_.cycle_budget != 0 && ewma_ > s_.cycle_budget;
       if (backlog || costly) {
         bypassing_ = true;
