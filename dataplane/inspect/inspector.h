@@ -31,6 +31,13 @@ class Inspector {
   Inspection Inspect(const uint8_t* frame, const PacketMeta& meta, uint64_t now,
                      ics::OpList& ops);
 
+  // Prefetches the flow slot `meta` will use (a burst's first pass).
+  void Prefetch(const PacketMeta& meta) const {
+    if (!meta.Has(kPktHasL4)) return;
+    bool lo_to_hi;
+    flows_.Prefetch(HashFlowKey(MakeFlowKey(meta, &lo_to_hi)));
+  }
+
   const FlowTable& flows() const { return flows_; }
   // The detection table new flows are classified with: the active policy's
   // (its `ports:` overrides included). Set by the worker once per burst.
