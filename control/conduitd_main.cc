@@ -122,6 +122,7 @@ DataplaneSpec SpecFrom(const DaemonConfig& config) {
   spec.mbuf_cache = config.mempool_cache;
   spec.flow_capacity = config.flow_capacity;
   spec.flow_idle_timeout_s = config.flow_idle_timeout_s;
+  spec.report_allowed = config.events_allowed;
   spec.overload = OverloadSettings{config.overload_enter_full_bursts, config.overload_exit_calm_polls,
                                    config.overload_cycle_budget};
   return spec;

@@ -209,7 +209,12 @@ absl::Status ParseRoot(const YAML::Node& root, DaemonConfig& config) {
   }
   if (root["policy"]) { ASSIGN_OR_RETURN(config.policy, ReadString(root["policy"], "policy")); }
   if (const YAML::Node e = root["events"]) {
-    RETURN_IF_ERROR(CheckKeys(e, "events", {"jsonl", "syslog"}));
+    RETURN_IF_ERROR(CheckKeys(e, "events", {"jsonl", "syslog", "allowed"}));
+    if (e["allowed"]) {
+      const std::string v = e["allowed"].IsScalar() ? e["allowed"].Scalar() : "";
+      if (v != "true" && v != "false") return FieldError("events.allowed", "expected true or false");
+      config.events_allowed = v == "true";
+    }
     if (e["jsonl"]) { ASSIGN_OR_RETURN(config.events_jsonl, ReadString(e["jsonl"], "events.jsonl")); }
     if (const YAML::Node s = e["syslog"]) {
       RETURN_IF_ERROR(CheckKeys(s, "events.syslog", {"address", "transport"}));

@@ -57,6 +57,7 @@ struct DaemonConfig {
   std::string state_dir = "/var/lib/conduit";
   std::string policy;              // optional start-up policy file
   std::string events_jsonl;
+  bool events_allowed = false;       // also an event for every allowed operation
   SyslogConfig syslog;
   FailurePolicy failure = FailurePolicy::kOpen;
   LogLevel log_level = LogLevel::kInfo;

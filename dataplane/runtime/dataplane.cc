@@ -87,6 +87,7 @@ absl::StatusOr<std::unique_ptr<Dataplane>> Dataplane::Create(const DataplaneSpec
     ctx->reset_pool = reset_pool;
     ctx->qsbr = dp->qsbr_;
     ctx->overload = OverloadGuard(spec.overload);
+    ctx->report_allowed = spec.report_allowed;
     // Only the first worker can be stalled by the test hook.
     if (q == 0) ctx->stall_for_test = &dp->stall_for_test_;
     dp->rings_.push_back(std::make_unique<EventRing>(spec.event_ring_size));

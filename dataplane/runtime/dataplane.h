@@ -34,6 +34,7 @@ struct DataplaneSpec {
   uint32_t flow_idle_timeout_s = 300;
   uint32_t event_ring_size = 16384;   // per worker; a full ring drops events, never packets
   OverloadSettings overload;
+  bool report_allowed = false;        // events for allowed operations too
 };
 
 class Dataplane {

@@ -68,7 +68,7 @@ uint32_t InspectBurst(WorkerContext& ctx, const ForwardPath& path, const policy:
   uint16_t denied = 0, unparsable = 0, non_ip = 0, reset_failures = 0;
   const uint64_t tsc = rte_rdtsc();  // one clock reading per burst (and the cost's start)
   const JudgeContext judge{policy, conduit, ctx.index, ctx.clock.Now(tsc), 0, ctx.events,
-                           &ctx.matches};
+                           &ctx.matches, ctx.report_allowed};
   ctx.inspector->set_ports(&policy.ports());  // the policy's port overrides apply to new flows
 
   // Pass 1: parse the burst and prefetch each packet's flow slot, so the

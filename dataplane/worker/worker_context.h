@@ -58,6 +58,7 @@ struct alignas(64) WorkerContext {
   rte_rcu_qsbr* qsbr = nullptr;    // reports quiescent states (null: not running under RCU)
   WallClock clock;
   OverloadGuard overload;          // this worker's overload hysteresis
+  bool report_allowed = false;     // events for allowed operations too (events.allowed)
   // Test-only: set by a control thread to make this worker stop looping (a
   // stalled worker for the watchdog to find). Never set in production.
   std::atomic<bool>* stall_for_test = nullptr;

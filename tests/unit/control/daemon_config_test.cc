@@ -86,6 +86,20 @@ TEST(DaemonConfig, ErrorsNameTheField) {
             std::string::npos);
 }
 
+TEST(DaemonConfig, AllowedEventsAreOptIn) {
+  auto off = ParseDaemonConfig(kGood);
+  ASSERT_TRUE(off.ok());
+  EXPECT_FALSE(off->events_allowed);
+  auto on = ParseDaemonConfig(Replace(kGood, "  jsonl: /var/log/conduit/events.jsonl",
+                                      "  jsonl: /var/log/conduit/events.jsonl\n  allowed: true"));
+  ASSERT_TRUE(on.ok()) << on.status();
+  EXPECT_TRUE(on->events_allowed);
+  EXPECT_NE(ErrorOf(Replace(kGood, "  jsonl: /var/log/conduit/events.jsonl",
+                            "  jsonl: /var/log/conduit/events.jsonl\n  allowed: sometimes"))
+                .find("events.allowed: expected true or false"),
+            std::string::npos);
+}
+
 TEST(DaemonConfig, UnknownFieldsAreErrorsNotIgnored) {
   const std::string e = ErrorOf(Replace(kGood, "log_level: info", "log_levle: info"));
   EXPECT_NE(e.find("log_levle: unknown field"), std::string::npos) << e;

@@ -270,6 +270,29 @@ TEST_F(WorkerTest, DeniedWriteIsDroppedAndResetBothWays) {
   EXPECT_EQ(rte_mempool_avail_count(pool_), pool_free);
 }
 
+TEST_F(WorkerTest, AllowedOperationsAreEventsOnlyWhenAskedFor) {
+  RingWire w("allowev", 1024);
+  Start(w);
+  Inspecting(ReadsOnly());
+  const auto read = PacketBuilder().Eth().Ipv4("198.18.0.10", "198.18.0.200")
+                        .Tcp(50001, 502, 1000, testing::kTcpAck | testing::kTcpPsh)
+                        .Payload(testing::ModbusAdu(1, 1, 3, {0, 10, 0, 2})).Build();
+  ASSERT_EQ(rte_ring_enqueue(w.a_rx, Mbuf(read)), 0);
+  Drain();
+  EventRecord e;
+  EXPECT_EQ(events_.PopBatch(&e, 1), 0u);  // default: an allow is counted, not evented
+  ctx_.report_allowed = true;
+  auto again = read;
+  again[14 + 20 + 4] ^= 0x01;  // another sequence number: new bytes, judged again
+  ASSERT_EQ(rte_ring_enqueue(w.a_rx, Mbuf(again)), 0);
+  Drain();
+  ASSERT_EQ(events_.PopBatch(&e, 1), 1u);
+  EXPECT_EQ(e.verdict, EventVerdict::kAllow);
+  EXPECT_EQ(e.op.function, 3);
+  void* obj = nullptr;
+  while (rte_ring_dequeue(w.b_tx, &obj) == 0) rte_pktmbuf_free(static_cast<rte_mbuf*>(obj));
+}
+
 TEST_F(WorkerTest, WhatTheTxQueueRefusesIsFreedAndCounted) {
   RingWire w("full", 64);  // room for 63 frames on each TX ring
   Start(w);
