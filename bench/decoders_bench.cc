@@ -99,18 +99,7 @@ void ExtractPdus(const std::vector<Frame>& frames, const ics::ProtocolPorts& por
     bool created;
     FlowEntry& flow = flows->FindOrInsert(key, HashFlowKey(key), 0, &created);
     if (created) {
-      const ics::Protocol to_dst = tcp ? ports.Tcp(meta.dst_port) : ports.Udp(meta.dst_port);
-      const ics::Protocol to_src = tcp ? ports.Tcp(meta.src_port) : ports.Udp(meta.src_port);
-      bool src_is_client = true;
-      if (to_dst != ics::Protocol::kUnknown) {
-        flow.protocol = to_dst;
-      } else if (to_src != ics::Protocol::kUnknown) {
-        flow.protocol = to_src;
-        src_is_client = false;
-      } else if (tcp && (meta.tcp_flags & (kTcpSyn | kTcpAck)) == (kTcpSyn | kTcpAck)) {
-        src_is_client = false;
-      }
-      flow.client_is_lo = src_is_client == lo_to_hi;
+      ClassifyNewFlow(flow, meta, lo_to_hi, ports);
     }
     if (flow.protocol != proto) continue;
     const bool from_client = lo_to_hi == flow.client_is_lo;

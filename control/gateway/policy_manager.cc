@@ -43,14 +43,6 @@ uint64_t MicrosSince(Clock::time_point t) {
   return std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - t).count();
 }
 
-v1::Mode ToProtoMode(policy::Mode m) {
-  switch (m) {
-    case policy::Mode::kEnforce: return v1::MODE_ENFORCE;
-    case policy::Mode::kMonitor: return v1::MODE_MONITOR;
-    case policy::Mode::kBypass: return v1::MODE_BYPASS;
-  }
-  return v1::MODE_UNSPECIFIED;
-}
 
 // Writes `bytes` to `path` so that a crash leaves either the old file or the
 // new one, never half of one: temp file, fsync, rename, fsync the directory.
@@ -142,10 +134,10 @@ PushOutcome PolicyManager::Refused(std::vector<policy::PolicyError> errors) cons
 
 v1::PolicySnapshot PolicyManager::WithOverrides(const v1::PolicySnapshot& s) const {
   v1::PolicySnapshot out = s;
-  if (mode_override_) out.set_mode(ToProtoMode(*mode_override_));
+  if (mode_override_) out.set_mode(policy::ToProtoMode(*mode_override_));
   for (v1::Conduit& c : *out.mutable_conduits()) {
     if (auto it = conduit_overrides_.find(c.name()); it != conduit_overrides_.end()) {
-      c.set_mode(ToProtoMode(it->second));
+      c.set_mode(policy::ToProtoMode(it->second));
       for (v1::Rule& r : *c.mutable_rules()) r.set_mode(v1::MODE_UNSPECIFIED);
     } else if (mode_override_) {
       // A gateway-wide override wins over the policy's conduit modes too.

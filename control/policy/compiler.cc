@@ -146,6 +146,15 @@ absl::StatusOr<RuleSpec> RuleSpecOf(const v1::Rule& r, const std::string& path,
 
 }  // namespace
 
+v1::Mode ToProtoMode(Mode mode) {
+  switch (mode) {
+    case Mode::kEnforce: return v1::MODE_ENFORCE;
+    case Mode::kMonitor: return v1::MODE_MONITOR;
+    case Mode::kBypass: return v1::MODE_BYPASS;
+  }
+  return v1::MODE_UNSPECIFIED;
+}
+
 std::string PolicyHash(const v1::PolicySnapshot& snapshot) {
   v1::PolicySnapshot canonical = snapshot;
   for (v1::Conduit& c : *canonical.mutable_conduits()) {

@@ -22,6 +22,9 @@ struct CompileOptions {
 absl::StatusOr<std::unique_ptr<const CompiledPolicy>> CompilePolicy(
     const conduit::v1::PolicySnapshot& snapshot, const CompileOptions& options);
 
+// The proto spelling of a compiled mode (status replies, overrides).
+conduit::v1::Mode ToProtoMode(Mode mode);
+
 // The content hash of a snapshot: 16 hex digits over its deterministic
 // serialization, YAML line numbers left out (moving a comment is no change).
 std::string PolicyHash(const conduit::v1::PolicySnapshot& snapshot);

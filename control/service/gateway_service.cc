@@ -1,5 +1,7 @@
 #include "service/gateway_service.h"
 
+#include "policy/compiler.h"
+
 #include <string>
 
 namespace conduit {
@@ -7,14 +9,6 @@ namespace {
 
 namespace v1 = conduit::v1;
 
-v1::Mode ToProto(policy::Mode m) {
-  switch (m) {
-    case policy::Mode::kEnforce: return v1::MODE_ENFORCE;
-    case policy::Mode::kMonitor: return v1::MODE_MONITOR;
-    case policy::Mode::kBypass: return v1::MODE_BYPASS;
-  }
-  return v1::MODE_UNSPECIFIED;
-}
 
 // How long a StreamEvents call waits for a line before checking whether its
 // client is still there.
@@ -87,7 +81,7 @@ grpc::Status GatewayService::GetStatus(grpc::ServerContext*, const v1::GetStatus
   const PolicyStatus s = policies_->Status();
   reply->set_policy_version(s.version);
   reply->set_policy_hash(s.hash);
-  reply->set_mode(ToProto(s.mode));
+  reply->set_mode(policy::ToProtoMode(s.mode));
   reply->set_failure(hooks_.failure_policy);
   std::string bypass = hooks_.bypass_reason ? hooks_.bypass_reason() : "";
   if (bypass.empty() && !s.has_policy) bypass = "no policy loaded";
@@ -119,7 +113,7 @@ grpc::Status GatewayService::SetMode(grpc::ServerContext*, const v1::SetModeRequ
     default: break;  // MODE_UNSPECIFIED clears the override: the policy's own modes again
   }
   if (absl::Status s = policies_->SetMode(request->conduit(), mode); !s.ok()) return ToGrpc(s);
-  reply->set_mode(ToProto(policies_->Status().mode));
+  reply->set_mode(policy::ToProtoMode(policies_->Status().mode));
   return grpc::Status::OK;
 }
 

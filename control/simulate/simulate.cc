@@ -25,16 +25,7 @@ constexpr uint32_t kFlowCapacity = 1 << 16;
 constexpr uint64_t kIdleTimeoutMicros = 300ull * 1000000;
 
 EventRecord RecordFor(const CapturedFrame& f, const PacketMeta& meta, const ics::IcsOp& op) {
-  EventRecord e;
-  e.ts_ns = f.timestamp_micros * 1000;
-  e.frame = f.number;
-  e.src = meta.src_addr;
-  e.dst = meta.dst_addr;
-  e.sport = meta.src_port;
-  e.dport = meta.dst_port;
-  e.l4_proto = meta.l4_proto;
-  e.ip_version = meta.ip_version;
-  e.bytes = meta.payload_len;
+  EventRecord e = EventForPacket(meta, f.timestamp_micros * 1000, f.number);
   e.op = op;
   return e;
 }

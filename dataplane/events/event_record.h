@@ -7,6 +7,7 @@
 #include <cstdint>
 
 #include "ics/ics_op.h"
+#include "parse/packet_meta.h"
 
 namespace conduit {
 
@@ -43,5 +44,20 @@ struct EventRecord {
   uint32_t bytes = 0;                 // payload bytes of the packet
   ics::IcsOp op;                      // op.kind == kNone: not an ICS operation
 };
+
+// A record of `meta`'s endpoints and size; the caller adds what was decided.
+inline EventRecord EventForPacket(const PacketMeta& meta, uint64_t ts_ns, uint64_t frame) {
+  EventRecord e;
+  e.ts_ns = ts_ns;
+  e.frame = frame;
+  e.src = meta.src_addr;
+  e.dst = meta.dst_addr;
+  e.sport = meta.src_port;
+  e.dport = meta.dst_port;
+  e.l4_proto = meta.l4_proto;
+  e.ip_version = meta.ip_version;
+  e.bytes = meta.payload_len;
+  return e;
+}
 
 }  // namespace conduit

@@ -10,6 +10,25 @@ constexpr uint8_t kTcpSyn = 0x02;
 constexpr uint8_t kTcpAck = 0x10;
 }  // namespace
 
+void ClassifyNewFlow(FlowEntry& flow, const PacketMeta& meta, bool lo_to_hi,
+                     const ics::ProtocolPorts& ports) {
+  // The server is the side on a known ICS port; else, for TCP, the side
+  // that answers a SYN; else whoever was sent the first packet.
+  const bool tcp = meta.l4_proto == kProtoTcp;
+  const ics::Protocol to_dst = tcp ? ports.Tcp(meta.dst_port) : ports.Udp(meta.dst_port);
+  const ics::Protocol to_src = tcp ? ports.Tcp(meta.src_port) : ports.Udp(meta.src_port);
+  bool src_is_client = true;
+  if (to_dst != ics::Protocol::kUnknown) {
+    flow.protocol = to_dst;
+  } else if (to_src != ics::Protocol::kUnknown) {
+    flow.protocol = to_src;
+    src_is_client = false;
+  } else if (tcp && (meta.tcp_flags & (kTcpSyn | kTcpAck)) == (kTcpSyn | kTcpAck)) {
+    src_is_client = false;
+  }
+  flow.client_is_lo = src_is_client == lo_to_hi;
+}
+
 Inspection Inspector::Inspect(const uint8_t* frame, const PacketMeta& meta, uint64_t now,
                               ics::OpList& ops) {
   Inspection result;
@@ -35,20 +54,7 @@ Inspection Inspector::Inspect(const uint8_t* frame, const PacketMeta& meta, uint
   }
   if (created) {
     Count(InspectCounter::flows_created);
-    // The server is the side on a known ICS port; else, for TCP, the side
-    // that answers a SYN; else whoever was sent the first packet.
-    ics::Protocol to_dst = tcp ? ports_->Tcp(meta.dst_port) : ports_->Udp(meta.dst_port);
-    ics::Protocol to_src = tcp ? ports_->Tcp(meta.src_port) : ports_->Udp(meta.src_port);
-    bool src_is_client = true;
-    if (to_dst != ics::Protocol::kUnknown) {
-      flow.protocol = to_dst;
-    } else if (to_src != ics::Protocol::kUnknown) {
-      flow.protocol = to_src;
-      src_is_client = false;
-    } else if (tcp && (meta.tcp_flags & (kTcpSyn | kTcpAck)) == (kTcpSyn | kTcpAck)) {
-      src_is_client = false;
-    }
-    flow.client_is_lo = src_is_client == lo_to_hi;
+    ClassifyNewFlow(flow, meta, lo_to_hi, *ports_);
   }
   flow.last_seen = now;
   ++flow.packets;

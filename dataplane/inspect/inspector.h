@@ -14,6 +14,11 @@
 
 namespace conduit {
 
+// Sets a new flow's protocol and which side is its client, from the first
+// packet seen (`lo_to_hi`: it travels from the key's lo to its hi endpoint).
+void ClassifyNewFlow(FlowEntry& flow, const PacketMeta& meta, bool lo_to_hi,
+                     const ics::ProtocolPorts& ports);
+
 struct Inspection {
   FlowEntry* flow = nullptr;              // null for packets without L4 ports
   ics::Protocol protocol = ics::Protocol::kUnknown;

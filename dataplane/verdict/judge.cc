@@ -30,22 +30,13 @@ EventVerdict ToEventVerdict(Action a) {
 void Emit(const JudgeContext& ctx, const PacketMeta& meta, const Decision& d,
           const ics::IcsOp* op) {
   if (ctx.events == nullptr || (!d.Reported() && !ctx.report_all)) return;
-  EventRecord e;
-  e.ts_ns = ctx.now_ns;
-  e.frame = ctx.frame;
-  e.src = meta.src_addr;
-  e.dst = meta.dst_addr;
-  e.sport = meta.src_port;
-  e.dport = meta.dst_port;
-  e.l4_proto = meta.l4_proto;
-  e.ip_version = meta.ip_version;
+  EventRecord e = EventForPacket(meta, ctx.now_ns, ctx.frame);
   e.verdict = ToEventVerdict(d.action);
   e.mode = static_cast<EventMode>(d.mode);
   e.enforced = d.Drops();
   e.conduit = ctx.policy.ConduitIndex(&ctx.conduit);
   e.rule = d.rule;
   e.policy_epoch = ctx.policy.epoch();
-  e.bytes = meta.payload_len;
   if (op != nullptr) e.op = *op;
   ctx.events->TryPush(e);  // a full ring drops (and counts) the event, never the packet
 }
