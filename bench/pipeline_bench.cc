@@ -4,8 +4,9 @@
 // (bench/gen/make_workload.py, make_policy.py).
 //
 // No DPDK EAL and no mbufs: frames sit in one arena at 64-byte aligned
-// offsets, as mbuf data rooms do, and the loop body is worker.cc's
-// InspectBurst without the tx/free calls (verdicts are counted instead).
+// offsets, as mbuf data rooms do, and each burst goes through JudgeBurst,
+// the code worker.cc's InspectBurst calls between RX and TX (verdicts are
+// counted instead of acted on).
 // The flow table is warmed with one untimed pass first, so every flow of
 // the capture is live (~100k with the 1M-packet capture) when timing starts;
 // later calls continue where the previous one stopped.
@@ -32,7 +33,7 @@
 #include "parse/parse.h"
 #include "policy/compiler.h"
 #include "policy/validate.h"
-#include "verdict/judge.h"
+#include "verdict/judge_burst.h"
 
 namespace conduit::bench {
 namespace {
@@ -121,8 +122,7 @@ struct Worker {
         events(1 << 12),
         drained(events.capacity()) {}
   Inspector inspector;
-  ics::OpList ops;
-  PacketMeta metas[kBurst];
+  BurstScratch scratch;
   EventRing events;
   std::vector<EventRecord> drained;
   MatchSet matches;
@@ -138,46 +138,48 @@ template <Stage stage>
 void RunBurst(Worker& w, const Workload& load, const Policy* policy) {
   const uint64_t pass_offset = w.pass * load.span_micros;
   const size_t n = load.size();
-  uint64_t now = load.micros[w.next] + pass_offset;  // one clock reading per burst
-  std::optional<JudgeContext> judge;
-  if constexpr (stage == Stage::kFull) {
-    judge.emplace(JudgeContext{*policy->compiled, *policy->conduit, 0, now * 1000, 0, &w.events,
-                               &w.matches});
-  }
-  uint64_t touched = 0;
+  const uint64_t now = load.micros[w.next] + pass_offset;  // one clock reading per burst
+  const uint8_t* frames[kBurst];
+  uint16_t lengths[kBurst];
   for (int b = 0; b < kBurst; ++b) {
-    const size_t i = w.next;
+    frames[b] = load.frame(w.next);
+    lengths[b] = static_cast<uint16_t>(load.length[w.next]);
     if (++w.next == n) {
       w.next = 0;
       ++w.pass;
     }
-    const uint8_t* frame = load.frame(i);
-    if (b + 1 < kBurst) __builtin_prefetch(load.frame(w.next));
-    if constexpr (stage == Stage::kTouch) {
-      touched += frame[0] + load.length[i];
-      continue;
-    }
-    PacketMeta& meta = w.metas[b];
-    const ParseResult parsed = ParsePacket(frame, load.length[i], meta);
-    if constexpr (stage == Stage::kParse) {
-      touched += static_cast<uint64_t>(parsed) + meta.payload_len;
-      continue;
-    }
-    Inspection inspection;
-    w.ops.Clear();
-    if (parsed == ParseResult::kOk) [[likely]] {
-      inspection = w.inspector.Inspect(frame, meta, now, w.ops);
-    }
-    if constexpr (stage == Stage::kInspect) {
-      touched += w.ops.size() + (inspection.flow != nullptr);
-      continue;
-    }
-    const PacketVerdict v = JudgePacket(*judge, parsed, meta, frame, inspection, w.ops);
-    w.dropped += v.drop;
-    w.resets += v.reset;
   }
   w.packets += kBurst;
-  if constexpr (stage == Stage::kFull) {
+  uint64_t touched = 0;
+  if constexpr (stage == Stage::kTouch) {
+    for (int b = 0; b < kBurst; ++b) {
+      if (b + 1 < kBurst) __builtin_prefetch(frames[b + 1]);
+      touched += frames[b][0] + lengths[b];
+    }
+  } else if constexpr (stage == Stage::kParse) {
+    for (int b = 0; b < kBurst; ++b) {
+      if (b + 1 < kBurst) __builtin_prefetch(frames[b + 1]);
+      PacketMeta& meta = w.scratch.metas[b];
+      touched += static_cast<uint64_t>(ParsePacket(frames[b], lengths[b], meta)) + meta.payload_len;
+    }
+  } else if constexpr (stage == Stage::kInspect) {
+    // JudgeBurst without the judge.
+    PrepareBurst(w.inspector, frames, lengths, kBurst, w.scratch);
+    for (int b = 0; b < kBurst; ++b) {
+      w.scratch.ops.Clear();
+      if (w.scratch.parsed[b] != ParseResult::kOk) continue;
+      const Inspection in =
+          w.inspector.Inspect(frames[b], w.scratch.metas[b], w.scratch.flows[b], now, w.scratch.ops);
+      touched += w.scratch.ops.size() + (in.flow != nullptr);
+    }
+  } else {
+    const JudgeContext judge{*policy->compiled, *policy->conduit, 0, now * 1000, 0, &w.events,
+                             &w.matches};
+    JudgeBurst(judge, w.inspector, frames, lengths, kBurst, now, w.scratch);
+    for (int b = 0; b < kBurst; ++b) {
+      w.dropped += w.scratch.verdicts[b].drop;
+      w.resets += w.scratch.verdicts[b].reset;
+    }
     w.events.PopBatch(w.drained.data(), w.drained.size());  // the drain thread's share
   }
   benchmark::DoNotOptimize(touched);

@@ -1,19 +1,48 @@
 #include "flow/flow_table.h"
 
-namespace conduit {
+#include <new>
 
-FlowTable::FlowTable(uint32_t capacity, uint64_t idle_timeout)
-    : idle_timeout_(idle_timeout) {
+namespace conduit {
+namespace {
+
+// Bit i set where tags[i] == tag (tags holds kProbe entries).
+uint8_t MatchTags(const uint16_t* tags, uint16_t tag) {
+  uint8_t mask = 0;
+  for (uint32_t i = 0; i < FlowTable::kProbe; ++i) mask |= uint8_t(tags[i] == tag) << i;
+  return mask;
+}
+
+// Brings the lines a packet reads into the cache: identity and verdicts
+// (lines 0-1) and the first line of each direction's stream state.
+void PrefetchEntry(const FlowEntry& e) {
+  const char* p = reinterpret_cast<const char*>(&e);
+  __builtin_prefetch(p);
+  __builtin_prefetch(p + 64);
+  __builtin_prefetch(&e.dir[0]);
+  __builtin_prefetch(&e.dir[1]);
+}
+
+}  // namespace
+
+FlowTable::FlowTable(uint32_t capacity, uint64_t idle_timeout) : idle_timeout_(idle_timeout) {
   uint32_t size = kProbe;
   while (size < capacity) size <<= 1;
   mask_ = size - 1;
   slots_ = std::make_unique<FlowEntry[]>(size);
+  tags_ = std::make_unique<uint16_t[]>(size);  // zero: never used
+}
+
+void FlowTable::PrefetchEntries(uint64_t hash) const {
+  const uint32_t first = FirstSlot(hash);
+  for (uint32_t bits = MatchTags(&tags_[first], TagOf(hash)); bits != 0; bits &= bits - 1) {
+    PrefetchEntry(slots_[first + __builtin_ctz(bits)]);
+  }
 }
 
 FlowEntry* FlowTable::Find(const FlowKey& key, uint64_t hash) {
-  for (uint32_t i = 0; i < kProbe; ++i) {
-    FlowEntry& e = slots_[(hash + i) & mask_];
-    if (!e.occupied) return nullptr;
+  const uint32_t first = FirstSlot(hash);
+  for (uint32_t bits = MatchTags(&tags_[first], TagOf(hash)); bits != 0; bits &= bits - 1) {
+    FlowEntry& e = slots_[first + __builtin_ctz(bits)];
     if (e.key == key) return &e;
   }
   return nullptr;
@@ -21,49 +50,48 @@ FlowEntry* FlowTable::Find(const FlowKey& key, uint64_t hash) {
 
 FlowEntry& FlowTable::FindOrInsert(const FlowKey& key, uint64_t hash, uint64_t now,
                                    bool* created) {
-  FlowEntry* victim = nullptr;
-  FlowEntry* oldest = nullptr;
-  for (uint32_t i = 0; i < kProbe; ++i) {
-    FlowEntry& e = slots_[(hash + i) & mask_];
-    if (!e.occupied) {
-      victim = &e;
-      break;
+  const uint32_t first = FirstSlot(hash);
+  const uint16_t tag = TagOf(hash);
+  constexpr uint32_t kNone = ~0u;
+  uint32_t slot = kNone;
+  for (uint32_t bits = MatchTags(&tags_[first], tag); bits != 0; bits &= bits - 1) {
+    const uint32_t i = first + __builtin_ctz(bits);
+    FlowEntry& e = slots_[i];
+    if (!(e.key == key)) continue;
+    if (now - e.last_seen <= idle_timeout_) {
+      *created = false;
+      return e;
     }
-    if (e.key == key) {
-      if (now - e.last_seen <= idle_timeout_) {
-        *created = false;
-        return e;
-      }
-      // The same 5-tuple after the idle timeout is a new flow (a reused
-      // client port): it must not inherit the old one's stream state.
-      ++stats_.expirations;
-      victim = &e;
-      break;
-    }
-    if (oldest == nullptr || e.last_seen < oldest->last_seen) oldest = &e;
+    // The same 5-tuple after the idle timeout is a new flow (a reused
+    // client port): it must not inherit the old one's stream state.
+    ++stats_.expirations;
+    slot = i;
+    break;
   }
-  // A full window gives up its least recently seen entry (expired or not).
-  if (victim == nullptr) victim = oldest;
-  if (victim->occupied && !(victim->key == key)) {
-    if (now - victim->last_seen > idle_timeout_) {
-      ++stats_.expirations;
-    } else {
-      ++stats_.evictions;
+  if (slot == kNone) {
+    const uint8_t unused = MatchTags(&tags_[first], 0);
+    if (unused != 0) slot = first + __builtin_ctz(unused);
+  }
+  if (slot == kNone) {
+    // A full bucket gives up its least recently seen entry (expired or not).
+    slot = first;
+    for (uint32_t i = first + 1; i < first + kProbe; ++i) {
+      if (slots_[i].last_seen < slots_[slot].last_seen) slot = i;
     }
+    ++(now - slots_[slot].last_seen > idle_timeout_ ? stats_.expirations : stats_.evictions);
   }
   ++stats_.inserts;
-  *victim = FlowEntry{};
-  victim->key = key;
-  victim->occupied = true;
-  victim->last_seen = now;
+  tags_[slot] = tag;
+  FlowEntry& fresh = slots_[slot];
+  ResetFlow(fresh, key, now);
   *created = true;
-  return *victim;
+  return fresh;
 }
 
 uint32_t FlowTable::live(uint64_t now) const {
   uint32_t n = 0;
   for (uint32_t i = 0; i <= mask_; ++i) {
-    n += slots_[i].occupied && now - slots_[i].last_seen <= idle_timeout_;
+    n += tags_[i] != 0 && now - slots_[i].last_seen <= idle_timeout_;
   }
   return n;
 }

@@ -13,6 +13,7 @@
 #pragma once
 
 #include <array>
+#include <cstddef>
 #include <cstdint>
 #include <span>
 
@@ -29,8 +30,10 @@ enum class StreamSync : uint8_t {
   kNotIcs,    // the first bytes were not this protocol: judged as non-ICS
 };
 
-// Per direction of a flow: framing state plus the decoder's scratch.
-struct StreamDirection {
+// Per direction of a flow: framing state plus the decoder's scratch in the
+// first cache line, then the carry bytes (touched only by PDUs split across
+// segments).
+struct alignas(64) StreamDirection {
   static constexpr uint32_t kCarryBytes = 96;
 
   uint32_t next_seq = 0;       // next expected TCP sequence number
@@ -46,8 +49,11 @@ struct StreamDirection {
   uint32_t hole_end = 0;
   StreamState decoder;         // the protocol decoder's own scratch
   // Enough of a PDU's prefix for every decoder to reach its function code.
-  std::array<uint8_t, kCarryBytes> carry{};
+  // Left uninitialised by default-initialisation (see ResetFlow): only the
+  // first carry_len bytes are ever read.
+  std::array<uint8_t, kCarryBytes> carry;
 };
+static_assert(offsetof(StreamDirection, carry) <= 64, "hot fields fit one cache line");
 
 // What one segment or datagram did to its stream.
 enum class FeedStatus : uint8_t {

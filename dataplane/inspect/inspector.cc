@@ -4,8 +4,7 @@
 
 namespace conduit {
 namespace {
-constexpr uint8_t kProtoTcp = 6;
-constexpr uint8_t kProtoUdp = 17;
+constexpr uint8_t kProtoTcp = Inspector::kProtoTcp;
 constexpr uint8_t kTcpSyn = 0x02;
 constexpr uint8_t kTcpAck = 0x10;
 }  // namespace
@@ -29,26 +28,22 @@ void ClassifyNewFlow(FlowEntry& flow, const PacketMeta& meta, bool lo_to_hi,
   flow.client_is_lo = src_is_client == lo_to_hi;
 }
 
-Inspection Inspector::Inspect(const uint8_t* frame, const PacketMeta& meta, uint64_t now,
-                              ics::OpList& ops) {
+Inspection Inspector::Inspect(const uint8_t* frame, const PacketMeta& meta, const FlowRef& ref,
+                              uint64_t now, ics::OpList& ops) {
   Inspection result;
-  if (!meta.Has(kPktHasL4)) return result;
+  if (!ref.tracked) return result;
   const bool tcp = meta.l4_proto == kProtoTcp;
-  if (!tcp && meta.l4_proto != kProtoUdp) return result;
-
-  bool lo_to_hi;
-  const FlowKey key = MakeFlowKey(meta, &lo_to_hi);
+  const FlowKey& key = ref.key;
+  const bool lo_to_hi = ref.lo_to_hi;
   bool created;
-  FlowEntry& flow = flows_.FindOrInsert(key, HashFlowKey(key), now, &created);
+  FlowEntry& flow = flows_.FindOrInsert(key, ref.hash, now, &created);
   if (!created && tcp && (meta.tcp_flags & (kTcpSyn | kTcpAck)) == kTcpSyn) {
     // A SYN on a known 5-tuple whose stream has moved past its own SYN is a
     // new connection reusing the client port: it starts from a clean flow
     // (a retransmitted SYN, before any data, changes nothing).
     const ics::StreamDirection& s = flow.dir[lo_to_hi == flow.client_is_lo ? 0 : 1];
     if (s.seq_valid && s.next_seq != meta.tcp_seq + 1) {
-      flow = FlowEntry{};
-      flow.key = key;
-      flow.occupied = true;
+      ResetFlow(flow, key, now);
       created = true;
     }
   }

@@ -19,6 +19,15 @@ namespace conduit {
 void ClassifyNewFlow(FlowEntry& flow, const PacketMeta& meta, bool lo_to_hi,
                      const ics::ProtocolPorts& ports);
 
+// What a burst's first pass learns about a packet's flow, for the later
+// passes (so the key is built and hashed once).
+struct FlowRef {
+  FlowKey key;
+  uint64_t hash = 0;
+  bool lo_to_hi = false;  // the packet travels from key.addr_lo to key.addr_hi
+  bool tracked = false;   // TCP or UDP with ports: it has a flow
+};
+
 struct Inspection {
   FlowEntry* flow = nullptr;              // null for packets without L4 ports
   ics::Protocol protocol = ics::Protocol::kUnknown;
@@ -28,19 +37,38 @@ struct Inspection {
 
 class Inspector {
  public:
+  static constexpr uint8_t kProtoTcp = 6;
+  static constexpr uint8_t kProtoUdp = 17;
+
   Inspector(uint32_t flow_capacity, uint64_t idle_timeout, const ics::ProtocolPorts* ports)
       : flows_(flow_capacity, idle_timeout), ports_(ports) {}
 
-  // `frame` holds the bytes ParsePacket parsed into `meta` (result kOk).
-  // Decoded operations are appended to `ops`. lcore (hot path).
+  // A burst is inspected in three passes so that its flow-table cache
+  // misses overlap instead of queueing one after another (rte_hash's bulk
+  // lookup): Prepare every packet (key, hash, prefetch the bucket's tags),
+  // then PrefetchFlow every packet (read the tags, prefetch the entry),
+  // then Inspect each one.
+  void Prepare(const PacketMeta& meta, FlowRef& ref) const {
+    ref.tracked = meta.Has(kPktHasL4) && (meta.l4_proto == kProtoTcp || meta.l4_proto == kProtoUdp);
+    if (!ref.tracked) return;
+    ref.key = MakeFlowKey(meta, &ref.lo_to_hi);
+    ref.hash = HashFlowKey(ref.key);
+    flows_.PrefetchBucket(ref.hash);
+  }
+  void PrefetchFlow(const FlowRef& ref) const {
+    if (ref.tracked) flows_.PrefetchEntries(ref.hash);
+  }
+  // `frame` holds the bytes ParsePacket parsed into `meta` (result kOk),
+  // `ref` what Prepare made of it. Decoded operations are appended to `ops`.
+  // lcore (hot path).
+  Inspection Inspect(const uint8_t* frame, const PacketMeta& meta, const FlowRef& ref,
+                     uint64_t now, ics::OpList& ops);
+  // One packet on its own (conduitctl simulate, tests).
   Inspection Inspect(const uint8_t* frame, const PacketMeta& meta, uint64_t now,
-                     ics::OpList& ops);
-
-  // Prefetches the flow slot `meta` will use (a burst's first pass).
-  void Prefetch(const PacketMeta& meta) const {
-    if (!meta.Has(kPktHasL4)) return;
-    bool lo_to_hi;
-    flows_.Prefetch(HashFlowKey(MakeFlowKey(meta, &lo_to_hi)));
+                     ics::OpList& ops) {
+    FlowRef ref;
+    Prepare(meta, ref);
+    return Inspect(frame, meta, ref, now, ops);
   }
 
   const FlowTable& flows() const { return flows_; }

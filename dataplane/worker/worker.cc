@@ -4,11 +4,10 @@
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
 #include <rte_pause.h>
-#include <rte_prefetch.h>
 #include <rte_rcu_qsbr.h>
 
 #include "parse/parse.h"
-#include "verdict/judge.h"
+#include "verdict/judge_burst.h"
 #include "verdict/tcp_reset.h"
 
 namespace conduit {
@@ -71,39 +70,33 @@ uint32_t InspectBurst(WorkerContext& ctx, const ForwardPath& path, const policy:
                            &ctx.matches, ctx.report_allowed};
   ctx.inspector->set_ports(&policy.ports());  // the policy's port overrides apply to new flows
 
-  // Pass 1: parse the burst and prefetch each packet's flow slot, so the
-  // flow-table cache misses of the whole burst overlap (l3fwd's grouping).
-  ParseResult parsed_of[kMaxBurst];
+  const uint8_t* frames[kMaxBurst];
+  uint16_t lengths[kMaxBurst];
   for (uint16_t i = 0; i < n; ++i) {
-    if (i + 1 < n) rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void*));
     // Headers are parsed in the first segment only; a header that runs past
     // it is reported as truncated rather than read from the next segment.
-    parsed_of[i] = ParsePacket(rte_pktmbuf_mtod(pkts[i], const uint8_t*), pkts[i]->data_len, ctx.metas[i]);
-    if (parsed_of[i] == ParseResult::kOk) ctx.inspector->Prefetch(ctx.metas[i]);
+    frames[i] = rte_pktmbuf_mtod(pkts[i], const uint8_t*);
+    lengths[i] = pkts[i]->data_len;
   }
-  // Pass 2: flow, decode, judge, one packet at a time.
+  BurstScratch& burst = ctx.burst_scratch;
+  JudgeBurst(judge, *ctx.inspector, frames, lengths, n, tsc, burst);
+
   for (uint16_t i = 0; i < n; ++i) {
     rte_mbuf* m = pkts[i];
     rx_bytes += m->pkt_len;
-    PacketMeta& meta = ctx.metas[i];
-    const uint8_t* frame = rte_pktmbuf_mtod(m, const uint8_t*);
-    const ParseResult parsed = parsed_of[i];
+    const ParseResult parsed = burst.parsed[i];
     counters[parsed].Add(1);
     non_ip += parsed == ParseResult::kNonIp;
-    Inspection inspection;
-    ctx.ops.Clear();
-    if (parsed == ParseResult::kOk) [[likely]] {
-      inspection = ctx.inspector->Inspect(frame, meta, tsc, ctx.ops);
-    }
-    const PacketVerdict v = JudgePacket(judge, parsed, meta, frame, inspection, ctx.ops);
+    const PacketVerdict& v = burst.verdicts[i];
     if (!v.drop) [[likely]] {
       tx_bytes += m->pkt_len;
       out[n_out++] = m;
       continue;
     }
     if (v.reset) {
-      rte_mbuf* on = BuildTcpReset(ctx.reset_pool, frame, meta, /*to_sender=*/false);
-      rte_mbuf* back = BuildTcpReset(ctx.reset_pool, frame, meta, /*to_sender=*/true);
+      const PacketMeta& meta = burst.metas[i];
+      rte_mbuf* on = BuildTcpReset(ctx.reset_pool, frames[i], meta, /*to_sender=*/false);
+      rte_mbuf* back = BuildTcpReset(ctx.reset_pool, frames[i], meta, /*to_sender=*/true);
       if (on != nullptr) resets_on[n_on++] = on; else ++reset_failures;
       if (back != nullptr) resets_back[n_back++] = back; else ++reset_failures;
     }

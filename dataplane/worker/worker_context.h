@@ -13,13 +13,13 @@
 #include "parse/packet_meta.h"
 #include "policy/compiled_policy.h"
 #include "stats/counters.h"
+#include "verdict/judge_burst.h"
 
 struct rte_mempool;
 struct rte_rcu_qsbr;
 
 namespace conduit {
 
-inline constexpr uint16_t kMaxBurst = 64;
 inline constexpr int kMaxPathsPerWorker = 16;  // 8 wires, both directions
 
 // One direction of one wire as a worker sees it: its RX queue on one port,
@@ -68,8 +68,7 @@ struct alignas(64) WorkerContext {
   WorkerCounters counters;
 
   // Scratch for one burst; never read outside PollOnce().
-  alignas(64) std::array<PacketMeta, kMaxBurst> metas{};
-  ics::OpList ops;
+  BurstScratch burst_scratch;
   MatchSet matches;
 };
 
