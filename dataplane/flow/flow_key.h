@@ -2,8 +2,10 @@
 #pragma once
 
 #include <array>
+#include <bit>
 #include <cstdint>
 #include <cstring>
+#include <type_traits>
 
 #include "parse/packet_meta.h"
 
@@ -18,14 +20,39 @@ struct FlowKey {
   uint8_t l4_proto = 0;
   uint8_t ip_version = 0;             // an IPv4-mapped IPv6 address is not the IPv4 flow
 
-  bool operator==(const FlowKey& o) const { return std::memcmp(this, &o, sizeof(*this)) == 0; }
+  // Five word compares, inlined (a memcmp call was 5 % of inspection).
+  bool operator==(const FlowKey& o) const {
+    uint64_t a[5], b[5];
+    std::memcpy(a, this, sizeof(a));
+    std::memcpy(b, &o, sizeof(b));
+    return ((a[0] ^ b[0]) | (a[1] ^ b[1]) | (a[2] ^ b[2]) | (a[3] ^ b[3]) | (a[4] ^ b[4])) == 0;
+  }
 };
 static_assert(sizeof(FlowKey) == 40);
+static_assert(std::has_unique_object_representations_v<FlowKey>, "no padding: compared as words");
+
+// Orders two 16-byte addresses as memcmp would, with two big-endian word
+// compares.
+inline int CompareAddresses(const std::array<uint8_t, 16>& x, const std::array<uint8_t, 16>& y) {
+  uint64_t a[2], b[2];
+  std::memcpy(a, x.data(), sizeof(a));
+  std::memcpy(b, y.data(), sizeof(b));
+  for (int i = 0; i < 2; ++i) {
+    if (a[i] != b[i]) {
+      if constexpr (std::endian::native == std::endian::little) {
+        return __builtin_bswap64(a[i]) < __builtin_bswap64(b[i]) ? -1 : 1;
+      } else {
+        return a[i] < b[i] ? -1 : 1;
+      }
+    }
+  }
+  return 0;
+}
 
 // Builds the key and tells whether the packet travels lo → hi.
 inline FlowKey MakeFlowKey(const PacketMeta& m, bool* lo_to_hi) {
   FlowKey k;
-  const int c = std::memcmp(m.src_addr.data(), m.dst_addr.data(), 16);
+  const int c = CompareAddresses(m.src_addr, m.dst_addr);
   const bool src_is_lo = c < 0 || (c == 0 && m.src_port <= m.dst_port);
   if (src_is_lo) {
     k.addr_lo = m.src_addr; k.addr_hi = m.dst_addr;

@@ -1,6 +1,12 @@
 #include "flow/flow_table.h"
 
+#include <sys/mman.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <memory>
 #include <new>
+#include <type_traits>
 
 namespace conduit {
 namespace {
@@ -22,14 +28,33 @@ void PrefetchEntry(const FlowEntry& e) {
   __builtin_prefetch(&e.dir[1]);
 }
 
+constexpr size_t kHugePage = size_t{2} << 20;
+
+// Zeroed memory of `bytes`, 2 MiB aligned, advised to be backed by huge
+// pages (transparent huge pages in "madvise" mode, Debian's default).
+// Allocation failure is fatal, as for new[]: tables are built at start-up.
+void* AllocateHuge(size_t bytes) {
+  bytes = (bytes + kHugePage - 1) & ~(kHugePage - 1);
+  void* p = std::aligned_alloc(kHugePage, bytes);
+  if (p == nullptr) throw std::bad_alloc();
+  madvise(p, bytes, MADV_HUGEPAGE);  // advice only: without it, 4 KiB pages
+  std::memset(p, 0, bytes);
+  return p;
+}
+
 }  // namespace
+
+void FlowTable::FreeHuge::operator()(void* p) const { std::free(p); }
 
 FlowTable::FlowTable(uint32_t capacity, uint64_t idle_timeout) : idle_timeout_(idle_timeout) {
   uint32_t size = kProbe;
   while (size < capacity) size <<= 1;
   mask_ = size - 1;
-  slots_ = std::make_unique<FlowEntry[]>(size);
-  tags_ = std::make_unique<uint16_t[]>(size);  // zero: never used
+  static_assert(std::is_trivially_destructible_v<FlowEntry>, "freed without destructors");
+  FlowEntry* slots = static_cast<FlowEntry*>(AllocateHuge(sizeof(FlowEntry) * size));
+  for (uint32_t i = 0; i < size; ++i) ::new (static_cast<void*>(&slots[i])) FlowEntry;
+  slots_.reset(slots);
+  tags_.reset(static_cast<uint16_t*>(AllocateHuge(sizeof(uint16_t) * size)));  // zero: never used
 }
 
 void FlowTable::PrefetchEntries(uint64_t hash) const {

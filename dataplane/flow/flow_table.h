@@ -56,8 +56,14 @@ class FlowTable {
   // Never 0: a zero tag marks a slot never used.
   static uint16_t TagOf(uint64_t hash) { return static_cast<uint16_t>(hash >> 48) | 1; }
 
-  std::unique_ptr<FlowEntry[]> slots_;
-  std::unique_ptr<uint16_t[]> tags_;
+  // Entries and tags live in memory that asks for transparent huge pages:
+  // a packet lands on a random entry, and with 4 KiB pages nearly every one
+  // would also miss the TLB.
+  struct FreeHuge {
+    void operator()(void* p) const;
+  };
+  std::unique_ptr<FlowEntry[], FreeHuge> slots_;
+  std::unique_ptr<uint16_t[], FreeHuge> tags_;
   uint32_t mask_;
   uint64_t idle_timeout_;
   FlowTableStats stats_;
