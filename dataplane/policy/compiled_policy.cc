@@ -95,17 +95,19 @@ bool CompiledPolicy::EntryMatches(const RuleEntry& e, Address client, Address se
   if (op == nullptr) return true;  // a session check: hosts and port only
   if (e.units_count != 0) {
     if (!op->Has(ics::kOpHasUnit)) return false;
+    const uint32_t* units = e.units_count == 1 ? &e.unit : &units_[e.units_begin];
     bool found = false;
-    for (uint32_t i = 0; i < e.units_count && !found; ++i) found = units_[e.units_begin + i] == op->unit;
+    for (uint32_t i = 0; i < e.units_count && !found; ++i) found = units[i] == op->unit;
     if (!found) return false;
   }
   if (e.ranges_count != 0) {
     // An op whose address range is unknown or cut short cannot be proven to
     // stay inside the allowed ranges.
     if (!op->Has(ics::kOpHasAddress) || op->Has(ics::kOpTruncated)) return false;
+    const AddressRange* ranges = e.ranges_count == 1 ? &e.range : &ranges_[e.ranges_begin];
     bool inside = false;
     for (uint32_t i = 0; i < e.ranges_count && !inside; ++i) {
-      const AddressRange& r = ranges_[e.ranges_begin + i];
+      const AddressRange& r = ranges[i];
       inside = op->address_first >= r.first && op->address_last <= r.last;
     }
     if (!inside) return false;

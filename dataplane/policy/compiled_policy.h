@@ -74,6 +74,10 @@ struct RuleEntry {
   uint16_t units_count = 0;
   uint16_t ranges_count = 0;  // into ranges_; count 0: any address
   uint32_t ranges_begin = 0;
+  // A single unit or range (nearly every rule) is kept here as well, so
+  // matching it reads no other cache line than the entry's own.
+  uint32_t unit = 0;
+  AddressRange range;
 };
 
 struct ConduitPolicy {

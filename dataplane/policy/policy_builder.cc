@@ -52,6 +52,8 @@ void PolicyBuilder::AddRule(uint16_t conduit, const RuleSpec& rule) {
   e.ranges_begin = static_cast<uint32_t>(policy_->ranges_.size());
   e.ranges_count = static_cast<uint16_t>(rule.ranges.size());
   policy_->ranges_.insert(policy_->ranges_.end(), rule.ranges.begin(), rule.ranges.end());
+  if (rule.units.size() == 1) e.unit = rule.units[0];
+  if (rule.ranges.size() == 1) e.range = rule.ranges[0];
 
   using Key = CompiledPolicy::Key;
   // A rule whose responders are all single hosts is filed under each of
