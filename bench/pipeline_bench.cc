@@ -165,12 +165,13 @@ void RunBurst(Worker& w, const Workload& load, const Policy* policy) {
   } else if constexpr (stage == Stage::kInspect) {
     // JudgeBurst without the judge.
     PrepareBurst(w.inspector, frames, lengths, kBurst, w.scratch);
+    ics::OpList& ops = w.scratch.ops[0];
     for (int b = 0; b < kBurst; ++b) {
-      w.scratch.ops.Clear();
+      ops.Clear();
       if (w.scratch.parsed[b] != ParseResult::kOk) continue;
       const Inspection in =
-          w.inspector.Inspect(frames[b], w.scratch.metas[b], w.scratch.flows[b], now, w.scratch.ops);
-      touched += w.scratch.ops.size() + (in.flow != nullptr);
+          w.inspector.Inspect(frames[b], w.scratch.metas[b], w.scratch.flows[b], now, ops);
+      touched += ops.size() + (in.flow != nullptr);
     }
   } else {
     const JudgeContext judge{*policy->compiled, *policy->conduit, 0, now * 1000, 0, &w.events,

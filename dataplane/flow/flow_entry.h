@@ -32,12 +32,16 @@ struct RequestCache {
   uint8_t kind = 0;
   uint8_t flags = 0;
   FlowDecision decision;
+  // The policy rule entry that decided it (CompiledPolicy::JudgeRequest's
+  // hint; ~0u: none): the flow's next request will likely consult it again,
+  // so a burst prefetches it.
+  uint32_t entry_hint = ~0u;
 };
 
 // Laid out by cache line, in the order a packet reads them: identity and
 // accounting (line 0), verdict state (line 1), then each direction's stream
 // state, whose first line holds everything but the rarely used carry bytes.
-// A packet touches four of the eight lines; FlowTable prefetches those four.
+// A packet touches three of the eight lines; FlowTable prefetches those three.
 struct alignas(64) FlowEntry {
   FlowKey key;
   uint64_t last_seen = 0;      // caller's clock (TSC or capture time)
@@ -54,8 +58,10 @@ struct alignas(64) FlowEntry {
   FlowDecision block;          // why the flow is blocked (when `blocked`)
   RequestCache last_request;
 
-  // [0] client → server, [1] server → client. Not value-initialised, so a
-  // reset leaves the carry bytes alone (carry_len = 0 says they are unused).
+  // [0] key.addr_lo → addr_hi, [1] the other way: known from the key
+  // alone, so a lookup can prefetch the one stream a packet needs. Not
+  // value-initialised, so a reset leaves the carry bytes alone (carry_len
+  // = 0 says they are unused).
   std::array<ics::StreamDirection, 2> dir;
 };
 static_assert(offsetof(FlowEntry, last_request) + sizeof(RequestCache) <= 128,

@@ -38,14 +38,22 @@ class FlowTable {
   // A burst's first pass: start loading the tags of `hash`'s bucket.
   void PrefetchBucket(uint64_t hash) const { __builtin_prefetch(&tags_[FirstSlot(hash)]); }
   // A burst's second pass: read the bucket's tags and start loading the
-  // entries whose tag matches (another key's tag matches 1 time in 8,000).
-  void PrefetchEntries(uint64_t hash) const;
+  // entries whose tag matches (another key's tag matches 1 time in 8,000):
+  // their identity and verdict lines and the stream of the packet's
+  // direction (`lo_to_hi`: from the key's addr_lo).
+  void PrefetchEntries(uint64_t hash, bool lo_to_hi) const;
 
   // Finds the flow or creates it. `created` tells which. Never fails. (The
   // tags are read again here, not carried over from PrefetchEntries: an
   // earlier packet of the same burst may have inserted into the bucket.)
   FlowEntry& FindOrInsert(const FlowKey& key, uint64_t hash, uint64_t now, bool* created);
   FlowEntry* Find(const FlowKey& key, uint64_t hash);
+  // The key's entry if it is live at `now` (FindOrInsert would return it
+  // without creating anything), else null.
+  FlowEntry* FindLive(const FlowKey& key, uint64_t hash, uint64_t now) {
+    FlowEntry* e = Find(key, hash);
+    return e != nullptr && now - e->last_seen <= idle_timeout_ ? e : nullptr;
+  }
 
   uint32_t capacity() const { return mask_ + 1; }
   uint32_t live(uint64_t now) const;

@@ -5,8 +5,8 @@
 namespace conduit {
 namespace {
 constexpr uint8_t kProtoTcp = Inspector::kProtoTcp;
-constexpr uint8_t kTcpSyn = 0x02;
-constexpr uint8_t kTcpAck = 0x10;
+constexpr uint8_t kTcpSyn = Inspector::kTcpSyn;
+constexpr uint8_t kTcpAck = Inspector::kTcpAck;
 }  // namespace
 
 void ClassifyNewFlow(FlowEntry& flow, const PacketMeta& meta, bool lo_to_hi,
@@ -35,13 +35,14 @@ Inspection Inspector::Inspect(const uint8_t* frame, const PacketMeta& meta, cons
   const bool tcp = meta.l4_proto == kProtoTcp;
   const FlowKey& key = ref.key;
   const bool lo_to_hi = ref.lo_to_hi;
-  bool created;
-  FlowEntry& flow = flows_.FindOrInsert(key, ref.hash, now, &created);
+  bool created = false;
+  FlowEntry& flow =
+      ref.existing != nullptr ? *ref.existing : flows_.FindOrInsert(key, ref.hash, now, &created);
   if (!created && tcp && (meta.tcp_flags & (kTcpSyn | kTcpAck)) == kTcpSyn) {
     // A SYN on a known 5-tuple whose stream has moved past its own SYN is a
     // new connection reusing the client port: it starts from a clean flow
     // (a retransmitted SYN, before any data, changes nothing).
-    const ics::StreamDirection& s = flow.dir[lo_to_hi == flow.client_is_lo ? 0 : 1];
+    const ics::StreamDirection& s = flow.dir[lo_to_hi ? 0 : 1];
     if (s.seq_valid && s.next_seq != meta.tcp_seq + 1) {
       ResetFlow(flow, key, now);
       created = true;
@@ -62,7 +63,7 @@ Inspection Inspector::Inspect(const uint8_t* frame, const PacketMeta& meta, cons
   if (module == nullptr) return result;
 
   Count(InspectCounter::ics_packets);
-  ics::StreamDirection& stream = flow.dir[result.from_client ? 0 : 1];
+  ics::StreamDirection& stream = flow.dir[lo_to_hi ? 0 : 1];
   const std::span<const uint8_t> payload(frame + meta.payload_offset, meta.payload_len);
   const size_t ops_before = ops.size();
   const size_t overflow_before = ops.overflowed();

@@ -26,6 +26,9 @@ struct FlowRef {
   uint64_t hash = 0;
   bool lo_to_hi = false;  // the packet travels from key.addr_lo to key.addr_hi
   bool tracked = false;   // TCP or UDP with ports: it has a flow
+  // Set by Resolve just before Inspect: the live entry Inspect will use,
+  // or null when Inspect will create one (or may reset it, for a SYN).
+  FlowEntry* existing = nullptr;
 };
 
 struct Inspection {
@@ -39,6 +42,8 @@ class Inspector {
  public:
   static constexpr uint8_t kProtoTcp = 6;
   static constexpr uint8_t kProtoUdp = 17;
+  static constexpr uint8_t kTcpSyn = 0x02;
+  static constexpr uint8_t kTcpAck = 0x10;
 
   Inspector(uint32_t flow_capacity, uint64_t idle_timeout, const ics::ProtocolPorts* ports)
       : flows_(flow_capacity, idle_timeout), ports_(ports) {}
@@ -49,6 +54,7 @@ class Inspector {
   // then PrefetchFlow every packet (read the tags, prefetch the entry),
   // then Inspect each one.
   void Prepare(const PacketMeta& meta, FlowRef& ref) const {
+    ref.existing = nullptr;
     ref.tracked = meta.Has(kPktHasL4) && (meta.l4_proto == kProtoTcp || meta.l4_proto == kProtoUdp);
     if (!ref.tracked) return;
     ref.key = MakeFlowKey(meta, &ref.lo_to_hi);
@@ -56,10 +62,20 @@ class Inspector {
     flows_.PrefetchBucket(ref.hash);
   }
   void PrefetchFlow(const FlowRef& ref) const {
-    if (ref.tracked) flows_.PrefetchEntries(ref.hash);
+    if (ref.tracked) flows_.PrefetchEntries(ref.hash, ref.lo_to_hi);
+  }
+  // Finds the live flow Inspect will use for `ref` (ref.existing), or
+  // leaves it null when Inspect will create an entry (which may evict
+  // another) or, for a SYN, may reset it. Changes nothing in the table;
+  // valid until the next Inspect.
+  void Resolve(FlowRef& ref, const PacketMeta& meta, uint64_t now) {
+    ref.existing = nullptr;
+    if (!ref.tracked) return;
+    if (meta.l4_proto == kProtoTcp && (meta.tcp_flags & (kTcpSyn | kTcpAck)) == kTcpSyn) return;
+    ref.existing = flows_.FindLive(ref.key, ref.hash, now);
   }
   // `frame` holds the bytes ParsePacket parsed into `meta` (result kOk),
-  // `ref` what Prepare made of it. Decoded operations are appended to `ops`.
+  // `ref` what Prepare (and maybe Resolve) made of it. Decoded operations are appended to `ops`.
   // lcore (hot path).
   Inspection Inspect(const uint8_t* frame, const PacketMeta& meta, const FlowRef& ref,
                      uint64_t now, ics::OpList& ops);

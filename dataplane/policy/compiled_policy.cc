@@ -125,9 +125,27 @@ const RuleEntry* CompiledPolicy::MatchEntries(const Slot* slot, Address client, 
   return nullptr;
 }
 
+void CompiledPolicy::PrefetchRequest(const ConduitPolicy& conduit, uint8_t kind,
+                                     uint16_t function, Address client, Address server,
+                                     uint32_t entry_hint) const {
+  if (slots_.empty() || key_lists_.empty()) return;
+  const Key key{ConduitIndex(&conduit), kind, kExact, function};
+  const uint8_t lists = ListsOf(key);  // a small table, nearly always cached
+  if (lists & kHasPair) __builtin_prefetch(&slots_[HashKey(key, server, client) & slot_mask_]);
+  if (lists & kHasServer) __builtin_prefetch(&slots_[HashKey(key, server, Address{}) & slot_mask_]);
+  if (entry_hint < entries_.size()) {
+    // The same hosts' entries for the kind's other functions are its
+    // neighbours (PolicyBuilder::Build's order).
+    const char* e = reinterpret_cast<const char*>(&entries_[entry_hint]);
+    __builtin_prefetch(e - 64);
+    __builtin_prefetch(e);
+    __builtin_prefetch(e + 64);
+  }
+}
+
 Decision CompiledPolicy::JudgeRequest(const ConduitPolicy& conduit, const ics::IcsOp& op,
-                                      Address client, Address server,
-                                      uint16_t server_port) const {
+                                      Address client, Address server, uint16_t server_port,
+                                      uint32_t* entry_hint) const {
   const uint16_t c = ConduitIndex(&conduit);
   // First match in policy order across the rules naming this function and
   // the rules naming none: entries carry their policy position.
@@ -143,6 +161,9 @@ Decision CompiledPolicy::JudgeRequest(const ConduitPolicy& conduit, const ics::I
       best = Match(Key{c, static_cast<uint8_t>(session), kSession, 0}, client, server, server_port,
                    nullptr);
     }
+  }
+  if (entry_hint != nullptr) {
+    *entry_hint = best != nullptr ? static_cast<uint32_t>(best - entries_.data()) : ~0u;
   }
   if (best == nullptr) return Decision{conduit.default_action, conduit.mode, kRuleDefault};
   return Decision{best->action, best->mode, best->rule};

@@ -116,8 +116,18 @@ class CompiledPolicy {
 
   // Judges one ICS request by its initiator. `client`/`server` are the
   // flow's endpoints, `server_port` its server port.
+  // `entry_hint`, when given, receives the deciding rule entry's index
+  // (~0u: the default decided) for PrefetchRequest.
   Decision JudgeRequest(const ConduitPolicy& conduit, const ics::IcsOp& op, Address client,
-                        Address server, uint16_t server_port) const;
+                        Address server, uint16_t server_port, uint32_t* entry_hint = nullptr) const;
+
+  // Starts loading what JudgeRequest will read for a request of (kind,
+  // function) between these hosts: the host-pair and server lists' slots,
+  // and the entry that decided last time. A burst calls it for the next
+  // packet while it judges this one, so the policy's cache misses overlap
+  // with work instead of stalling it.
+  void PrefetchRequest(const ConduitPolicy& conduit, uint8_t kind, uint16_t function,
+                       Address client, Address server, uint32_t entry_hint) const;
 
   // Judges a flow that is not ICS (protocol tcp/udp rules) once; workers
   // cache the result in the flow with the policy epoch.

@@ -126,10 +126,13 @@ void PolicyBuilder::AttachSignatures(uint16_t conduit, ics::Protocol protocol,
 }
 
 std::unique_ptr<CompiledPolicy> PolicyBuilder::Build() {
-  // Group entries by key; within a key, policy order (stable sort).
+  // Group entries by key and hosts; within a group, policy order (stable
+  // sort). Groups of the same hosts sit next to each other whatever the
+  // function, so a flow's requests for FC 3 and FC 4 read neighbouring
+  // entries (PrefetchRequest loads the neighbours of the last one).
   std::stable_sort(pending_.begin(), pending_.end(), [](const PendingEntry& a, const PendingEntry& b) {
-    return std::tie(a.key.conduit, a.key.kind, a.key.any, a.key.function, a.server, a.client) <
-           std::tie(b.key.conduit, b.key.kind, b.key.any, b.key.function, b.server, b.client);
+    return std::tie(a.key.conduit, a.key.kind, a.server, a.client, a.key.any, a.key.function) <
+           std::tie(b.key.conduit, b.key.kind, b.server, b.client, b.key.any, b.key.function);
   });
   auto same = [](const PendingEntry& a, const PendingEntry& b) {
     return a.key == b.key && a.server == b.server && a.client == b.client;
@@ -155,16 +158,26 @@ std::unique_ptr<CompiledPolicy> PolicyBuilder::Build() {
                                           pending_[i].server, pending_[i].client};
     i = j;
   }
-  // The per-key summary of which lists exist.
-  std::vector<std::pair<CompiledPolicy::Key, uint8_t>> summary;
+  // The per-key summary of which lists exist (entries are not sorted by
+  // key alone, so collect, sort by key, merge).
+  using Key = CompiledPolicy::Key;
+  std::vector<std::pair<Key, uint8_t>> bits_of;
+  bits_of.reserve(pending_.size());
   for (const PendingEntry& e : pending_) {
-    const uint8_t bit = e.client != Address{}   ? CompiledPolicy::kHasPair
-                        : e.server != Address{} ? CompiledPolicy::kHasServer
-                                                : CompiledPolicy::kHasGeneric;
-    if (!summary.empty() && summary.back().first == e.key) {
+    bits_of.push_back({e.key, e.client != Address{}   ? CompiledPolicy::kHasPair
+                              : e.server != Address{} ? CompiledPolicy::kHasServer
+                                                      : CompiledPolicy::kHasGeneric});
+  }
+  auto key_tuple = [](const Key& k) { return std::tie(k.conduit, k.kind, k.any, k.function); };
+  std::sort(bits_of.begin(), bits_of.end(), [&](const auto& a, const auto& b) {
+    return key_tuple(a.first) < key_tuple(b.first);
+  });
+  std::vector<std::pair<Key, uint8_t>> summary;
+  for (const auto& [key, bit] : bits_of) {
+    if (!summary.empty() && summary.back().first == key) {
       summary.back().second |= bit;
     } else {
-      summary.push_back({e.key, bit});
+      summary.push_back({key, bit});
     }
   }
   size_t lists_size = 16;

@@ -106,9 +106,12 @@ Decision JudgeIcs(const JudgeContext& ctx, const PacketMeta& meta, const uint8_t
           cache.flags == op.flags) {
         d = FromFlow(cache.decision);
       } else {
-        d = ctx.policy.JudgeRequest(conduit, op, ends.client, ends.server, ends.server_port);
-        cache = RequestCache{ctx.policy.epoch(), op.unit, op.address_first, op.address_last,
-                             op.function, static_cast<uint8_t>(op.kind), op.flags, ToFlow(d)};
+        uint32_t entry_hint;
+        d = ctx.policy.JudgeRequest(conduit, op, ends.client, ends.server, ends.server_port,
+                                    &entry_hint);
+        cache = RequestCache{ctx.policy.epoch(), op.unit,     op.address_first,
+                             op.address_last,    op.function, static_cast<uint8_t>(op.kind),
+                             op.flags,           ToFlow(d),   entry_hint};
       }
       flow.request = ToFlow(d);
     }
@@ -147,6 +150,21 @@ Decision JudgeNonIcs(const JudgeContext& ctx, const PacketMeta& meta, const uint
 }
 
 }  // namespace
+
+void PrefetchVerdict(const JudgeContext& ctx, const Inspection& inspection,
+                     const ics::OpList& ops) {
+  // Responses follow their request's verdict: no policy lookup.
+  if (inspection.flow == nullptr || !inspection.from_client || ops.empty()) return;
+  const FlowEntry& flow = *inspection.flow;
+  const ics::IcsOp& op = ops[0];
+  const RequestCache& last = flow.last_request;
+  const bool same_kind = last.epoch == ctx.policy.epoch() && last.kind == static_cast<uint8_t>(op.kind);
+  const auto& client = flow.client_is_lo ? flow.key.addr_lo : flow.key.addr_hi;
+  const auto& server = flow.client_is_lo ? flow.key.addr_hi : flow.key.addr_lo;
+  ctx.policy.PrefetchRequest(ctx.conduit, static_cast<uint8_t>(op.kind), op.function,
+                             policy::AddressFrom(client), policy::AddressFrom(server),
+                             same_kind ? last.entry_hint : ~0u);
+}
 
 PacketVerdict JudgePacket(const JudgeContext& ctx, ParseResult parsed, const PacketMeta& meta,
                           const uint8_t* frame, const Inspection& inspection,

@@ -44,4 +44,10 @@ PacketVerdict JudgePacket(const JudgeContext& ctx, ParseResult parsed, const Pac
                           const uint8_t* frame, const Inspection& inspection,
                           const ics::OpList& ops);
 
+// Starts loading what JudgePacket will read from the policy for this
+// inspected packet's first request. JudgeBurst calls it a packet ahead:
+// the lines load while the previous packet is judged. Reads only.
+void PrefetchVerdict(const JudgeContext& ctx, const Inspection& inspection,
+                     const ics::OpList& ops);
+
 }  // namespace conduit

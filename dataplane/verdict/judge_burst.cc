@@ -11,6 +11,7 @@ void PrepareBurst(const Inspector& inspector, const uint8_t* const* frames,
       inspector.Prepare(s.metas[i], s.flows[i]);
     } else {
       s.flows[i].tracked = false;
+      s.flows[i].existing = nullptr;
     }
   }
   for (uint16_t i = 0; i < n; ++i) inspector.PrefetchFlow(s.flows[i]);
@@ -19,14 +20,31 @@ void PrepareBurst(const Inspector& inspector, const uint8_t* const* frames,
 void JudgeBurst(const JudgeContext& judge, Inspector& inspector, const uint8_t* const* frames,
                 const uint16_t* lengths, uint16_t n, uint64_t now, BurstScratch& s) {
   PrepareBurst(inspector, frames, lengths, n, s);
+  auto judge_packet = [&](uint16_t i) {
+    s.verdicts[i] = JudgePacket(judge, s.parsed[i], s.metas[i], frames[i], s.inspections[i % 2],
+                                s.ops[i % 2]);
+  };
+  int pending = -1;  // inspected, not judged yet
   for (uint16_t i = 0; i < n; ++i) {
-    Inspection inspection;
-    s.ops.Clear();
+    Inspection& inspection = s.inspections[i % 2];
+    ics::OpList& ops = s.ops[i % 2];
+    inspection = Inspection{};
+    ops.Clear();
     if (s.parsed[i] == ParseResult::kOk) [[likely]] {
-      inspection = inspector.Inspect(frames[i], s.metas[i], s.flows[i], now, s.ops);
+      FlowRef& ref = s.flows[i];
+      inspector.Resolve(ref, s.metas[i], now);
+      if (pending >= 0 && ref.tracked &&
+          (ref.existing == nullptr || ref.existing == s.inspections[pending % 2].flow)) {
+        judge_packet(static_cast<uint16_t>(pending));
+        pending = -1;
+      }
+      inspection = inspector.Inspect(frames[i], s.metas[i], s.flows[i], now, ops);
+      PrefetchVerdict(judge, inspection, ops);
     }
-    s.verdicts[i] = JudgePacket(judge, s.parsed[i], s.metas[i], frames[i], inspection, s.ops);
+    if (pending >= 0) judge_packet(static_cast<uint16_t>(pending));
+    pending = i;
   }
+  if (pending >= 0) judge_packet(static_cast<uint16_t>(pending));
 }
 
 }  // namespace conduit

@@ -5,7 +5,11 @@
 // Three passes, so the burst's cache misses overlap instead of queueing
 // (l3fwd's grouping, rte_hash's bulk lookup): parse every frame and prefetch
 // its flow bucket's tags; read the tags and prefetch the matching flow
-// entries; then inspect and judge one packet at a time, in order.
+// entries; then inspect each packet, prefetch the policy lines its verdict
+// will read, and judge the packet before it while those load. Verdicts are
+// still taken in packet order, and a packet is judged before the next one
+// is inspected whenever that inspection could touch what the verdict
+// reads: the same flow, or a new flow entry (which may evict another).
 #pragma once
 
 #include <array>
@@ -28,7 +32,10 @@ struct alignas(64) BurstScratch {
   std::array<FlowRef, kMaxBurst> flows{};
   std::array<ParseResult, kMaxBurst> parsed{};
   std::array<PacketVerdict, kMaxBurst> verdicts{};
-  ics::OpList ops;  // one packet's operations at a time
+  // Operations of packet i in ops[i % 2]: a packet is judged after the next
+  // one is inspected.
+  std::array<Inspection, 2> inspections{};
+  std::array<ics::OpList, 2> ops;
 };
 
 // Passes 1 and 2: parse, hash, prefetch. Fills scratch.parsed/metas/flows.
