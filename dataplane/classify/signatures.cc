@@ -3,6 +3,7 @@
 #include <hs/hs.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <limits>
 #include <numeric>
 
@@ -126,6 +127,22 @@ absl::StatusOr<std::unique_ptr<SignatureSet>> SignatureSet::Create(
     return absl::InvalidArgumentError(absl::StrCat("signatures: ", message));
   }
 
+  // The shortest match any pattern can make: hs_expression_info per
+  // pattern (they all compiled above, so this cannot fail; if it did, 0
+  // keeps every payload scanned).
+  set->min_width_ = std::numeric_limits<uint32_t>::max();
+  for (size_t k = 0; k < expressions.size(); ++k) {
+    hs_expr_info_t* info = nullptr;
+    hs_compile_error_t* info_error = nullptr;
+    if (hs_expression_info(expressions[k], flags[k], &info, &info_error) != HS_SUCCESS) {
+      hs_free_compile_error(info_error);
+      set->min_width_ = 0;
+      break;
+    }
+    set->min_width_ = std::min(set->min_width_, static_cast<uint32_t>(info->min_width));
+    std::free(info);  // allocated with Hyperscan's misc allocator: malloc
+  }
+
   // One prototype sized for this database, then a clone per worker; the
   // prototype itself is not kept (nobody scans with it).
   hs_scratch_t* prototype = nullptr;
@@ -187,8 +204,9 @@ size_t SignatureSet::scratch_bytes() const {
 
 uint32_t SignatureSet::Scan(size_t worker, std::span<const uint8_t> payload,
                             MatchSet& out) const {
-  // A set with no signatures, or a packet with no payload, pays one branch.
-  if (payload.empty() || database_ == nullptr) return 0;
+  // A set with no signatures, or a payload too short for any pattern,
+  // costs a compare, not a Hyperscan call.
+  if (payload.empty() || payload.size() < min_width_ || database_ == nullptr) return 0;
   if (worker >= scratch_.size() || payload.size() > std::numeric_limits<unsigned>::max())
       [[unlikely]] {
     scan_errors_.fetch_add(1, std::memory_order_relaxed);

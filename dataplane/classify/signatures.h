@@ -102,6 +102,9 @@ class SignatureSet {
   size_t database_bytes() const;
   /// hs_scratch_size of one worker's scratch; 0 for an empty set.
   size_t scratch_bytes() const;
+  /// The fewest bytes any pattern can match (Hyperscan's min_width, the
+  /// least over all patterns): shorter payloads are not scanned.
+  uint32_t min_width() const { return min_width_; }
 
   // lcore (hot path)
 
@@ -109,7 +112,9 @@ class SignatureSet {
   /// (at most once per signature per call; `out` is not cleared, so several
   /// sets can report into one MatchSet). Returns the number of signatures
   /// that matched in this call, including any that overflowed `out`.
-  /// An empty payload, or an empty set, is not scanned and returns 0.
+  /// An empty payload, one shorter than min_width() (no pattern could
+  /// match it: most ICS polls are 12 bytes), or an empty set is not
+  /// scanned and returns 0.
   /// No allocation, no exceptions, no locks. A Hyperscan error or an
   /// out-of-range `worker` (neither should happen) returns 0, leaves `out`
   /// as it was and is counted in scan_errors().
@@ -124,6 +129,7 @@ class SignatureSet {
   hs_database* database_ = nullptr;     // null when there are no patterns
   std::vector<hs_scratch*> scratch_;    // one clone per worker
   std::vector<uint32_t> match_ids_;     // Hyperscan id -> caller's match_id
+  uint32_t min_width_ = 0;
   mutable std::atomic<uint64_t> scan_errors_{0};
 };
 

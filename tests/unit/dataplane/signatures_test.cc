@@ -221,6 +221,27 @@ TEST(SignatureSet, EmptyPayloadNotScanned) {
   EXPECT_EQ(set->scan_errors(), 0u);
 }
 
+// Payloads shorter than the shortest possible match skip Hyperscan; the
+// bound must be the least over all patterns, or a short match would be
+// missed.
+TEST(SignatureSet, MinWidthIsTheShortestPossibleMatch) {
+  auto set = MustCreate({{"long", "abcdefghij", 1}, {"short", "x[0-9]{2,5}y", 2}});
+  ASSERT_NE(set, nullptr);
+  EXPECT_EQ(set->min_width(), 4u);  // "x00y"
+  MatchSet m;
+  EXPECT_EQ(set->Scan(0, Bytes("x12y"), m), 1u);  // exactly min_width: scanned
+  EXPECT_THAT(Ids(m), UnorderedElementsAre(2u));
+  m.Clear();
+  EXPECT_EQ(set->Scan(0, Bytes("x1y"), m), 0u);
+  EXPECT_EQ(set->scan_errors(), 0u);
+
+  // A pattern that can match one byte keeps every non-empty payload scanned.
+  auto one = MustCreate({{"long", "abcdefghij", 1}, {"any-digit", "[0-9]", 2}});
+  ASSERT_NE(one, nullptr);
+  EXPECT_EQ(one->min_width(), 1u);
+  EXPECT_EQ(one->Scan(0, Bytes("7"), m), 1u);
+}
+
 TEST(SignatureSet, BadWorkerIndexCountedNotCrashed) {
   auto set = MustCreate({{"a", "abc", 1}}, 2);
   ASSERT_NE(set, nullptr);
