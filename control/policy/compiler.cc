@@ -5,6 +5,7 @@
 
 #include <cstdio>
 #include <map>
+#include <tuple>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -233,13 +234,15 @@ absl::StatusOr<std::unique_ptr<const CompiledPolicy>> CompilePolicy(
   }
 
   // Signatures: one Hyperscan database per (conduit, protocol), so a conduit
-  // or protocol without signatures never scans.
-  std::map<std::pair<uint16_t, ics::Protocol>, std::vector<SignatureSpec>> groups;
+  // or protocol without signatures never scans; "tcp" and "udp" are two
+  // protocols (an ICS protocol's L4 byte is 0 in the key).
+  std::map<std::tuple<uint16_t, ics::Protocol, uint8_t>, std::vector<SignatureSpec>> groups;
   for (int si = 0; si < snapshot.signatures().size(); ++si) {
     const v1::Signature& s = snapshot.signatures(si);
     const std::string path = absl::StrCat("signatures[", si, "]");
     ics::Protocol protocol = ics::Protocol::kUnknown;
-    if (s.protocol() != "tcp" && s.protocol() != "udp") {
+    const uint8_t l4_proto = s.protocol() == "tcp" ? 6 : s.protocol() == "udp" ? 17 : 0;
+    if (l4_proto == 0) {
       const std::optional<ics::Protocol> p = ProtocolNamed(s.protocol());
       if (!p) return Error(path + ".protocol", absl::StrCat("unknown protocol \"", s.protocol(), "\""));
       protocol = *p;
@@ -261,13 +264,14 @@ absl::StatusOr<std::unique_ptr<const CompiledPolicy>> CompilePolicy(
                                                       : *ModeOf(snapshot.conduits(c).mode()));
       const uint32_t match_id =
           builder.AddSignatureDecision(s.id(), ActionOf(s.action(), Action::kAlert), mode);
-      groups[{c, protocol}].push_back(SignatureSpec{s.id(), s.pattern(), match_id});
+      groups[{c, protocol, l4_proto}].push_back(SignatureSpec{s.id(), s.pattern(), match_id});
     }
   }
   for (auto& [key, specs] : groups) {
     auto set = SignatureSet::Create(specs, options.worker_count);
     if (!set.ok()) return set.status();
-    builder.AttachSignatures(key.first, key.second, *std::move(set));
+    const auto& [conduit, protocol, l4_proto] = key;
+    builder.AttachSignatures(conduit, protocol, l4_proto, *std::move(set));
   }
   return std::unique_ptr<const CompiledPolicy>(builder.Build());
 }

@@ -92,8 +92,10 @@ struct ConduitPolicy {
   // Hyperscan signatures per ICS protocol (index Protocol); null: none, and
   // the scan is skipped entirely.
   std::array<const SignatureSet*, static_cast<size_t>(ics::Protocol::kCount)> signatures{};
-  // Signatures that apply to non-ICS TCP/UDP payloads ("tcp"/"udp").
-  const SignatureSet* l4_signatures = nullptr;
+  // Signatures for non-ICS payloads: protocol "tcp" scans TCP only, "udp"
+  // UDP only.
+  const SignatureSet* tcp_signatures = nullptr;
+  const SignatureSet* udp_signatures = nullptr;
 };
 
 class CompiledPolicy {

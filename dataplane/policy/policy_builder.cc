@@ -114,11 +114,11 @@ uint32_t PolicyBuilder::AddSignatureDecision(std::string id, Action action, Mode
   return static_cast<uint32_t>(policy_->signature_decisions_.size() - 1);
 }
 
-void PolicyBuilder::AttachSignatures(uint16_t conduit, ics::Protocol protocol,
+void PolicyBuilder::AttachSignatures(uint16_t conduit, ics::Protocol protocol, uint8_t l4_proto,
                                      std::unique_ptr<SignatureSet> signatures) {
   ConduitPolicy& c = policy_->conduits_[conduit];
   if (protocol == ics::Protocol::kUnknown) {
-    c.l4_signatures = signatures.get();
+    (l4_proto == 6 ? c.tcp_signatures : c.udp_signatures) = signatures.get();
   } else {
     c.signatures[static_cast<size_t>(protocol)] = signatures.get();
   }

@@ -48,9 +48,9 @@ class PolicyBuilder {
   // Registers a signature's decision; returns the match id to compile it with.
   uint32_t AddSignatureDecision(std::string id, Action action, Mode mode);
   // Hands a signature set to the policy (it lives and dies with it) and
-  // attaches it to a conduit for one ICS protocol, or (protocol kUnknown) for
-  // non-ICS payloads.
-  void AttachSignatures(uint16_t conduit, ics::Protocol protocol,
+  // attaches it to a conduit for one ICS protocol, or (protocol kUnknown)
+  // for non-ICS payloads of `l4_proto` (6 TCP, 17 UDP).
+  void AttachSignatures(uint16_t conduit, ics::Protocol protocol, uint8_t l4_proto,
                         std::unique_ptr<SignatureSet> signatures);
 
   std::unique_ptr<CompiledPolicy> Build();

@@ -10,6 +10,7 @@ using policy::Decision;
 using policy::Mode;
 
 constexpr uint8_t kProtoTcp = 6;
+constexpr uint8_t kProtoUdp = 17;
 
 FlowDecision ToFlow(const Decision& d) {
   return FlowDecision{d.rule, static_cast<uint8_t>(d.action), static_cast<uint8_t>(d.mode), 0};
@@ -145,7 +146,10 @@ Decision JudgeNonIcs(const JudgeContext& ctx, const PacketMeta& meta, const uint
     verdict = ctx.policy.JudgeL4(conduit, meta.l4_proto, src, dst, 0);
     Emit(ctx, meta, verdict, nullptr);
   }
-  ScanSignatures(ctx, conduit.l4_signatures, meta, frame, verdict);
+  const SignatureSet* signatures = meta.l4_proto == kProtoTcp ? conduit.tcp_signatures
+                                   : meta.l4_proto == kProtoUdp ? conduit.udp_signatures
+                                                                : nullptr;
+  ScanSignatures(ctx, signatures, meta, frame, verdict);
   return verdict;
 }
 

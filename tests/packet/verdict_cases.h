@@ -959,7 +959,8 @@ inline std::vector<VerdictCase> SignatureCases() {
   auto allow_all = [](const std::string& suffix) {
     return Rule("id: s7-any" + suffix + ", protocol: s7comm, from: [" + From(kHistorian) + "], action: allow") +
            Rule("id: modbus-any" + suffix + ", protocol: modbus, from: [" + From(kHistorian) + "], action: allow") +
-           Rule("id: web" + suffix + ", protocol: tcp, port: 8080, action: allow");
+           Rule("id: web" + suffix + ", protocol: tcp, port: 8080, action: allow") +
+           Rule("id: syslog" + suffix + ", protocol: udp, port: 514, action: allow");
   };
   const std::string more =
       "  - name: second\n    wire: 1\n    sides: {a: corporate, b: plant}\n    default: deny\n"
@@ -968,7 +969,8 @@ inline std::vector<VerdictCase> SignatureCases() {
       "  - {id: s7-cpu-stop, protocol: s7comm, pattern: '\\x29\\x00\\x00\\x00\\x00\\x00\\x09P_PROGRAM', "
       "action: deny, conduits: [corp-plant]}\n"
       "  - {id: s7-read-seen, protocol: s7comm, pattern: '\\x04\\x01\\x12\\x0a\\x10', action: alert}\n"
-      "  - {id: web-evil, protocol: tcp, pattern: 'EVIL', action: deny}\n";
+      "  - {id: web-evil, protocol: tcp, pattern: 'EVIL', action: deny}\n"
+      "  - {id: udp-bad, protocol: udp, pattern: 'BAD!', action: deny}\n";
   const std::string policy = PolicyYaml(allow_all(""), {.more = more});
   const Bytes stop = S7PlcStop(7);
   // The same bytes as the PLC stop's parameter inside a Modbus write.
@@ -1012,6 +1014,19 @@ inline std::vector<VerdictCase> SignatureCases() {
                      "a tcp signature denies a non-ICS flow a rule allowed", {policy},
                      {Send("clean", c.FromClient({'o', 'k'})).Allow(),
                       Send("EVIL", c.FromClient({'E', 'V', 'I', 'L'})).Reset("web-evil").Denied("web-evil")}});
+  }
+  {
+    Conversation c(kHistorian, 50805, kPlc, 8080);
+    cases.push_back({"signature_udp_not_in_tcp", "signatures",
+                     "a udp signature does not scan TCP payloads", {policy},
+                     {Send("BAD! over TCP", c.FromClient({'B', 'A', 'D', '!'})).Allow()}});
+  }
+  {
+    Conversation c(kHistorian, 50806, kPlc, 514, /*udp=*/true);
+    cases.push_back({"signature_udp_payload", "signatures",
+                     "a udp signature drops a datagram; a tcp one does not scan UDP", {policy},
+                     {Send("EVIL over UDP", c.FromClient({'E', 'V', 'I', 'L'})).Allow(),
+                      Send("BAD!", c.FromClient({'B', 'A', 'D', '!'})).Drop("udp-bad").Denied("udp-bad")}});
   }
   return cases;
 }
