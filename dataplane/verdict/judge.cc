@@ -77,8 +77,12 @@ Decision JudgeIcs(const JudgeContext& ctx, const PacketMeta& meta, const uint8_t
     case ics::FeedStatus::kUnparsable:
     case ics::FeedStatus::kUnframed:
     case ics::FeedStatus::kHoleFill: {
-      const Decision d = ctx.policy.Builtin(conduit, conduit.unparsable, policy::kRuleUnparsable);
+      Decision d = ctx.policy.Builtin(conduit, conduit.unparsable, policy::kRuleUnparsable);
       Emit(ctx, meta, d, nullptr);
+      // Undecodable bytes are still scanned: with `unparsable: allow`,
+      // breaking the framing on purpose must not hide a payload from the
+      // protocol's signatures.
+      ScanSignatures(ctx, conduit.signatures[static_cast<size_t>(flow.protocol)], meta, frame, d);
       return d;
     }
     default: break;

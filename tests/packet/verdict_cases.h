@@ -1016,6 +1016,22 @@ inline std::vector<VerdictCase> SignatureCases() {
                       Send("EVIL", c.FromClient({'E', 'V', 'I', 'L'})).Reset("web-evil").Denied("web-evil")}});
   }
   {
+    // Framing lost on an S7 flow whose conduit lets unparsable bytes through:
+    // the bytes are still scanned, so breaking the framing on purpose does
+    // not hide a PLC stop from the signature.
+    Conversation c(kHistorian, 50807, kPlc, 102);
+    Bytes not_tpkt = {'G', 'E', 'T', ' '};
+    const Bytes pattern = {0x29, 0x00, 0x00, 0x00, 0x00, 0x00, 0x09, 'P', '_', 'P', 'R', 'O', 'G', 'R', 'A', 'M'};
+    not_tpkt.insert(not_tpkt.end(), pattern.begin(), pattern.end());
+    cases.push_back({"signature_after_framing_lost", "signatures",
+                     "with unparsable: allow, bytes after lost framing are still scanned",
+                     {PolicyYaml(allow_all(""), {.unparsable = "allow", .more = more})},
+                     {Send("COTP CR", c.FromClient(CotpConnect(false, 0x0102))).Allow(),
+                      Send("not TPKT, carrying a PLC stop", c.FromClient(not_tpkt))
+                          .Reset("s7-cpu-stop").Denied("s7-cpu-stop")},
+                     {{InspectCounter::framing_lost, 1}}});
+  }
+  {
     Conversation c(kHistorian, 50805, kPlc, 8080);
     cases.push_back({"signature_udp_not_in_tcp", "signatures",
                      "a udp signature does not scan TCP payloads", {policy},
