@@ -61,6 +61,10 @@ const CompiledPolicy::Slot* CompiledPolicy::Find(const Key& key, Address server,
 }
 
 uint8_t CompiledPolicy::ListsOf(const Key& key) const {
+  if (key.any != kExact) {
+    const size_t i = FunctionFreeIndex(key);
+    return i < function_free_lists_.size() ? function_free_lists_[i] : 0;
+  }
   if (key_lists_.empty()) return 0;
   for (uint64_t i = HashKey(key, Address{}, Address{}) & key_lists_mask_;; i = (i + 1) & key_lists_mask_) {
     const KeyLists& k = key_lists_[i];

@@ -223,6 +223,13 @@ class CompiledPolicy {
   uint64_t slot_mask_ = 0;
   std::vector<KeyLists> key_lists_;
   uint64_t key_lists_mask_ = 0;
+  // Keys that name no function (kAnyFunction, kSession: every request asks
+  // for the first, so it must be cheap) are few: their list bits sit in a
+  // table indexed by (conduit, any, kind), read without hashing.
+  static size_t FunctionFreeIndex(const Key& k) {
+    return (size_t{k.conduit} * 2 + (k.any - 1)) * 256 + k.kind;
+  }
+  std::vector<uint8_t> function_free_lists_;
   std::vector<RuleEntry> entries_;  // grouped by key, in policy order
   std::vector<AddressSet> address_sets_;
   std::vector<uint32_t> units_;

@@ -184,7 +184,12 @@ std::unique_ptr<CompiledPolicy> PolicyBuilder::Build() {
   while (lists_size < summary.size() * 2) lists_size <<= 1;
   p.key_lists_.assign(lists_size, CompiledPolicy::KeyLists{});
   p.key_lists_mask_ = lists_size - 1;
+  p.function_free_lists_.assign(p.conduits_.size() * 2 * 256, 0);
   for (const auto& [key, bits] : summary) {
+    if (key.any != CompiledPolicy::kExact) {
+      p.function_free_lists_[CompiledPolicy::FunctionFreeIndex(key)] = bits;
+      continue;
+    }
     uint64_t i = CompiledPolicy::HashKey(key, Address{}, Address{}) & p.key_lists_mask_;
     while (p.key_lists_[i].lists != 0) i = (i + 1) & p.key_lists_mask_;
     p.key_lists_[i] = CompiledPolicy::KeyLists{key, bits};
