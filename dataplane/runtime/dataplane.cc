@@ -7,6 +7,7 @@
 #include <rte_rcu_qsbr.h>
 
 #include <chrono>
+#include <new>
 
 #include "absl/strings/str_cat.h"
 #include "worker/worker.h"
@@ -92,8 +93,14 @@ absl::StatusOr<std::unique_ptr<Dataplane>> Dataplane::Create(const DataplaneSpec
     if (q == 0) ctx->stall_for_test = &dp->stall_for_test_;
     dp->rings_.push_back(std::make_unique<EventRing>(spec.event_ring_size));
     ctx->events = dp->rings_.back().get();
-    dp->inspectors_.push_back(
-        std::make_unique<Inspector>(spec.flow_capacity, idle_timeout, dp->ports_.get()));
+    try {
+      dp->inspectors_.push_back(
+          std::make_unique<Inspector>(spec.flow_capacity, idle_timeout, dp->ports_.get()));
+    } catch (const std::bad_alloc&) {
+      return absl::ResourceExhaustedError(absl::StrCat(
+          "flows.capacity: ", spec.flow_capacity, " slots of ", sizeof(FlowEntry),
+          " bytes for worker ", q, " do not fit in memory"));
+    }
     ctx->inspector = dp->inspectors_.back().get();
     ctx->lcore = spec.worker_lcores[q];
     ctx->burst = std::min<uint16_t>(spec.burst, kMaxBurst);
