@@ -21,6 +21,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <map>
+#include <mutex>
 #include <memory>
 #include <optional>
 #include <string>
@@ -39,6 +40,7 @@ namespace conduit::bench {
 namespace {
 
 constexpr int kBurst = 32;  // the worker's default queues.burst
+constexpr int kMaxWorkers = 8;  // Hyperscan scratch spaces compiled into the policy
 constexpr uint64_t kIdleTimeoutMicros = 300ull * 1000000;
 
 std::string Env(const char* name, const char* fallback) {
@@ -90,6 +92,25 @@ struct Policy {
   std::string error;
 };
 
+// The frames a worker gets when `workers` workers share the capture by a
+// symmetric flow hash, as RSS with a symmetric key spreads them over
+// queues: both directions of a flow land on the same worker. Frames
+// without ports go to worker 0.
+std::vector<uint32_t> RssShare(const Workload& load, int worker, int workers) {
+  std::vector<uint32_t> mine;
+  for (size_t i = 0; i < load.size(); ++i) {
+    int owner = 0;
+    PacketMeta meta;
+    if (workers > 1 && ParsePacket(load.frame(i), load.length[i], meta) == ParseResult::kOk &&
+        meta.Has(kPktHasL4)) {
+      bool lo_to_hi;
+      owner = static_cast<int>(HashFlowKey(MakeFlowKey(meta, &lo_to_hi)) % uint64_t(workers));
+    }
+    if (owner == worker) mine.push_back(static_cast<uint32_t>(i));
+  }
+  return mine;
+}
+
 // variant 0: the policy as generated; 1: the same without signatures.
 const Policy& GetPolicy(int variant) {
   static Policy* policies[2] = {};
@@ -103,7 +124,7 @@ const Policy& GetPolicy(int variant) {
     return *p;
   }
   if (variant == 1) snapshot->clear_signatures();
-  auto compiled = policy::CompilePolicy(*snapshot, {1, 1});
+  auto compiled = policy::CompilePolicy(*snapshot, {kMaxWorkers, 1});
   if (!compiled.ok()) {
     p->error = path + ": " + std::string(compiled.status().message());
     return *p;
@@ -114,36 +135,40 @@ const Policy& GetPolicy(int variant) {
   return *p;
 }
 
-// One worker's state: flow table, op list, event ring, signature scratch.
+// One worker's state: flow table, op list, event ring, signature scratch,
+// and the capture frames it receives (all of them, or its RSS share).
 struct Worker {
-  explicit Worker(const ics::ProtocolPorts* ports)
+  Worker(const ics::ProtocolPorts* ports, std::vector<uint32_t> frame_indices)
       : inspector(static_cast<uint32_t>(std::stoul(Env("CONDUIT_BENCH_FLOWS", "262144"))),
                   kIdleTimeoutMicros, ports),
         events(1 << 12),
-        drained(events.capacity()) {}
+        drained(events.capacity()),
+        frames(std::move(frame_indices)) {}
   Inspector inspector;
   BurstScratch scratch;
   EventRing events;
   std::vector<EventRecord> drained;
   MatchSet matches;
-  size_t next = 0;       // next frame of the capture
+  std::vector<uint32_t> frames;  // indices into the capture, in capture order
+  size_t index = 0;      // worker number: its Hyperscan scratch
+  size_t next = 0;       // next position in `frames`
   uint64_t pass = 0;     // completed passes over the capture
   uint64_t dropped = 0, resets = 0, packets = 0;
 };
 
 enum class Stage { kTouch, kParse, kInspect, kFull };
 
-// Runs frames [w.next, w.next + kBurst) (wrapping) through `stage`.
+// Runs the worker's next kBurst frames (wrapping) through `stage`.
 template <Stage stage>
 void RunBurst(Worker& w, const Workload& load, const Policy* policy) {
   const uint64_t pass_offset = w.pass * load.span_micros;
-  const size_t n = load.size();
-  const uint64_t now = load.micros[w.next] + pass_offset;  // one clock reading per burst
+  const size_t n = w.frames.size();
+  const uint64_t now = load.micros[w.frames[w.next]] + pass_offset;  // one clock reading per burst
   const uint8_t* frames[kBurst];
   uint16_t lengths[kBurst];
   for (int b = 0; b < kBurst; ++b) {
-    frames[b] = load.frame(w.next);
-    lengths[b] = static_cast<uint16_t>(load.length[w.next]);
+    frames[b] = load.frame(w.frames[w.next]);
+    lengths[b] = static_cast<uint16_t>(load.length[w.frames[w.next]]);
     if (++w.next == n) {
       w.next = 0;
       ++w.pass;
@@ -174,8 +199,8 @@ void RunBurst(Worker& w, const Workload& load, const Policy* policy) {
       touched += ops.size() + (in.flow != nullptr);
     }
   } else {
-    const JudgeContext judge{*policy->compiled, *policy->conduit, 0, now * 1000, 0, &w.events,
-                             &w.matches};
+    const JudgeContext judge{*policy->compiled, *policy->conduit, w.index, now * 1000, 0,
+                             &w.events, &w.matches};
     JudgeBurst(judge, w.inspector, frames, lengths, kBurst, now, w.scratch);
     for (int b = 0; b < kBurst; ++b) {
       w.dropped += w.scratch.verdicts[b].drop;
@@ -208,7 +233,8 @@ void BM_Stage(benchmark::State& state) {
   static const ics::ProtocolPorts default_ports;
   std::unique_ptr<Worker>& worker = workers[state.range(0)];
   if (worker == nullptr) {
-    worker = std::make_unique<Worker>(policy != nullptr ? &policy->compiled->ports() : &default_ports);
+    worker = std::make_unique<Worker>(policy != nullptr ? &policy->compiled->ports() : &default_ports,
+                                      RssShare(load, 0, 1));
     const size_t bursts_per_pass = load.size() / kBurst + 1;
     for (size_t b = 0; b < bursts_per_pass; ++b) RunBurst<stage>(*worker, load, policy);
   }
@@ -238,11 +264,55 @@ void BM_ParseInspect(benchmark::State& state) { BM_Stage<Stage::kInspect>(state)
 void BM_Baseline_Parse(benchmark::State& state) { BM_Stage<Stage::kParse>(state); }
 void BM_Baseline_Touch(benchmark::State& state) { BM_Stage<Stage::kTouch>(state); }
 
+// Several workers at once, one per thread, each with its own flow table,
+// event ring and scratch, and its RSS share of the capture (the gateway's
+// per-core layout; nothing is shared but the read-only policy and frames).
+// Mpps is the sum over workers, per wall-clock second.
+void BM_PipelineWorkers(benchmark::State& state) {
+  const Workload& load = GetWorkload();
+  const Policy& policy = GetPolicy(0);
+  if (!load.error.empty() || !policy.error.empty()) {
+    state.SkipWithError((load.error + policy.error).c_str());
+    return;
+  }
+  static std::mutex mu;
+  static std::map<std::pair<int, int>, std::unique_ptr<Worker>> workers;
+  Worker* w;
+  {
+    std::lock_guard<std::mutex> lock(mu);  // set-up only, before timing
+    std::unique_ptr<Worker>& slot = workers[{state.threads(), state.thread_index()}];
+    if (slot == nullptr) {
+      slot = std::make_unique<Worker>(&policy.compiled->ports(),
+                                      RssShare(load, state.thread_index(), state.threads()));
+      slot->index = static_cast<size_t>(state.thread_index());
+    }
+    w = slot.get();
+  }
+  if (w->packets == 0) {
+    for (size_t b = 0; b < w->frames.size() / kBurst + 1; ++b) RunBurst<Stage::kFull>(*w, load, &policy);
+  }
+  const uint64_t warm_packets = w->packets;
+  const uint64_t tsc0 = __rdtsc();
+  for (auto _ : state) RunBurst<Stage::kFull>(*w, load, &policy);
+  const uint64_t cycles = __rdtsc() - tsc0;
+  const uint64_t packets = w->packets - warm_packets;
+  state.SetItemsProcessed(static_cast<int64_t>(packets));
+  state.counters["Mpps"] = benchmark::Counter(double(packets) / 1e6, benchmark::Counter::kIsRate);
+  state.counters["cycles_per_pkt"] =
+      benchmark::Counter(double(cycles) / double(packets), benchmark::Counter::kAvgThreads);
+  state.counters["frames_per_worker"] =
+      benchmark::Counter(double(w->frames.size()), benchmark::Counter::kAvgThreads);
+}
+
 // /0: 10k rules + 1k signatures; /1: the same rules, no signatures.
 BENCHMARK(BM_Pipeline)->Arg(0)->Arg(1)->ArgName("no_sigs");
 BENCHMARK(BM_ParseInspect)->Arg(0);
 BENCHMARK(BM_Baseline_Parse)->Arg(0);
 BENCHMARK(BM_Baseline_Touch)->Arg(0);
+// Threads(2) on a 2-core machine: as many workers as cores (nothing left
+// for other work); the device machine can go to 8.
+BENCHMARK(BM_PipelineWorkers)->Threads(1)->Threads(2)->UseRealTime();
+static_assert(kMaxWorkers >= 2);
 
 }  // namespace
 }  // namespace conduit::bench
