@@ -1,5 +1,8 @@
 #include "policy/compiled_policy.h"
 
+#include <cstdint>
+#include <initializer_list>
+
 #include "classify/signatures.h"
 #include "ics/opcua.h"
 
@@ -140,10 +143,12 @@ void CompiledPolicy::PrefetchRequest(const ConduitPolicy& conduit, uint8_t kind,
   if (entry_hint < entries_.size()) {
     // The same hosts' entries for the kind's other functions are its
     // neighbours (PolicyBuilder::Build's order).
-    const char* e = reinterpret_cast<const char*>(&entries_[entry_hint]);
-    __builtin_prefetch(e - 64);
-    __builtin_prefetch(e);
-    __builtin_prefetch(e + 64);
+    // (Integer arithmetic: the neighbours' lines may lie outside the array,
+    // which a prefetch may touch but a pointer may not point to.)
+    const uintptr_t e = reinterpret_cast<uintptr_t>(&entries_[entry_hint]);
+    for (const uintptr_t line : {e - 64, e, e + 64}) {
+      __builtin_prefetch(reinterpret_cast<const void*>(line));
+    }
   }
 }
 
