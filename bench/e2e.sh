@@ -29,7 +29,9 @@ SURI_RULES=$WORK/conduit.rules
 PY=/usr/bin/python3
 PORT=${PORT:-50391}                  # conduitd's gRPC listener (loopback)
 MBUFS=$(( PACKETS + PACKETS / 4 + 16383 ))   # net_pcap infinite_rx preloads the capture
-MEM_MB=$(( MBUFS * 2304 / 1048576 + 512 ))
+# ~2.3 KiB an mbuf, and net_pcap preloads a copy of the capture into them:
+# 4.5 KiB a slot leaves room (a 1M-packet capture needs ~6 GB).
+MEM_MB=$(( MBUFS * 4608 / 1048576 + 512 ))
 CONDUITD=$BUILD/control/conduitd
 CONDUITCTL=$BUILD/control/conduitctl
 mkdir -p "$WORK"
@@ -61,11 +63,15 @@ TP_MPPS=""
 if ! command -v dpdk-testpmd >/dev/null; then
   skip "dpdk-testpmd not installed (apt-get install dpdk)"
 else
-  # testpmd quits when stdin closes: `sleep` holds it open for T seconds.
-  # Rate = forwarded packets / wall time between "Press enter" and exit.
+  # testpmd quits when stdin closes: stdin is held open until it says
+  # "Press enter" (net_pcap's preload of a big capture takes a while), then T
+  # seconds more. Rate = forwarded packets / wall time between "Press enter"
+  # and exit.
   TP_LOG=$WORK/testpmd.log
+  : > "$TP_LOG"
   # stdbuf: line-buffered, so each line is stamped when printed.
-  ( sleep $(( T + 3 )) ) | stdbuf -oL -eL dpdk-testpmd --no-huge -m "$MEM_MB" --file-prefix cb-e2e-testpmd -l 0,1 \
+  ( for _ in $(seq 1500); do grep -q "Press enter to exit" "$TP_LOG" && break; sleep 0.2; done
+    sleep "$T" ) | stdbuf -oL -eL dpdk-testpmd --no-huge -m "$MEM_MB" --file-prefix cb-e2e-testpmd -l 0,1 \
       --no-pci --vdev "net_pcap0,rx_pcap=$CAPTURE,infinite_rx=1" --vdev "net_null0,no-rx=1" \
       -- --forward-mode=io --nb-cores=1 --total-num-mbufs="$MBUFS" 2>&1 |
     while IFS= read -r line; do
