@@ -3,8 +3,8 @@
 
 #include <array>
 #include <cstddef>
-#include <new>
 #include <cstdint>
+#include <new>
 
 #include "flow/flow_key.h"
 #include "ics/framer.h"

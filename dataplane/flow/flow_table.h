@@ -60,7 +60,9 @@ class FlowTable {
   const FlowTableStats& stats() const { return stats_; }
 
  private:
-  uint32_t FirstSlot(uint64_t hash) const { return static_cast<uint32_t>(hash) & mask_ & ~(kProbe - 1); }
+  uint32_t FirstSlot(uint64_t hash) const {
+    return static_cast<uint32_t>(hash) & mask_ & ~(kProbe - 1);
+  }
   // Never 0: a zero tag marks a slot never used.
   static uint16_t TagOf(uint64_t hash) { return static_cast<uint16_t>(hash >> 48) | 1; }
 

@@ -75,8 +75,8 @@ class Inspector {
     ref.existing = flows_.FindLive(ref.key, ref.hash, now);
   }
   // `frame` holds the bytes ParsePacket parsed into `meta` (result kOk),
-  // `ref` what Prepare (and maybe Resolve) made of it. Decoded operations are appended to `ops`.
-  // lcore (hot path).
+  // `ref` what Prepare (and maybe Resolve) made of it. Decoded operations
+  // are appended to `ops`. lcore (hot path).
   Inspection Inspect(const uint8_t* frame, const PacketMeta& meta, const FlowRef& ref,
                      uint64_t now, ics::OpList& ops);
   // One packet on its own (conduitctl simulate, tests).
