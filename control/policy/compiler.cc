@@ -12,6 +12,7 @@
 #include "classify/signatures.h"
 #include "common/status_macros.h"
 #include "ics/registry.h"
+#include "parse/packet_meta.h"
 #include "policy/policy_builder.h"
 #include "policy/validate.h"
 
@@ -103,7 +104,7 @@ absl::StatusOr<RuleSpec> RuleSpecOf(const v1::Rule& r, const std::string& path,
   ASSIGN_OR_RETURN(spec.from, Prefixes(r.from(), zones, path + ".from"));
   ASSIGN_OR_RETURN(spec.to, Prefixes(r.to(), zones, path + ".to"));
   if (r.protocol() == "tcp" || r.protocol() == "udp") {
-    spec.l4_proto = r.protocol() == "tcp" ? 6 : 17;
+    spec.l4_proto = r.protocol() == "tcp" ? kIpProtoTcp : kIpProtoUdp;
     return spec;
   }
   const std::optional<ProtocolKinds> kinds = KindsOf(r.protocol());
@@ -241,7 +242,9 @@ absl::StatusOr<std::unique_ptr<const CompiledPolicy>> CompilePolicy(
     const v1::Signature& s = snapshot.signatures(si);
     const std::string path = absl::StrCat("signatures[", si, "]");
     ics::Protocol protocol = ics::Protocol::kUnknown;
-    const uint8_t l4_proto = s.protocol() == "tcp" ? 6 : s.protocol() == "udp" ? 17 : 0;
+    const uint8_t l4_proto = s.protocol() == "tcp"   ? kIpProtoTcp
+                             : s.protocol() == "udp" ? kIpProtoUdp
+                                                     : 0;
     if (l4_proto == 0) {
       const std::optional<ics::Protocol> p = ProtocolNamed(s.protocol());
       if (!p) return Error(path + ".protocol", absl::StrCat("unknown protocol \"", s.protocol(), "\""));

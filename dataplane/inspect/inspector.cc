@@ -3,17 +3,11 @@
 #include "ics/registry.h"
 
 namespace conduit {
-namespace {
-constexpr uint8_t kProtoTcp = Inspector::kProtoTcp;
-constexpr uint8_t kTcpSyn = Inspector::kTcpSyn;
-constexpr uint8_t kTcpAck = Inspector::kTcpAck;
-}  // namespace
-
 void ClassifyNewFlow(FlowEntry& flow, const PacketMeta& meta, bool lo_to_hi,
                      const ics::ProtocolPorts& ports) {
   // The server is the side on a known ICS port; else, for TCP, the side
   // that answers a SYN; else whoever was sent the first packet.
-  const bool tcp = meta.l4_proto == kProtoTcp;
+  const bool tcp = meta.l4_proto == kIpProtoTcp;
   const ics::Protocol to_dst = tcp ? ports.Tcp(meta.dst_port) : ports.Udp(meta.dst_port);
   const ics::Protocol to_src = tcp ? ports.Tcp(meta.src_port) : ports.Udp(meta.src_port);
   bool src_is_client = true;
@@ -22,7 +16,7 @@ void ClassifyNewFlow(FlowEntry& flow, const PacketMeta& meta, bool lo_to_hi,
   } else if (to_src != ics::Protocol::kUnknown) {
     flow.protocol = to_src;
     src_is_client = false;
-  } else if (tcp && (meta.tcp_flags & (kTcpSyn | kTcpAck)) == (kTcpSyn | kTcpAck)) {
+  } else if (tcp && (meta.tcp_flags & (kTcpFlagSyn | kTcpFlagAck)) == (kTcpFlagSyn | kTcpFlagAck)) {
     src_is_client = false;
   }
   flow.client_is_lo = src_is_client == lo_to_hi;
@@ -32,13 +26,13 @@ Inspection Inspector::Inspect(const uint8_t* frame, const PacketMeta& meta, cons
                               uint64_t now, ics::OpList& ops) {
   Inspection result;
   if (!ref.tracked) return result;
-  const bool tcp = meta.l4_proto == kProtoTcp;
+  const bool tcp = meta.l4_proto == kIpProtoTcp;
   const FlowKey& key = ref.key;
   const bool lo_to_hi = ref.lo_to_hi;
   bool created = false;
   FlowEntry& flow =
       ref.existing != nullptr ? *ref.existing : flows_.FindOrInsert(key, ref.hash, now, &created);
-  if (!created && tcp && (meta.tcp_flags & (kTcpSyn | kTcpAck)) == kTcpSyn) {
+  if (!created && meta.IsTcpSyn()) {
     // A SYN on a known 5-tuple whose stream has moved past its own SYN is a
     // new connection reusing the client port: it starts from a clean flow
     // (a retransmitted SYN, before any data, changes nothing).
@@ -69,7 +63,7 @@ Inspection Inspector::Inspect(const uint8_t* frame, const PacketMeta& meta, cons
   const size_t overflow_before = ops.overflowed();
   ics::FeedResult fed;
   if (tcp) {
-    const bool syn = (meta.tcp_flags & kTcpSyn) != 0;
+    const bool syn = (meta.tcp_flags & kTcpFlagSyn) != 0;
     fed = ics::FeedTcpSegment(*module, stream, meta.tcp_seq, syn, payload, result.from_client, ops);
   } else {
     fed = ics::FeedDatagram(*module, stream, payload, result.from_client, ops);

@@ -40,11 +40,6 @@ struct Inspection {
 
 class Inspector {
  public:
-  static constexpr uint8_t kProtoTcp = 6;
-  static constexpr uint8_t kProtoUdp = 17;
-  static constexpr uint8_t kTcpSyn = 0x02;
-  static constexpr uint8_t kTcpAck = 0x10;
-
   Inspector(uint32_t flow_capacity, uint64_t idle_timeout, const ics::ProtocolPorts* ports)
       : flows_(flow_capacity, idle_timeout), ports_(ports) {}
 
@@ -55,7 +50,8 @@ class Inspector {
   // then Inspect each one.
   void Prepare(const PacketMeta& meta, FlowRef& ref) const {
     ref.existing = nullptr;
-    ref.tracked = meta.Has(kPktHasL4) && (meta.l4_proto == kProtoTcp || meta.l4_proto == kProtoUdp);
+    ref.tracked =
+        meta.Has(kPktHasL4) && (meta.l4_proto == kIpProtoTcp || meta.l4_proto == kIpProtoUdp);
     if (!ref.tracked) return;
     ref.key = MakeFlowKey(meta, &ref.lo_to_hi);
     ref.hash = HashFlowKey(ref.key);
@@ -71,7 +67,7 @@ class Inspector {
   void Resolve(FlowRef& ref, const PacketMeta& meta, uint64_t now) {
     ref.existing = nullptr;
     if (!ref.tracked) return;
-    if (meta.l4_proto == kProtoTcp && (meta.tcp_flags & (kTcpSyn | kTcpAck)) == kTcpSyn) return;
+    if (meta.IsTcpSyn()) return;
     ref.existing = flows_.FindLive(ref.key, ref.hash, now);
   }
   // `frame` holds the bytes ParsePacket parsed into `meta` (result kOk),

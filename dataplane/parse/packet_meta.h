@@ -11,6 +11,16 @@
 
 namespace conduit {
 
+// IP protocol numbers (PacketMeta::l4_proto) the gateway tells apart.
+inline constexpr uint8_t kIpProtoIcmp = 1;
+inline constexpr uint8_t kIpProtoTcp = 6;
+inline constexpr uint8_t kIpProtoUdp = 17;
+inline constexpr uint8_t kIpProtoIcmpv6 = 58;
+
+// TCP flag bits (PacketMeta::tcp_flags).
+inline constexpr uint8_t kTcpFlagSyn = 0x02;
+inline constexpr uint8_t kTcpFlagAck = 0x10;
+
 // PacketMeta::flags bits.
 enum PacketFlag : uint8_t {
   kPktIpv4Options = 1 << 0,   // IPv4 header longer than 20 bytes
@@ -43,6 +53,10 @@ struct alignas(8) PacketMeta {
 
   bool Has(PacketFlag f) const { return (flags & f) != 0; }
   bool IsIpv4Mapped() const { return ip_version == 4; }
+  // A SYN without ACK: a client opening (or reopening) a connection.
+  bool IsTcpSyn() const {
+    return l4_proto == kIpProtoTcp && (tcp_flags & (kTcpFlagSyn | kTcpFlagAck)) == kTcpFlagSyn;
+  }
 };
 static_assert(sizeof(PacketMeta) == 64, "PacketMeta should fill one cache line");
 

@@ -10,10 +10,6 @@ constexpr uint16_t kEtherTypeIpv6 = 0x86DD;
 constexpr uint16_t kEtherTypeVlan = 0x8100;
 constexpr uint16_t kEtherTypeQinQ = 0x88A8;
 constexpr uint16_t kEtherTypeQinQOld = 0x9100;
-constexpr uint8_t kProtoTcp = 6;
-constexpr uint8_t kProtoUdp = 17;
-constexpr uint8_t kProtoIcmp = 1;
-constexpr uint8_t kProtoIcmpv6 = 58;
 constexpr int kMaxVlanTags = 2;
 // Bounds the IPv6 extension-header walk so a hostile chain costs O(1).
 constexpr int kMaxIpv6ExtHeaders = 8;
@@ -35,7 +31,7 @@ ParseResult ParseL4(const uint8_t* frame, uint32_t off, uint32_t end,
   const uint32_t avail = end - off;
   const uint8_t* l4 = frame + off;
   switch (meta.l4_proto) {
-    case kProtoTcp: {
+    case kIpProtoTcp: {
       if (avail < 20) [[unlikely]] return ParseResult::kTruncatedTcp;
       const uint32_t header_len = uint32_t(l4[12] >> 4) * 4;
       if (header_len < 20) [[unlikely]] return ParseResult::kBadTcpHeader;
@@ -50,7 +46,7 @@ ParseResult ParseL4(const uint8_t* frame, uint32_t off, uint32_t end,
       meta.flags |= kPktHasL4;
       return ParseResult::kOk;
     }
-    case kProtoUdp: {
+    case kIpProtoUdp: {
       if (avail < 8) [[unlikely]] return ParseResult::kTruncatedUdp;
       const uint32_t udp_len = Load16(l4 + 4);
       if (udp_len < 8 || udp_len > avail) [[unlikely]] return ParseResult::kBadUdpLength;
@@ -61,8 +57,8 @@ ParseResult ParseL4(const uint8_t* frame, uint32_t off, uint32_t end,
       meta.flags |= kPktHasL4;
       return ParseResult::kOk;
     }
-    case kProtoIcmp:
-    case kProtoIcmpv6: {
+    case kIpProtoIcmp:
+    case kIpProtoIcmpv6: {
       if (avail < 4) [[unlikely]] return ParseResult::kTruncatedIcmp;
       meta.src_port = uint16_t(l4[0] << 8 | l4[1]);  // type, code
       meta.payload_offset = static_cast<uint16_t>(off + 4);

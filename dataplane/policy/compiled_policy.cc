@@ -5,6 +5,7 @@
 
 #include "classify/signatures.h"
 #include "ics/opcua.h"
+#include "parse/packet_meta.h"
 
 namespace conduit::policy {
 namespace {
@@ -182,7 +183,7 @@ Decision CompiledPolicy::JudgeL4(const ConduitPolicy& conduit, uint8_t l4_proto,
                                  Address server, uint16_t server_port) const {
   // Rules name tcp or udp only. Without this check the key's low nibble
   // would let ICMP (1) match udp rules (17) and IP protocol 22 tcp rules (6).
-  if (l4_proto != 6 && l4_proto != 17) return Decision{conduit.non_ics, conduit.mode, kRuleNonIcs};
+  if (l4_proto != kIpProtoTcp && l4_proto != kIpProtoUdp) return Decision{conduit.non_ics, conduit.mode, kRuleNonIcs};
   const uint16_t c = ConduitIndex(&conduit);
   const uint8_t kind = static_cast<uint8_t>(0xF0 | (l4_proto & 0x0F));
   const RuleEntry* exact = Match(Key{c, kind, kExact, server_port}, client, server, server_port, nullptr);

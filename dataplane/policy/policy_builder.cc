@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "classify/signatures.h"
+#include "parse/packet_meta.h"
 
 namespace conduit::policy {
 
@@ -118,7 +119,7 @@ void PolicyBuilder::AttachSignatures(uint16_t conduit, ics::Protocol protocol, u
                                      std::unique_ptr<SignatureSet> signatures) {
   ConduitPolicy& c = policy_->conduits_[conduit];
   if (protocol == ics::Protocol::kUnknown) {
-    (l4_proto == 6 ? c.tcp_signatures : c.udp_signatures) = signatures.get();
+    (l4_proto == kIpProtoTcp ? c.tcp_signatures : c.udp_signatures) = signatures.get();
   } else {
     c.signatures[static_cast<size_t>(protocol)] = signatures.get();
   }

@@ -9,8 +9,6 @@ using policy::Action;
 using policy::Decision;
 using policy::Mode;
 
-constexpr uint8_t kProtoTcp = 6;
-constexpr uint8_t kProtoUdp = 17;
 
 FlowDecision ToFlow(const Decision& d) {
   return FlowDecision{d.rule, static_cast<uint8_t>(d.action), static_cast<uint8_t>(d.mode), 0};
@@ -150,8 +148,8 @@ Decision JudgeNonIcs(const JudgeContext& ctx, const PacketMeta& meta, const uint
     verdict = ctx.policy.JudgeL4(conduit, meta.l4_proto, src, dst, 0);
     Emit(ctx, meta, verdict, nullptr);
   }
-  const SignatureSet* signatures = meta.l4_proto == kProtoTcp ? conduit.tcp_signatures
-                                   : meta.l4_proto == kProtoUdp ? conduit.udp_signatures
+  const SignatureSet* signatures = meta.l4_proto == kIpProtoTcp ? conduit.tcp_signatures
+                                   : meta.l4_proto == kIpProtoUdp ? conduit.udp_signatures
                                                                 : nullptr;
   ScanSignatures(ctx, signatures, meta, frame, verdict);
   return verdict;
@@ -207,7 +205,7 @@ PacketVerdict JudgePacket(const JudgeContext& ctx, ParseResult parsed, const Pac
       inspection.flow->blocked = true;
       inspection.flow->block = ToFlow(verdict);
     }
-    out.reset = meta.l4_proto == kProtoTcp && meta.Has(kPktHasL4) &&
+    out.reset = meta.l4_proto == kIpProtoTcp && meta.Has(kPktHasL4) &&
                 conduit.on_deny == policy::OnDeny::kReset;
   }
   return out;
