@@ -10,8 +10,7 @@ void PrepareBurst(const Inspector& inspector, const uint8_t* const* frames,
     if (s.parsed[i] == ParseResult::kOk) [[likely]] {
       inspector.Prepare(s.metas[i], s.flows[i]);
     } else {
-      s.flows[i].tracked = false;
-      s.flows[i].existing = nullptr;
+      s.flows[i] = FlowRef{};  // no flow
     }
   }
   for (uint16_t i = 0; i < n; ++i) inspector.PrefetchFlow(s.flows[i]);

@@ -17,26 +17,15 @@
 #include "classify/signatures.h"
 #include "events/event_ring.h"
 #include "inspect/inspector.h"
+#include "packet/compile_policy.h"
 #include "packet/packet_builder.h"
 #include "packet/verdict_cases.h"
 #include "parse/parse.h"
-#include "policy/compiler.h"
-#include "policy/policy_yaml.h"
-#include "policy/validate.h"
 #include "verdict/judge.h"
 #include "verdict/judge_burst.h"
 
 namespace conduit::testing {
 namespace {
-
-std::unique_ptr<const policy::CompiledPolicy> Compile(const std::string& yaml) {
-  absl::StatusOr<v1::PolicySnapshot> snapshot = policy::LoadPolicyYaml(yaml, nullptr);
-  if (!snapshot.ok()) return nullptr;
-  if (!policy::ValidatePolicy(*snapshot, {}).empty()) return nullptr;
-  auto compiled = policy::CompilePolicy(*snapshot, {.worker_count = 1, .epoch = 1});
-  if (!compiled.ok()) return nullptr;
-  return *std::move(compiled);
-}
 
 // What one way of judging made of a stream of frames.
 struct Outcome {
@@ -150,7 +139,7 @@ TEST(JudgeBurst, AgreesWithOneAtATimeOnTheVerdictTable) {
     });
     if (!one_policy || c.steps.size() > kMaxBurst) continue;
     SCOPED_TRACE(c.name);
-    auto policy = Compile(c.policies[0]);
+    auto policy = CompileYamlPolicy(c.policies[0]);
     ASSERT_NE(policy, nullptr);
     std::vector<Bytes> frames;
     for (const Step& s : c.steps) frames.push_back(s.frame);
@@ -170,7 +159,7 @@ TEST(JudgeBurst, AgreesWithOneAtATimeUnderEvictionAndPortReuse) {
            "functions: [read_holding_registers], action: allow") +
       Rule("id: eng-all, protocol: modbus, from: [" + From(kEngineer) + "], to: [plant], "
            "action: allow"));
-  auto policy = Compile(yaml);
+  auto policy = CompileYamlPolicy(yaml);
   ASSERT_NE(policy, nullptr);
 
   // Per flow: SYN, SYN-ACK, then requests (reads, and writes that the

@@ -16,11 +16,9 @@
 #include "events/event_ring.h"
 #include "ics/ics_op.h"
 #include "inspect/inspector.h"
+#include "packet/compile_policy.h"
 #include "packet/verdict_cases.h"
 #include "parse/parse.h"
-#include "policy/compiler.h"
-#include "policy/policy_yaml.h"
-#include "policy/validate.h"
 #include "verdict/judge.h"
 
 namespace conduit::testing {
@@ -39,26 +37,6 @@ const char* OutName(Out o) {
   return "?";
 }
 
-std::unique_ptr<const policy::CompiledPolicy> Compile(const std::string& yaml, uint32_t epoch) {
-  policy::PolicyLineMap lines;
-  absl::StatusOr<v1::PolicySnapshot> snapshot = policy::LoadPolicyYaml(yaml, &lines);
-  if (!snapshot.ok()) {
-    ADD_FAILURE() << "load: " << snapshot.status() << "\n" << yaml;
-    return nullptr;
-  }
-  const std::vector<policy::PolicyError> errors = policy::ValidatePolicy(*snapshot, {.lines = &lines});
-  if (!errors.empty()) {
-    ADD_FAILURE() << "validate: " << policy::FormatPolicyErrors(errors) << "\n" << yaml;
-    return nullptr;
-  }
-  auto compiled = policy::CompilePolicy(*snapshot, {.worker_count = 1, .epoch = epoch});
-  if (!compiled.ok()) {
-    ADD_FAILURE() << "compile: " << compiled.status() << "\n" << yaml;
-    return nullptr;
-  }
-  return *std::move(compiled);
-}
-
 class VerdictTest : public ::testing::TestWithParam<VerdictCase> {};
 
 TEST_P(VerdictTest, Judges) {
@@ -66,7 +44,7 @@ TEST_P(VerdictTest, Judges) {
   SCOPED_TRACE(c.description);
   std::vector<std::unique_ptr<const policy::CompiledPolicy>> policies;
   for (size_t i = 0; i < c.policies.size(); ++i) {
-    policies.push_back(Compile(c.policies[i], uint32_t(i + 1)));
+    policies.push_back(CompileYamlPolicy(c.policies[i], uint32_t(i + 1)));
     ASSERT_NE(policies.back(), nullptr) << "policy " << i;
   }
   // Port overrides come from the first policy (the cases use the defaults).

@@ -232,7 +232,7 @@ TEST(SignatureSet, MinWidthIsTheShortestPossibleMatch) {
   EXPECT_EQ(set->Scan(0, Bytes("x12y"), m), 1u);  // exactly min_width: scanned
   EXPECT_THAT(Ids(m), UnorderedElementsAre(2u));
   m.Clear();
-  EXPECT_EQ(set->Scan(0, Bytes("x1y"), m), 0u);
+  EXPECT_EQ(set->Scan(0, Bytes("x1y"), m), 0u);  // shorter: not scanned (and no match)
   EXPECT_EQ(set->scan_errors(), 0u);
 
   // A pattern that can match one byte keeps every non-empty payload scanned.
