@@ -23,7 +23,6 @@
 #include <map>
 #include <mutex>
 #include <memory>
-#include <optional>
 #include <string>
 #include <vector>
 
@@ -156,7 +155,11 @@ struct Worker {
   uint64_t dropped = 0, resets = 0, packets = 0;
 };
 
-enum class Stage { kTouch, kParse, kInspect, kFull };
+// kFullInOrder: JudgeBurst's first two passes, then each packet inspected
+// and judged at once, with no policy prefetch (the order before judging a
+// packet behind): the baseline for that change.
+enum class Stage { kTouch, kParse, kInspect, kFullInOrder, kFull };
+constexpr bool Judges(Stage s) { return s == Stage::kFull || s == Stage::kFullInOrder; }
 
 // Runs the worker's next kBurst frames (wrapping) through `stage`.
 template <Stage stage>
@@ -201,7 +204,21 @@ void RunBurst(Worker& w, const Workload& load, const Policy* policy) {
   } else {
     const JudgeContext judge{*policy->compiled, *policy->conduit, w.index, now * 1000, 0,
                              &w.events, &w.matches};
-    JudgeBurst(judge, w.inspector, frames, lengths, kBurst, now, w.scratch);
+    if constexpr (stage == Stage::kFull) {
+      JudgeBurst(judge, w.inspector, frames, lengths, kBurst, now, w.scratch);
+    } else {
+      PrepareBurst(w.inspector, frames, lengths, kBurst, w.scratch);
+      ics::OpList& ops = w.scratch.ops[0];
+      for (int b = 0; b < kBurst; ++b) {
+        Inspection in;
+        ops.Clear();
+        if (w.scratch.parsed[b] == ParseResult::kOk) {
+          in = w.inspector.Inspect(frames[b], w.scratch.metas[b], w.scratch.flows[b], now, ops);
+        }
+        w.scratch.verdicts[b] =
+            JudgePacket(judge, w.scratch.parsed[b], w.scratch.metas[b], frames[b], in, ops);
+      }
+    }
     for (int b = 0; b < kBurst; ++b) {
       w.dropped += w.scratch.verdicts[b].drop;
       w.resets += w.scratch.verdicts[b].reset;
@@ -220,7 +237,7 @@ void BM_Stage(benchmark::State& state) {
   }
   const Policy* policy = nullptr;
   // Stage::kInspect uses the policy's port map only.
-  if constexpr (stage == Stage::kFull || stage == Stage::kInspect) {
+  if constexpr (Judges(stage) || stage == Stage::kInspect) {
     policy = &GetPolicy(static_cast<int>(state.range(0)));
     if (!policy->error.empty()) {
       state.SkipWithError(policy->error.c_str());
@@ -249,11 +266,11 @@ void BM_Stage(benchmark::State& state) {
   state.counters["cycles_per_pkt"] = double(cycles) / double(packets);
   state.counters["Mpps"] = benchmark::Counter(double(packets) / 1e6, benchmark::Counter::kIsRate);
   state.counters["frames"] = double(load.size());
-  if constexpr (stage == Stage::kFull || stage == Stage::kInspect) {
+  if constexpr (Judges(stage) || stage == Stage::kInspect) {
     state.counters["live_flows"] = double(worker->inspector.flows().live(
         load.micros.back() + worker->pass * load.span_micros));
   }
-  if constexpr (stage == Stage::kFull) {
+  if constexpr (Judges(stage)) {
     state.counters["drop_frac"] = double(worker->dropped - warm_dropped) / double(packets);
     state.counters["ev_dropped"] = double(worker->events.dropped());
   }
@@ -261,6 +278,7 @@ void BM_Stage(benchmark::State& state) {
 
 void BM_Pipeline(benchmark::State& state) { BM_Stage<Stage::kFull>(state); }
 void BM_ParseInspect(benchmark::State& state) { BM_Stage<Stage::kInspect>(state); }
+void BM_Baseline_JudgeInOrder(benchmark::State& state) { BM_Stage<Stage::kFullInOrder>(state); }
 void BM_Baseline_Parse(benchmark::State& state) { BM_Stage<Stage::kParse>(state); }
 void BM_Baseline_Touch(benchmark::State& state) { BM_Stage<Stage::kTouch>(state); }
 
@@ -306,6 +324,7 @@ void BM_PipelineWorkers(benchmark::State& state) {
 
 // /0: 10k rules + 1k signatures; /1: the same rules, no signatures.
 BENCHMARK(BM_Pipeline)->Arg(0)->Arg(1)->ArgName("no_sigs");
+BENCHMARK(BM_Baseline_JudgeInOrder)->Arg(0)->Arg(1)->ArgName("no_sigs");
 BENCHMARK(BM_ParseInspect)->Arg(0);
 BENCHMARK(BM_Baseline_Parse)->Arg(0);
 BENCHMARK(BM_Baseline_Touch)->Arg(0);
