@@ -14,9 +14,11 @@
 //   CONDUIT_BENCH_PCAP    capture (default /tmp/conduit-bench/ics-1m.pcap)
 //   CONDUIT_BENCH_POLICY  policy YAML (default /tmp/conduit-bench/policy.yaml)
 //   CONDUIT_BENCH_FLOWS   flow table capacity (default 262144)
+//   CONDUIT_BENCH_BURST   packets per burst (default 32, at most 64)
 #include <benchmark/benchmark.h>
 #include <x86intrin.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -38,13 +40,19 @@
 namespace conduit::bench {
 namespace {
 
-constexpr int kBurst = 32;  // the worker's default queues.burst
 constexpr int kMaxWorkers = 8;  // Hyperscan scratch spaces compiled into the policy
 constexpr uint64_t kIdleTimeoutMicros = 300ull * 1000000;
 
 std::string Env(const char* name, const char* fallback) {
   const char* v = std::getenv(name);
   return v != nullptr && *v != '\0' ? v : fallback;
+}
+
+// Packets per burst: the worker's default queues.burst (32), or
+// CONDUIT_BENCH_BURST (1..64, the worker's maximum).
+int BurstSize() {
+  static const int size = std::clamp(std::stoi(Env("CONDUIT_BENCH_BURST", "32")), 1, int(kMaxBurst));
+  return size;
 }
 
 // The capture packed into one arena; loaded once for every benchmark.
@@ -161,15 +169,16 @@ struct Worker {
 enum class Stage { kTouch, kParse, kInspect, kFullInOrder, kFull };
 constexpr bool Judges(Stage s) { return s == Stage::kFull || s == Stage::kFullInOrder; }
 
-// Runs the worker's next kBurst frames (wrapping) through `stage`.
+// Runs the worker's next BurstSize() frames (wrapping) through `stage`.
 template <Stage stage>
 void RunBurst(Worker& w, const Workload& load, const Policy* policy) {
   const uint64_t pass_offset = w.pass * load.span_micros;
   const size_t n = w.frames.size();
   const uint64_t now = load.micros[w.frames[w.next]] + pass_offset;  // one clock reading per burst
-  const uint8_t* frames[kBurst];
-  uint16_t lengths[kBurst];
-  for (int b = 0; b < kBurst; ++b) {
+  const int burst = BurstSize();
+  const uint8_t* frames[kMaxBurst];
+  uint16_t lengths[kMaxBurst];
+  for (int b = 0; b < burst; ++b) {
     frames[b] = load.frame(w.frames[w.next]);
     lengths[b] = static_cast<uint16_t>(load.length[w.frames[w.next]]);
     if (++w.next == n) {
@@ -177,24 +186,24 @@ void RunBurst(Worker& w, const Workload& load, const Policy* policy) {
       ++w.pass;
     }
   }
-  w.packets += kBurst;
+  w.packets += burst;
   uint64_t touched = 0;
   if constexpr (stage == Stage::kTouch) {
-    for (int b = 0; b < kBurst; ++b) {
-      if (b + 1 < kBurst) __builtin_prefetch(frames[b + 1]);
+    for (int b = 0; b < burst; ++b) {
+      if (b + 1 < burst) __builtin_prefetch(frames[b + 1]);
       touched += frames[b][0] + lengths[b];
     }
   } else if constexpr (stage == Stage::kParse) {
-    for (int b = 0; b < kBurst; ++b) {
-      if (b + 1 < kBurst) __builtin_prefetch(frames[b + 1]);
+    for (int b = 0; b < burst; ++b) {
+      if (b + 1 < burst) __builtin_prefetch(frames[b + 1]);
       PacketMeta& meta = w.scratch.metas[b];
       touched += static_cast<uint64_t>(ParsePacket(frames[b], lengths[b], meta)) + meta.payload_len;
     }
   } else if constexpr (stage == Stage::kInspect) {
     // JudgeBurst without the judge.
-    PrepareBurst(w.inspector, frames, lengths, kBurst, w.scratch);
+    PrepareBurst(w.inspector, frames, lengths, uint16_t(burst), w.scratch);
     ics::OpList& ops = w.scratch.ops[0];
-    for (int b = 0; b < kBurst; ++b) {
+    for (int b = 0; b < burst; ++b) {
       ops.Clear();
       if (w.scratch.parsed[b] != ParseResult::kOk) continue;
       const Inspection in =
@@ -205,11 +214,11 @@ void RunBurst(Worker& w, const Workload& load, const Policy* policy) {
     const JudgeContext judge{*policy->compiled, *policy->conduit, w.index, now * 1000, 0,
                              &w.events, &w.matches};
     if constexpr (stage == Stage::kFull) {
-      JudgeBurst(judge, w.inspector, frames, lengths, kBurst, now, w.scratch);
+      JudgeBurst(judge, w.inspector, frames, lengths, uint16_t(burst), now, w.scratch);
     } else {
-      PrepareBurst(w.inspector, frames, lengths, kBurst, w.scratch);
+      PrepareBurst(w.inspector, frames, lengths, uint16_t(burst), w.scratch);
       ics::OpList& ops = w.scratch.ops[0];
-      for (int b = 0; b < kBurst; ++b) {
+      for (int b = 0; b < burst; ++b) {
         Inspection in;
         ops.Clear();
         if (w.scratch.parsed[b] == ParseResult::kOk) {
@@ -219,7 +228,7 @@ void RunBurst(Worker& w, const Workload& load, const Policy* policy) {
             JudgePacket(judge, w.scratch.parsed[b], w.scratch.metas[b], frames[b], in, ops);
       }
     }
-    for (int b = 0; b < kBurst; ++b) {
+    for (int b = 0; b < burst; ++b) {
       w.dropped += w.scratch.verdicts[b].drop;
       w.resets += w.scratch.verdicts[b].reset;
     }
@@ -252,7 +261,7 @@ void BM_Stage(benchmark::State& state) {
   if (worker == nullptr) {
     worker = std::make_unique<Worker>(policy != nullptr ? &policy->compiled->ports() : &default_ports,
                                       RssShare(load, 0, 1));
-    const size_t bursts_per_pass = load.size() / kBurst + 1;
+    const size_t bursts_per_pass = load.size() / BurstSize() + 1;
     for (size_t b = 0; b < bursts_per_pass; ++b) RunBurst<stage>(*worker, load, policy);
   }
   const uint64_t warm_packets = worker->packets, warm_dropped = worker->dropped;
@@ -307,7 +316,7 @@ void BM_PipelineWorkers(benchmark::State& state) {
     w = slot.get();
   }
   if (w->packets == 0) {
-    for (size_t b = 0; b < w->frames.size() / kBurst + 1; ++b) RunBurst<Stage::kFull>(*w, load, &policy);
+    for (size_t b = 0; b < w->frames.size() / BurstSize() + 1; ++b) RunBurst<Stage::kFull>(*w, load, &policy);
   }
   const uint64_t warm_packets = w->packets;
   const uint64_t tsc0 = __rdtsc();
