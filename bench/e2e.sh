@@ -14,6 +14,13 @@
 #   bench/e2e.sh                       # BUILD=build, T=20 s per rate
 #   BUILD=build-bench T=30 bench/e2e.sh
 #   CAPTURE=/tmp/x.pcap FLOWS=... PACKETS=...   # another workload
+#   WORKERS=4 SURICATA=0 bench/e2e.sh  # 4 testpmd cores vs 4 conduitd workers
+#   EAL_EXTRA="-d /opt/dpdk/pmds"      # DPDK drivers from another folder
+#
+# WORKERS=N splits the capture into N shares by a symmetric flow hash
+# (bench/gen/split_rss.py), one per net_pcap receive queue, as symmetric
+# RSS spreads a NIC's traffic: each worker, and each testpmd core, owns its
+# flows. Cores 1..N forward; core 0 is the main lcore.
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -26,7 +33,12 @@ FLOWS=${FLOWS:-10000}
 CAPTURE=${CAPTURE:-$WORK/ics-$PACKETS.pcap}
 POLICY=$WORK/policy.yaml
 SURI_RULES=$WORK/conduit.rules
-PY=/usr/bin/python3
+PY=${PY:-/usr/bin/python3}
+WORKERS=${WORKERS:-1}
+SURICATA=${SURICATA:-1}
+read -r -a EAL_EXTRA <<< "${EAL_EXTRA:-}"
+EAL_EXTRA_YAML=""
+for arg in "${EAL_EXTRA[@]}"; do EAL_EXTRA_YAML+=", \"$arg\""; done
 PORT=${PORT:-50391}                  # conduitd's gRPC listener (loopback)
 MBUFS=$(( PACKETS + PACKETS / 4 + 16383 ))   # net_pcap infinite_rx preloads the capture
 # ~2.3 KiB an mbuf, and net_pcap preloads a copy of the capture into them:
@@ -56,9 +68,19 @@ else
   echo "$CAPTURE: reused"
 fi
 $PY "$ROOT/bench/gen/make_policy.py" --out "$POLICY" --suricata "$SURI_RULES" || exit 1
+# net_pcap's receive side: one rx_pcap (one queue) per worker.
+RX_PCAPS="rx_pcap=$CAPTURE"
+if (( WORKERS > 1 )); then
+  SHARES=$WORK/$(basename "$CAPTURE" .pcap).rss$WORKERS
+  [[ -s $SHARES.$(( WORKERS - 1 )).pcap && $SHARES.0.pcap -nt $CAPTURE ]] ||
+    $PY "$ROOT/bench/gen/split_rss.py" --shares "$WORKERS" "$CAPTURE" "$SHARES" || exit 1
+  RX_PCAPS=""
+  for (( q = 0; q < WORKERS; q++ )); do RX_PCAPS+="${RX_PCAPS:+,}rx_pcap=$SHARES.$q.pcap"; done
+fi
+WORKER_LCORES=$(seq -s, 1 "$WORKERS")
 
 # --- (a) testpmd baseline ----------------------------------------------------
-say "(a) dpdk-testpmd io forwarding, net_pcap → net_null, 1 core, ${T} s"
+say "(a) dpdk-testpmd io forwarding, net_pcap → net_null, $WORKERS core(s), ${T} s"
 TP_MPPS=""
 if ! command -v dpdk-testpmd >/dev/null; then
   skip "dpdk-testpmd not installed (apt-get install dpdk)"
@@ -71,9 +93,10 @@ else
   : > "$TP_LOG"
   # stdbuf: line-buffered, so each line is stamped when printed.
   ( for _ in $(seq 1500); do grep -q "Press enter to exit" "$TP_LOG" && break; sleep 0.2; done
-    sleep "$T" ) | stdbuf -oL -eL dpdk-testpmd --no-huge -m "$MEM_MB" --file-prefix cb-e2e-testpmd -l 0,1 \
-      --no-pci --vdev "net_pcap0,rx_pcap=$CAPTURE,infinite_rx=1" --vdev "net_null0,no-rx=1" \
-      -- --forward-mode=io --nb-cores=1 --total-num-mbufs="$MBUFS" 2>&1 |
+    sleep "$T" ) | stdbuf -oL -eL dpdk-testpmd --no-huge -m "$MEM_MB" --file-prefix cb-e2e-testpmd "${EAL_EXTRA[@]}" \
+      -l "0,$WORKER_LCORES" --no-pci --vdev "net_pcap0,$RX_PCAPS,infinite_rx=1" --vdev "net_null0,no-rx=1" \
+      -- --forward-mode=io --nb-cores="$WORKERS" --rxq="$WORKERS" --txq="$WORKERS" \
+      --total-num-mbufs="$MBUFS" 2>&1 |
     while IFS= read -r line; do
       printf '%s %s\n' "$(date +%s.%N)" "$line"
     done > "$TP_LOG"
@@ -90,18 +113,18 @@ else
 fi
 
 # --- (b) conduitd ------------------------------------------------------------
-say "(b) conduitd, 1 worker, same ports, generated policy, ${T} s"
+say "(b) conduitd, $WORKERS worker(s), same ports, generated policy, ${T} s"
 CD_MPPS=""
 if [[ ! -x $CONDUITD || ! -x $CONDUITCTL ]]; then
   skip "no $CONDUITD / $CONDUITCTL (ninja -C $BUILD control/conduitd control/conduitctl)"
 else
   rm -rf "$WORK/state"; mkdir -p "$WORK/state"
   cat > "$WORK/conduitd-e2e.yaml" <<EOF
-eal: [--no-huge, -m, "$MEM_MB", --file-prefix, cb-e2e-conduitd, --no-pci]
-workers: [1]
+eal: [--no-huge, -m, "$MEM_MB", --file-prefix, cb-e2e-conduitd, --no-pci$EAL_EXTRA_YAML]
+workers: [$WORKER_LCORES]
 wires:
   - name: corp-plant
-    a: "net_pcap0,rx_pcap=$CAPTURE,infinite_rx=1"
+    a: "net_pcap0,$RX_PCAPS,infinite_rx=1"
     b: "net_null0,no-rx=1"
 mempool: {mbufs: $MBUFS, cache: 256}
 queues: {rx_desc: 1024, tx_desc: 1024, burst: 32}
@@ -159,6 +182,10 @@ fi
 
 # --- (c) Suricata 7 ----------------------------------------------------------
 say "(c) Suricata 7, single runmode, same capture, translated rules"
+if [[ $SURICATA = 0 ]]; then
+  skip "SURICATA=0"
+  say "done"; exit 0
+fi
 if ! command -v suricata >/dev/null; then
   if ! grep -rqs bookworm-backports /etc/apt/sources.list /etc/apt/sources.list.d/; then
     echo 'deb http://deb.debian.org/debian bookworm-backports main' > /etc/apt/sources.list.d/bookworm-backports.list
