@@ -92,7 +92,7 @@ else
   TP_LOG=$WORK/testpmd.log
   : > "$TP_LOG"
   # stdbuf: line-buffered, so each line is stamped when printed.
-  ( for _ in $(seq 1500); do grep -q "Press enter to exit" "$TP_LOG" && break; sleep 0.2; done
+  ( for _ in $(seq 1500); do grep -qE "Press enter to exit|Cause:" "$TP_LOG" && break; sleep 0.2; done
     sleep "$T" ) | stdbuf -oL -eL dpdk-testpmd --no-huge -m "$MEM_MB" --file-prefix cb-e2e-testpmd "${EAL_EXTRA[@]}" \
       -l "0,$WORKER_LCORES" --no-pci --vdev "net_pcap0,$RX_PCAPS,infinite_rx=1" --vdev "net_null0,no-rx=1" \
       -- --forward-mode=io --nb-cores="$WORKERS" --rxq="$WORKERS" --txq="$WORKERS" \
