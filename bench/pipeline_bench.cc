@@ -16,6 +16,8 @@
 //   CONDUIT_BENCH_FLOWS   flow table capacity (default 262144)
 //   CONDUIT_BENCH_BURST   packets per burst (default 32, at most 64)
 #include <benchmark/benchmark.h>
+#include <pthread.h>
+#include <sched.h>
 #include <x86intrin.h>
 
 #include <algorithm>
@@ -26,6 +28,7 @@
 #include <mutex>
 #include <memory>
 #include <string>
+#include <tuple>
 #include <thread>
 #include <vector>
 
@@ -295,20 +298,29 @@ void BM_Baseline_Touch(benchmark::State& state) { BM_Stage<Stage::kTouch>(state)
 // Several workers at once, one per thread, each with its own flow table,
 // event ring and scratch, and its RSS share of the capture (the gateway's
 // per-core layout; nothing is shared but the read-only policy and frames).
+// Each thread is pinned to its own core (worker k on CPU k + 1, CPU 0 left
+// to the rest, as conduitd's lcores) where the machine has enough cores.
 // Mpps is the sum over workers, per wall-clock second.
 void BM_PipelineWorkers(benchmark::State& state) {
   const Workload& load = GetWorkload();
-  const Policy& policy = GetPolicy(0);
+  const Policy& policy = GetPolicy(static_cast<int>(state.range(0)));
   if (!load.error.empty() || !policy.error.empty()) {
     state.SkipWithError((load.error + policy.error).c_str());
     return;
   }
+  const int cpus = static_cast<int>(std::thread::hardware_concurrency());
+  if (state.threads() > 1 && cpus > state.threads()) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(state.thread_index() + 1, &set);
+    pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+  }
   static std::mutex mu;
-  static std::map<std::pair<int, int>, std::unique_ptr<Worker>> workers;
+  static std::map<std::tuple<int64_t, int, int>, std::unique_ptr<Worker>> workers;
   Worker* w;
   {
     std::lock_guard<std::mutex> lock(mu);  // set-up only, before timing
-    std::unique_ptr<Worker>& slot = workers[{state.threads(), state.thread_index()}];
+    std::unique_ptr<Worker>& slot = workers[{state.range(0), state.threads(), state.thread_index()}];
     if (slot == nullptr) {
       slot = std::make_unique<Worker>(&policy.compiled->ports(),
                                       RssShare(load, state.thread_index(), state.threads()));
@@ -320,8 +332,11 @@ void BM_PipelineWorkers(benchmark::State& state) {
     for (size_t b = 0; b < w->frames.size() / BurstSize() + 1; ++b) RunBurst<Stage::kFull>(*w, load, &policy);
   }
   const uint64_t warm_packets = w->packets;
-  const uint64_t tsc0 = __rdtsc();
-  for (auto _ : state) RunBurst<Stage::kFull>(*w, load, &policy);
+  uint64_t tsc0 = 0;  // read in the first iteration: after the threads' start barrier
+  for (auto _ : state) {
+    if (tsc0 == 0) tsc0 = __rdtsc();
+    RunBurst<Stage::kFull>(*w, load, &policy);
+  }
   const uint64_t cycles = __rdtsc() - tsc0;
   const uint64_t packets = w->packets - warm_packets;
   state.SetItemsProcessed(static_cast<int64_t>(packets));
@@ -342,7 +357,8 @@ BENCHMARK(BM_Baseline_Touch)->Arg(0);
 // machine runs 1 and 2; more threads than cores would measure time slicing).
 const bool kWorkersRegistered = [] {
   const int cores = std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
-  auto* bench = benchmark::RegisterBenchmark("BM_PipelineWorkers", BM_PipelineWorkers)->UseRealTime();
+  auto* bench = benchmark::RegisterBenchmark("BM_PipelineWorkers", BM_PipelineWorkers)
+                    ->Arg(0)->Arg(1)->ArgName("no_sigs")->UseRealTime();
   for (int workers = 1; workers <= std::min(cores, kMaxWorkers); workers *= 2) bench->Threads(workers);
   return true;
 }();
