@@ -270,8 +270,10 @@ absl::StatusOr<std::unique_ptr<const CompiledPolicy>> CompilePolicy(
       groups[{c, protocol, l4_proto}].push_back(SignatureSpec{s.id(), s.pattern(), match_id});
     }
   }
+  // One scratch per worker for all of this policy's sets (see ScratchPool).
+  auto scratch = std::make_shared<ScratchPool>(options.worker_count);
   for (auto& [key, specs] : groups) {
-    auto set = SignatureSet::Create(specs, options.worker_count);
+    auto set = SignatureSet::Create(specs, scratch);
     if (!set.ok()) return set.status();
     const auto& [conduit, protocol, l4_proto] = key;
     builder.AttachSignatures(conduit, protocol, l4_proto, *std::move(set));

@@ -52,9 +52,39 @@ int OnMatch(unsigned int id, unsigned long long /*from*/, unsigned long long /*t
 
 }  // namespace
 
+ScratchPool::~ScratchPool() {
+  for (hs_scratch_t* s : scratch_) {
+    if (s != nullptr) hs_free_scratch(s);
+  }
+}
+
+absl::Status ScratchPool::Fit(const hs_database* database) {
+  for (size_t w = 0; w < scratch_.size(); ++w) {
+    if (hs_alloc_scratch(database, &scratch_[w]) != HS_SUCCESS) {
+      return absl::ResourceExhaustedError(
+          absl::StrCat("signatures: hs_alloc_scratch failed for worker ", w));
+    }
+  }
+  return absl::OkStatus();
+}
+
+size_t ScratchPool::bytes() const {
+  size_t bytes = 0;
+  if (scratch_.empty() || scratch_[0] == nullptr ||
+      hs_scratch_size(scratch_[0], &bytes) != HS_SUCCESS) {
+    return 0;
+  }
+  return bytes;
+}
+
 absl::StatusOr<std::unique_ptr<SignatureSet>> SignatureSet::Create(
     std::span<const SignatureSpec> specs, size_t worker_count) {
-  if (worker_count == 0) {
+  return Create(specs, std::make_shared<ScratchPool>(worker_count));
+}
+
+absl::StatusOr<std::unique_ptr<SignatureSet>> SignatureSet::Create(
+    std::span<const SignatureSpec> specs, std::shared_ptr<ScratchPool> scratch) {
+  if (scratch == nullptr || scratch->worker_count() == 0) {
     return absl::InvalidArgumentError("signatures: worker_count must be at least 1");
   }
   if (specs.size() > std::numeric_limits<unsigned>::max()) {
@@ -88,13 +118,11 @@ absl::StatusOr<std::unique_ptr<SignatureSet>> SignatureSet::Create(
   std::unique_ptr<SignatureSet> set(new SignatureSet());
   set->match_ids_.reserve(specs.size());
   for (size_t i : order) set->match_ids_.push_back(specs[i].match_id);
+  set->scratch_ = std::move(scratch);
 
-  if (specs.empty()) {
-    // Nothing to compile (hs_compile_multi refuses zero patterns). Keep the
-    // worker count so worker_count() is meaningful; the slots stay null.
-    set->scratch_.assign(worker_count, nullptr);
-    return set;
-  }
+  // Nothing to compile (hs_compile_multi refuses zero patterns): Scan stops
+  // at the null database and never touches the scratch.
+  if (specs.empty()) return set;
   if (absl::Status s = CheckPlatform(); !s.ok()) return s;
 
   std::vector<const char*> expressions;
@@ -143,21 +171,7 @@ absl::StatusOr<std::unique_ptr<SignatureSet>> SignatureSet::Create(
     std::free(info);  // allocated with Hyperscan's misc allocator: malloc
   }
 
-  // One prototype sized for this database, then a clone per worker; the
-  // prototype itself is not kept (nobody scans with it).
-  hs_scratch_t* prototype = nullptr;
-  if (hs_alloc_scratch(set->database_, &prototype) != HS_SUCCESS) {
-    return absl::ResourceExhaustedError("signatures: hs_alloc_scratch failed");
-  }
-  set->scratch_.assign(worker_count, nullptr);
-  for (size_t w = 0; w < worker_count; ++w) {
-    if (hs_clone_scratch(prototype, &set->scratch_[w]) != HS_SUCCESS) {
-      hs_free_scratch(prototype);
-      return absl::ResourceExhaustedError(
-          absl::StrCat("signatures: hs_clone_scratch failed for worker ", w));
-    }
-  }
-  hs_free_scratch(prototype);
+  if (absl::Status s = set->scratch_->Fit(set->database_); !s.ok()) return s;
   return set;
 }
 
@@ -181,9 +195,6 @@ absl::Status SignatureSet::CheckPattern(const std::string& pattern) {
 }
 
 SignatureSet::~SignatureSet() {
-  for (hs_scratch_t* s : scratch_) {
-    if (s != nullptr) hs_free_scratch(s);
-  }
   if (database_ != nullptr) hs_free_database(database_);
 }
 
@@ -193,21 +204,12 @@ size_t SignatureSet::database_bytes() const {
   return bytes;
 }
 
-size_t SignatureSet::scratch_bytes() const {
-  size_t bytes = 0;
-  if (scratch_.empty() || scratch_[0] == nullptr ||
-      hs_scratch_size(scratch_[0], &bytes) != HS_SUCCESS) {
-    return 0;
-  }
-  return bytes;
-}
-
 uint32_t SignatureSet::Scan(size_t worker, std::span<const uint8_t> payload,
                             MatchSet& out) const {
   // A set with no signatures, or a payload too short for any pattern,
   // costs a compare, not a Hyperscan call.
   if (payload.empty() || payload.size() < min_width_ || database_ == nullptr) return 0;
-  if (worker >= scratch_.size() || payload.size() > std::numeric_limits<unsigned>::max())
+  if (worker >= scratch_->worker_count() || payload.size() > std::numeric_limits<unsigned>::max())
       [[unlikely]] {
     scan_errors_.fetch_add(1, std::memory_order_relaxed);
     return 0;
@@ -216,7 +218,7 @@ uint32_t SignatureSet::Scan(size_t worker, std::span<const uint8_t> payload,
   const uint32_t overflow_before = out.overflow;
   ScanContext ctx{match_ids_.data(), &out, 0};
   hs_error_t rc = hs_scan(database_, reinterpret_cast<const char*>(payload.data()),
-                          static_cast<unsigned>(payload.size()), /*flags=*/0, scratch_[worker],
+                          static_cast<unsigned>(payload.size()), /*flags=*/0, scratch_->at(worker),
                           OnMatch, &ctx);
   if (rc != HS_SUCCESS) [[unlikely]] {
     // Undo partial results so `out` and the return value agree; the caller

@@ -1,7 +1,10 @@
 // Payload signatures: one Hyperscan block-mode database per group of
 // patterns (per protocol or per conduit, DESIGN.md "The packet path" step 5),
-// with one scratch per worker built beside it (STYLE.md practice 7), so a
-// worker never allocates to scan.
+// with one scratch per worker allocated before any scan (STYLE.md practice
+// 7), so a worker never allocates to scan. The sets of one policy share
+// their scratch (ScratchPool): a worker scans one set at a time, so one
+// scratch per worker, sized for the largest database, serves them all and
+// stays warm in that core's cache instead of one cold scratch per set.
 //
 // Pattern syntax is Hyperscan's (PCRE subset). Every pattern is compiled with
 // HS_FLAG_DOTALL | HS_FLAG_SINGLEMATCH: `.` also matches '\n' (payloads are
@@ -61,7 +64,30 @@ struct MatchSet {
   std::span<const uint32_t> matches() const { return {ids.data(), count}; }
 };
 
-/// An immutable compiled signature group plus per-worker Hyperscan scratch.
+/// One Hyperscan scratch per worker, shared by the signature sets of one
+/// policy. Fit runs on the control thread while the sets are built, before
+/// any Scan; after that the pool is read-only and worker w uses at(w) only.
+class ScratchPool {
+ public:
+  explicit ScratchPool(size_t worker_count) : scratch_(worker_count, nullptr) {}
+  ~ScratchPool();
+  ScratchPool(const ScratchPool&) = delete;
+  ScratchPool& operator=(const ScratchPool&) = delete;
+
+  /// Grows every worker's scratch to fit `database` as well as every database
+  /// fitted before (hs_alloc_scratch's contract). ResourceExhausted on failure.
+  absl::Status Fit(const hs_database* database);
+
+  size_t worker_count() const { return scratch_.size(); }
+  /// hs_scratch_size of one worker's scratch; 0 before the first Fit.
+  size_t bytes() const;
+  hs_scratch* at(size_t worker) const { return scratch_[worker]; }
+
+ private:
+  std::vector<hs_scratch*> scratch_;
+};
+
+/// An immutable compiled signature group, scanned with its pool's scratch.
 ///
 /// Thread safety: Create, CheckPattern and the destructor run on the control
 /// thread. After Create the object is read-only: any number of threads may
@@ -87,6 +113,11 @@ class SignatureSet {
   static absl::StatusOr<std::unique_ptr<SignatureSet>> Create(
       std::span<const SignatureSpec> specs, size_t worker_count);
 
+  /// The same, scanning with `scratch` (grown here to fit this database),
+  /// which the other sets of the same policy share.
+  static absl::StatusOr<std::unique_ptr<SignatureSet>> Create(
+      std::span<const SignatureSpec> specs, std::shared_ptr<ScratchPool> scratch);
+
   /// Validates one pattern exactly as Create would compile it (flags
   /// included), for policy validation. InvalidArgument carries Hyperscan's
   /// message (without any signature prefix).
@@ -97,11 +128,12 @@ class SignatureSet {
   SignatureSet& operator=(const SignatureSet&) = delete;
 
   size_t pattern_count() const { return match_ids_.size(); }
-  size_t worker_count() const { return scratch_.size(); }
+  size_t worker_count() const { return scratch_->worker_count(); }
   /// hs_database_size of the compiled database; 0 for an empty set.
   size_t database_bytes() const;
-  /// hs_scratch_size of one worker's scratch; 0 for an empty set.
-  size_t scratch_bytes() const;
+  /// hs_scratch_size of one worker's scratch (shared with the pool's other
+  /// sets); 0 while no set of the pool has patterns.
+  size_t scratch_bytes() const { return scratch_->bytes(); }
   /// The fewest bytes any pattern can match (Hyperscan's min_width, the
   /// least over all patterns): shorter payloads are not scanned.
   uint32_t min_width() const { return min_width_; }
@@ -126,8 +158,8 @@ class SignatureSet {
  private:
   SignatureSet() = default;
 
-  hs_database* database_ = nullptr;     // null when there are no patterns
-  std::vector<hs_scratch*> scratch_;    // one clone per worker
+  hs_database* database_ = nullptr;         // null when there are no patterns
+  std::shared_ptr<ScratchPool> scratch_;    // one per worker, shared by the policy's sets
   std::vector<uint32_t> match_ids_;     // Hyperscan id -> caller's match_id
   uint32_t min_width_ = 0;
   mutable std::atomic<uint64_t> scan_errors_{0};

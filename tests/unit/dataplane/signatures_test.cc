@@ -201,6 +201,49 @@ TEST(SignatureSet, CheckPattern) {
   EXPECT_EQ(SignatureSet::CheckPattern(R"((a)\1)").code(), absl::StatusCode::kInvalidArgument);
 }
 
+// A policy's sets share one scratch per worker: it grows to fit each set
+// fitted into it, each set still scans with it, from concurrent workers,
+// and it outlives whichever set is freed first.
+TEST(SignatureSet, SetsOfOnePolicyShareScratch) {
+  auto pool = std::make_shared<ScratchPool>(2);
+  auto small = SignatureSet::Create(std::vector<SignatureSpec>{{"stop", "PLC_STOP", 1}}, pool);
+  ASSERT_TRUE(small.ok()) << small.status();
+  const size_t after_small = pool->bytes();
+  std::vector<SignatureSpec> many;
+  for (int i = 0; i < 200; ++i) {
+    many.push_back({absl::StrCat("sig", i), absl::StrCat("tag", i, ":[0-9]{3,6}x\\s+end"), uint32_t(100 + i)});
+  }
+  auto big = SignatureSet::Create(many, pool);
+  ASSERT_TRUE(big.ok()) << big.status();
+  EXPECT_GE(pool->bytes(), after_small);
+  EXPECT_EQ((*small)->scratch_bytes(), (*big)->scratch_bytes());
+  auto alone = MustCreate(many, 1);
+  ASSERT_NE(alone, nullptr);
+  EXPECT_GE(pool->bytes(), alone->scratch_bytes());
+
+  auto scan_both = [&](size_t worker, int rounds) {
+    for (int r = 0; r < rounds; ++r) {
+      MatchSet m;
+      if ((*small)->Scan(worker, Bytes("..PLC_STOP.."), m) != 1u) return false;
+      if ((*big)->Scan(worker, Bytes("tag17:4711x  end"), m) != 1u) return false;
+      if (Ids(m) != std::vector<uint32_t>{1u, 117u}) return false;
+    }
+    return true;
+  };
+  bool ok0 = false, ok1 = false;
+  std::thread t0([&] { ok0 = scan_both(0, 2000); });
+  std::thread t1([&] { ok1 = scan_both(1, 2000); });
+  t0.join();
+  t1.join();
+  EXPECT_TRUE(ok0);
+  EXPECT_TRUE(ok1);
+  EXPECT_EQ((*small)->scan_errors() + (*big)->scan_errors(), 0u);
+
+  small->reset();  // the pool stays while `big` uses it
+  MatchSet m;
+  EXPECT_EQ((*big)->Scan(1, Bytes("tag3:123x end"), m), 1u);
+}
+
 TEST(SignatureSet, EmptySetMatchesNothing) {
   auto set = SignatureSet::Create(std::span<const SignatureSpec>(), 2);
   ASSERT_TRUE(set.ok()) << set.status();
