@@ -3,8 +3,8 @@
 // with one scratch per worker allocated before any scan (STYLE.md practice
 // 7), so a worker never allocates to scan. The sets of one policy share
 // their scratch (ScratchPool): a worker scans one set at a time, so one
-// scratch per worker, sized for the largest database, serves them all and
-// stays warm in that core's cache instead of one cold scratch per set.
+// scratch per worker, sized for the largest database, serves them all
+// (memory: workers scratches, not sets x workers).
 //
 // Pattern syntax is Hyperscan's (PCRE subset). Every pattern is compiled with
 // HS_FLAG_DOTALL | HS_FLAG_SINGLEMATCH: `.` also matches '\n' (payloads are
@@ -158,9 +158,9 @@ class SignatureSet {
  private:
   SignatureSet() = default;
 
-  hs_database* database_ = nullptr;         // null when there are no patterns
-  std::shared_ptr<ScratchPool> scratch_;    // one per worker, shared by the policy's sets
-  std::vector<uint32_t> match_ids_;     // Hyperscan id -> caller's match_id
+  hs_database* database_ = nullptr;       // null when there are no patterns
+  std::shared_ptr<ScratchPool> scratch_;  // one per worker, shared by the policy's sets
+  std::vector<uint32_t> match_ids_;       // Hyperscan id -> caller's match_id
   uint32_t min_width_ = 0;
   mutable std::atomic<uint64_t> scan_errors_{0};
 };
