@@ -43,7 +43,6 @@ uint64_t MicrosSince(Clock::time_point t) {
   return std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - t).count();
 }
 
-
 // Writes `bytes` to `path` so that a crash leaves either the old file or the
 // new one, never half of one: temp file, fsync, rename, fsync the directory.
 absl::Status WriteAtomically(const std::string& path, const std::string& bytes) {

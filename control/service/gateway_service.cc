@@ -1,14 +1,13 @@
 #include "service/gateway_service.h"
 
-#include "policy/compiler.h"
-
 #include <string>
+
+#include "policy/compiler.h"
 
 namespace conduit {
 namespace {
 
 namespace v1 = conduit::v1;
-
 
 // How long a StreamEvents call waits for a line before checking whether its
 // client is still there.

@@ -2,11 +2,11 @@
 #pragma once
 
 #include <array>
-#include <bit>
 #include <cstdint>
 #include <cstring>
 #include <type_traits>
 
+#include "parse/byte_order.h"
 #include "parse/packet_meta.h"
 
 namespace conduit {
@@ -31,20 +31,11 @@ struct FlowKey {
 static_assert(sizeof(FlowKey) == 40);
 static_assert(std::has_unique_object_representations_v<FlowKey>, "no padding: compared as words");
 
-// Orders two 16-byte addresses as memcmp would, with two big-endian word
-// compares.
+// Orders two 16-byte addresses as memcmp would, with two word compares.
 inline int CompareAddresses(const std::array<uint8_t, 16>& x, const std::array<uint8_t, 16>& y) {
-  uint64_t a[2], b[2];
-  std::memcpy(a, x.data(), sizeof(a));
-  std::memcpy(b, y.data(), sizeof(b));
-  for (int i = 0; i < 2; ++i) {
-    if (a[i] != b[i]) {
-      if constexpr (std::endian::native == std::endian::little) {
-        return __builtin_bswap64(a[i]) < __builtin_bswap64(b[i]) ? -1 : 1;
-      } else {
-        return a[i] < b[i] ? -1 : 1;
-      }
-    }
+  for (int i = 0; i < 16; i += 8) {
+    const uint64_t a = LoadBigEndian64(x.data() + i), b = LoadBigEndian64(y.data() + i);
+    if (a != b) return a < b ? -1 : 1;
   }
   return 0;
 }

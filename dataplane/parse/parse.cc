@@ -2,6 +2,8 @@
 
 #include <cstring>
 
+#include "parse/byte_order.h"
+
 namespace conduit {
 namespace {
 
@@ -14,10 +16,6 @@ constexpr int kMaxVlanTags = 2;
 // Bounds the IPv6 extension-header walk so a hostile chain costs O(1).
 constexpr int kMaxIpv6ExtHeaders = 8;
 
-inline uint16_t Load16(const uint8_t* p) { return uint16_t(p[0] << 8 | p[1]); }
-inline uint32_t Load32(const uint8_t* p) {
-  return uint32_t(p[0]) << 24 | uint32_t(p[1]) << 16 | uint32_t(p[2]) << 8 | p[3];
-}
 
 bool IsVlanEtherType(uint16_t t) {
   return t == kEtherTypeVlan || t == kEtherTypeQinQ || t == kEtherTypeQinQOld;
@@ -36,10 +34,10 @@ ParseResult ParseL4(const uint8_t* frame, uint32_t off, uint32_t end,
       const uint32_t header_len = uint32_t(l4[12] >> 4) * 4;
       if (header_len < 20) [[unlikely]] return ParseResult::kBadTcpHeader;
       if (header_len > avail) [[unlikely]] return ParseResult::kTruncatedTcp;
-      meta.src_port = Load16(l4);
-      meta.dst_port = Load16(l4 + 2);
-      meta.tcp_seq = Load32(l4 + 4);
-      meta.tcp_ack = Load32(l4 + 8);
+      meta.src_port = LoadBigEndian16(l4);
+      meta.dst_port = LoadBigEndian16(l4 + 2);
+      meta.tcp_seq = LoadBigEndian32(l4 + 4);
+      meta.tcp_ack = LoadBigEndian32(l4 + 8);
       meta.tcp_flags = l4[13];
       meta.payload_offset = static_cast<uint16_t>(off + header_len);
       meta.payload_len = static_cast<uint16_t>(avail - header_len);
@@ -48,10 +46,10 @@ ParseResult ParseL4(const uint8_t* frame, uint32_t off, uint32_t end,
     }
     case kIpProtoUdp: {
       if (avail < 8) [[unlikely]] return ParseResult::kTruncatedUdp;
-      const uint32_t udp_len = Load16(l4 + 4);
+      const uint32_t udp_len = LoadBigEndian16(l4 + 4);
       if (udp_len < 8 || udp_len > avail) [[unlikely]] return ParseResult::kBadUdpLength;
-      meta.src_port = Load16(l4);
-      meta.dst_port = Load16(l4 + 2);
+      meta.src_port = LoadBigEndian16(l4);
+      meta.dst_port = LoadBigEndian16(l4 + 2);
       meta.payload_offset = static_cast<uint16_t>(off + 8);
       meta.payload_len = static_cast<uint16_t>(udp_len - 8);
       meta.flags |= kPktHasL4;
@@ -78,7 +76,7 @@ ParseResult ParseIpv4(const uint8_t* frame, uint32_t off, uint32_t len,
   if (len - off < 20) [[unlikely]] return ParseResult::kTruncatedIpv4;
   const uint8_t* ip = frame + off;
   const uint32_t header_len = uint32_t(ip[0] & 0x0F) * 4;
-  const uint32_t total_len = Load16(ip + 2);
+  const uint32_t total_len = LoadBigEndian16(ip + 2);
   if ((ip[0] >> 4) != 4 || header_len < 20 || total_len < header_len) [[unlikely]] {
     return ParseResult::kBadIpv4Header;
   }
@@ -91,7 +89,7 @@ ParseResult ParseIpv4(const uint8_t* frame, uint32_t off, uint32_t len,
   std::memcpy(&meta.src_addr[12], ip + 12, 4);
   std::memcpy(&meta.dst_addr[12], ip + 16, 4);
   if (header_len > 20) meta.flags |= kPktIpv4Options;
-  const uint16_t frag = Load16(ip + 6);
+  const uint16_t frag = LoadBigEndian16(ip + 6);
   const uint32_t end = off + total_len;  // excludes Ethernet padding
   if (frag & 0x3FFF) {                    // MF set or offset non-zero
     meta.flags |= kPktFragment;
@@ -111,7 +109,7 @@ ParseResult ParseIpv6(const uint8_t* frame, uint32_t off, uint32_t len,
   if (len - off < 40) [[unlikely]] return ParseResult::kTruncatedIpv6;
   const uint8_t* ip = frame + off;
   if ((ip[0] >> 4) != 6) [[unlikely]] return ParseResult::kBadIpv6Header;
-  const uint32_t payload_len = Load16(ip + 4);
+  const uint32_t payload_len = LoadBigEndian16(ip + 4);
   // A zero payload length means a jumbogram, which Ethernet cannot carry.
   if (payload_len == 0 && ip[6] != 59) [[unlikely]] return ParseResult::kBadIpv6Header;
   if (payload_len > len - off - 40) [[unlikely]] return ParseResult::kTruncatedIpv6;
@@ -138,7 +136,7 @@ ParseResult ParseIpv6(const uint8_t* frame, uint32_t off, uint32_t len,
         if (next == 44) {
           ext_len = 8;
           meta.flags |= kPktFragment;
-          if (Load16(ext + 2) & 0xFFF8) meta.flags |= kPktLaterFragment;
+          if (LoadBigEndian16(ext + 2) & 0xFFF8) meta.flags |= kPktLaterFragment;
         } else if (next == 51) {
           ext_len = (uint32_t(ext[1]) + 2) * 4;
         } else {
@@ -180,11 +178,11 @@ ParseResult ParsePacket(const uint8_t* frame, uint32_t len, PacketMeta& meta) {
   if (len > 0xFFFF) len = 0xFFFF;  // offsets are 16-bit; no frame is longer
   if (len < 14) [[unlikely]] return ParseResult::kTruncatedEthernet;
   uint32_t off = 12;
-  uint16_t type = Load16(frame + off);
+  uint16_t type = LoadBigEndian16(frame + off);
   while (IsVlanEtherType(type)) {
     if (meta.vlan_count == kMaxVlanTags) [[unlikely]] return ParseResult::kTooManyVlanTags;
     if (len - off < 6) [[unlikely]] return ParseResult::kTruncatedVlan;
-    const uint16_t vid = Load16(frame + off + 2) & 0x0FFF;
+    const uint16_t vid = LoadBigEndian16(frame + off + 2) & 0x0FFF;
     if (meta.vlan_count == 0) {
       meta.vlan_outer = vid;
     } else {
@@ -192,7 +190,7 @@ ParseResult ParsePacket(const uint8_t* frame, uint32_t len, PacketMeta& meta) {
     }
     ++meta.vlan_count;
     off += 4;
-    type = Load16(frame + off);
+    type = LoadBigEndian16(frame + off);
   }
   off += 2;
   meta.ethertype = type;

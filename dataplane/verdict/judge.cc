@@ -9,7 +9,6 @@ using policy::Action;
 using policy::Decision;
 using policy::Mode;
 
-
 FlowDecision ToFlow(const Decision& d) {
   return FlowDecision{d.rule, static_cast<uint8_t>(d.action), static_cast<uint8_t>(d.mode), 0};
 }
@@ -157,19 +156,16 @@ Decision JudgeNonIcs(const JudgeContext& ctx, const PacketMeta& meta, const uint
 
 }  // namespace
 
-void PrefetchVerdict(const JudgeContext& ctx, const Inspection& inspection,
+void PrefetchVerdict(const JudgeContext& ctx, const PacketMeta& meta, const Inspection& inspection,
                      const ics::OpList& ops) {
   // Responses follow their request's verdict: no policy lookup.
   if (inspection.flow == nullptr || !inspection.from_client || ops.empty()) return;
-  const FlowEntry& flow = *inspection.flow;
   const ics::IcsOp& op = ops[0];
-  const RequestCache& last = flow.last_request;
+  const RequestCache& last = inspection.flow->last_request;
   const bool same_kind = last.epoch == ctx.policy.epoch() && last.kind == static_cast<uint8_t>(op.kind);
-  const auto& client = flow.client_is_lo ? flow.key.addr_lo : flow.key.addr_hi;
-  const auto& server = flow.client_is_lo ? flow.key.addr_hi : flow.key.addr_lo;
-  ctx.policy.PrefetchRequest(ctx.conduit, static_cast<uint8_t>(op.kind), op.function,
-                             policy::AddressFrom(client), policy::AddressFrom(server),
-                             same_kind ? last.entry_hint : ~0u);
+  const Endpoints ends = EndpointsOf(meta, /*from_client=*/true);
+  ctx.policy.PrefetchRequest(ctx.conduit, static_cast<uint8_t>(op.kind), op.function, ends.client,
+                             ends.server, same_kind ? last.entry_hint : ~0u);
 }
 
 PacketVerdict JudgePacket(const JudgeContext& ctx, ParseResult parsed, const PacketMeta& meta,

@@ -47,7 +47,7 @@ PacketVerdict JudgePacket(const JudgeContext& ctx, ParseResult parsed, const Pac
 // Starts loading what JudgePacket will read from the policy for this
 // inspected packet's first request. JudgeBurst calls it a packet ahead:
 // the lines load while the previous packet is judged. Reads only.
-void PrefetchVerdict(const JudgeContext& ctx, const Inspection& inspection,
+void PrefetchVerdict(const JudgeContext& ctx, const PacketMeta& meta, const Inspection& inspection,
                      const ics::OpList& ops);
 
 }  // namespace conduit

@@ -38,7 +38,7 @@ void JudgeBurst(const JudgeContext& judge, Inspector& inspector, const uint8_t* 
         pending = -1;
       }
       inspection = inspector.Inspect(frames[i], s.metas[i], s.flows[i], now, ops);
-      PrefetchVerdict(judge, inspection, ops);
+      PrefetchVerdict(judge, s.metas[i], inspection, ops);
     }
     if (pending >= 0) judge_packet(static_cast<uint16_t>(pending));
     pending = i;
