@@ -241,9 +241,9 @@ def group(name):
         if name.startswith(prefix):
             return prefix
     return "other"
-# Requests denied, and flows with at least one: after a flow's first deny
-# conduit blocks the flow and Suricata's drop marks it, so what each does
-# with the capture's later requests on that flow differs; flows compare.
+# Requests denied, and flows with at least one: conduit reports every
+# denied request of a flow it has blocked, Suricata (seen on the 1M
+# capture) one alert per flow, so the flows are what compare.
 conduit, conduit_flows = collections.Counter(), collections.defaultdict(set)
 if os.path.exists(sim):
     for line in open(sim):
