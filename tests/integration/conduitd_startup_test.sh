@@ -68,4 +68,42 @@ else
   echo "ok   --check rejects a bad config"
 fi
 
+# --check judges the start-up policy as a push would: an invalid `policy:`
+# is exit 2 with the policy file's path, the field path and the line.
+cat >"$WORK/bad-policy.yaml" <<'POL'
+version: "check/1"
+mode: enforce
+zones:
+  corporate: [198.18.0.0/25]
+  plant:     [198.18.0.128/25]
+conduits:
+  - name: corp-plant
+    wire: 0
+    sides: {a: corporate, b: plant}
+    default: deny
+    non_ics: allow
+    on_deny: reset
+    rules:
+      - id: historian-read
+        protocol: modbus
+        functions: [read_coils, wrte_coil]
+        action: allow
+POL
+sed 's/"check\/1"/"check\/2"/; s/wrte_coil/write_single_coil/' "$WORK/bad-policy.yaml" >"$WORK/good-policy.yaml"
+{ config st-check "net_null_d0,no-rx=1"; echo "policy: $WORK/bad-policy.yaml"; } >"$WORK/check-bad.yaml"
+expect_failure "--check with an invalid policy" \
+  "$WORK/bad-policy.yaml: conduits[0].rules[0].functions[1]: unknown modbus function \"wrte_coil\" (line 16)" \
+  --config "$WORK/check-bad.yaml" --check
+{ config st-check "net_null_d0,no-rx=1"; echo "policy: $WORK/good-policy.yaml"; } >"$WORK/check-good.yaml"
+if out="$("$CONDUITD" --config "$WORK/check-good.yaml" --check 2>&1)" && [[ "$out" == *": ok" ]]; then
+  echo "ok   --check accepts a config with a valid policy: $out"
+else
+  echo "FAIL --check refused a valid policy: $out"; failures=$((failures + 1))
+fi
+# A policy for a wire the config does not have is refused as a push would be.
+sed 's/wire: 0/wire: 3/' "$WORK/good-policy.yaml" >"$WORK/wire-policy.yaml"
+{ config st-check "net_null_d0,no-rx=1"; echo "policy: $WORK/wire-policy.yaml"; } >"$WORK/check-wire.yaml"
+expect_failure "--check with a policy for a missing wire" "$WORK/wire-policy.yaml: conduits[0].wire" \
+  --config "$WORK/check-wire.yaml" --check
+
 exit $((failures > 0))
