@@ -1,0 +1,140 @@
+#!/usr/bin/env bash
+# Evasion suite (DESIGN.md "Enforcement integrity"): an attacker in corp tries
+# to get a Modbus write of holding register 160 past conduitd (enforce) to the
+# lab's real pymodbus server in plant, with fragroute's families and protocol
+# tricks crafted by scapy (tests/integration/evasion/attacks.py, one function
+# per case). After each case register 160 is read back through an allowed
+# read: it must be unchanged. A control write to register 120 (allowed) must
+# execute, so the suite cannot pass by dropping everything.
+# Every case runs under two policies: strict (non_ics: deny, unparsable: deny)
+# and availability-first (non_ics: allow, unparsable: allow).
+# Own names: lab prefix "te", control port 50191.
+#   evasion_test.sh CONDUITD CONDUITCTL [CASE,CASE...]
+set -uo pipefail
+CONDUITD="$(realpath "$1")"
+CONDUITCTL="$(realpath "$2")"
+ONLY="${3:-}"
+ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
+LAB="$ROOT/deploy/lab"
+P="te"
+PORT=50191
+ATT=198.18.0.11
+if [[ $(id -u) != 0 ]] || ! ip netns list >/dev/null 2>&1; then
+  echo "SKIP: needs root and network namespaces"; exit 77
+fi
+if ! /usr/bin/python3 -c 'import scapy.all; from pymodbus.client import ModbusTcpClient; from pymodbus.server import StartTcpServer' 2>/dev/null; then
+  echo "SKIP: needs python3-pymodbus and python3-scapy"; exit 77
+fi
+WORK="$(mktemp -d)"
+PID=""; SERVER=""
+cleanup() {
+  [[ -n "$SERVER" ]] && { kill "$SERVER" 2>/dev/null; wait "$SERVER" 2>/dev/null; }
+  [[ -n "$PID" ]] && { kill -TERM "$PID" 2>/dev/null; sleep 1; kill -9 "$PID" 2>/dev/null; wait "$PID" 2>/dev/null; }
+  "$LAB/lab.sh" down "$P"
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+ctl() { local cmd="$1"; shift; "$CONDUITCTL" "$cmd" --target "127.0.0.1:$PORT" "$@"; }
+
+policy() {  # NAME NON_ICS UNPARSABLE
+  cat <<EOF
+version: "evasion/$1"
+mode: enforce
+zones:
+  corporate: [198.18.0.0/25]
+  plant:     [198.18.0.128/25]
+conduits:
+  - name: corp-plant
+    wire: 0
+    sides: {a: corporate, b: plant}
+    default: deny
+    non_ics: $2
+    unparsable: $3
+    on_deny: drop
+    allow_non_ip: [arp]
+    rules:
+      - id: read
+        protocol: modbus
+        from: [198.18.0.0/25]
+        to: [198.18.0.200/32]
+        port: 502
+        functions: [read_coils, read_discrete_inputs, read_holding_registers, read_input_registers]
+        units: [1]
+        addresses: ["0-999"]
+        action: allow
+      - id: setpoints
+        protocol: modbus
+        from: [198.18.0.0/25]
+        to: [198.18.0.200/32]
+        port: 502
+        functions: [write_single_register]
+        units: [1]
+        addresses: ["100-150"]
+        action: allow
+EOF
+}
+policy strict deny deny >"$WORK/strict.yaml"
+policy availability allow allow >"$WORK/availability.yaml"
+
+"$LAB/lab.sh" down "$P"; "$LAB/lab.sh" up "$P" >/dev/null || exit 1
+"$LAB/make_config.sh" "$P" "$PORT" | sed "s#state_dir: .*#state_dir: $WORK/state#" >"$WORK/c.yaml"
+printf 'events: {jsonl: %s}\n' "$WORK/events.jsonl" >>"$WORK/c.yaml"
+"$CONDUITD" --config "$WORK/c.yaml" >"$WORK/out" 2>"$WORK/err" &
+PID=$!
+for _ in $(seq 100); do
+  ctl status >/dev/null 2>&1 && break
+  kill -0 "$PID" 2>/dev/null || { echo "FAIL: conduitd did not start"; cat "$WORK/err"; exit 1; }
+  sleep 0.1
+done
+echo "conduitd: $CONDUITD ($(git -C "$ROOT" log -1 --format='%h %cd' --date=iso 2>/dev/null), binary $(date -r "$CONDUITD" '+%F %T'))"
+ip netns exec "${P}plant" /usr/bin/python3 "$LAB/modbus_server.py" 198.18.0.200 502 >"$WORK/server.log" 2>&1 &
+SERVER=$!
+
+mac() { ip -n "$1" -o link show eth0 | sed -n 's#.*link/ether \([0-9a-f:]*\).*#\1#p'; }
+CORP_MAC="$(mac "${P}corp")"; PLANT_MAC="$(mac "${P}plant")"
+# The attacker's address is owned by nobody in corp: the plant host sends its
+# replies to the corp MAC, where our raw socket sees them and the corp kernel
+# drops them silently (no RST from a stack that knows nothing of the session).
+ip -n "${P}plant" neigh replace "$ATT" lladdr "$CORP_MAC" dev eth0 nud permanent
+for _ in $(seq 50); do
+  ip netns exec "${P}plant" ss -ltn 2>/dev/null | grep -q ':502 ' && break; sleep 0.1
+done
+
+fail=0
+for pol in strict availability; do
+  echo "== policy $pol"
+  ctl push "$WORK/$pol.yaml" >/dev/null || { echo "FAIL: push $pol"; fail=1; continue; }
+  sleep 0.3
+  ip netns exec "${P}corp" timeout 200 /usr/bin/python3 "$ROOT/tests/integration/evasion/attacks.py" \
+    --policy "$pol" --src-mac "$CORP_MAC" --dst-mac "$PLANT_MAC" --only "$ONLY" | tee "$WORK/$pol.txt"
+  [[ ${PIPESTATUS[0]} == 0 ]] || fail=1
+done
+
+echo "== table (case: strict availability)"
+/usr/bin/python3 - "$WORK/strict.txt" "$WORK/availability.txt" <<'EOF'
+import sys
+res = {}
+order = []
+for pol, path in zip(("strict", "availability"), sys.argv[1:]):
+    for line in open(path):
+        w = line.split()
+        if w and w[0] in ("PASS", "FAIL"):
+            name = w[1] if "(after)" not in line else w[1] + "(after)"
+            if name in res and pol in res[name]:
+                name += "(after)"
+            if name not in res:
+                res[name] = {}; order.append(name)
+            res[name][pol] = w[0]
+for n in order:
+    print(f"  {n:36s} {res[n].get('strict','-'):5s} {res[n].get('availability','-')}")
+EOF
+echo "== conduitctl counters --json"
+ctl counters --json
+echo
+echo "== evasion events by reason"
+grep '"event":"evasion"' "$WORK/events.jsonl" 2>/dev/null \
+  | sed -n 's/.*"reason":"\([^"]*\)".*/\1/p' | sort | uniq -c || true
+echo "== events by kind"
+sed -n 's/.*"event":"\([^"]*\)".*/\1/p' "$WORK/events.jsonl" 2>/dev/null | sort | uniq -c || true
+[[ $fail == 0 ]] && echo "evasion: every denied write stayed denied" || echo "evasion: FAILED (a denied write went through, or a control failed)"
+exit $fail
