@@ -80,6 +80,16 @@ std::string RenderEventJson(const EventRecord& e, const EventNames& names) {
     if (!names.policy_version.empty()) Field(out, "policy_version", names.policy_version);
     return out + "}";
   }
+  if (e.kind == EventKind::kPolicyRefused) {
+    // A start-up policy was refused: the gateway runs without it.
+    Field(out, "event", "policy_refused");
+    Field(out, "scope", "gateway");
+    Field(out, "error", names.error);
+    Field(out, "cause", names.policy_version.empty() ? "start-up: no policy, forwarding uninspected"
+                                                     : "start-up: running the policy below instead");
+    if (!names.policy_version.empty()) Field(out, "policy_version", names.policy_version);
+    return out + "}";
+  }
   if (e.frame != 0) Field(out, "frame", e.frame);
   if (!names.conduit.empty()) Field(out, "conduit", names.conduit);
   Field(out, "src", AddressText(e.src, e.ip_version));
@@ -119,6 +129,7 @@ std::string RenderEventJson(const EventRecord& e, const EventNames& names) {
     absl::StrAppend(&out, ",\"enforced\":", e.enforced ? "true" : "false");
     Field(out, "mode", kModes[static_cast<int>(e.mode)]);
     Field(out, "rule", names.rule.empty() ? "default" : names.rule);
+    if (e.cut) absl::StrAppend(&out, ",\"session_cut\":true");  // simulate: denied by an earlier cut
   }
   if (!names.policy_version.empty()) Field(out, "policy_version", names.policy_version);
   out += "}";

@@ -13,6 +13,7 @@ struct EventNames {
   std::string conduit;
   std::string rule;
   std::string policy_version;
+  std::string error;  // policy_refused: why (the policy file's path, each error with its line)
 };
 
 std::string RenderEventJson(const EventRecord& event, const EventNames& names);

@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <map>
 #include <tuple>
+#include <unordered_map>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -23,6 +24,21 @@ namespace {
 // The flow table is as large as a worker's; capture time is the clock.
 constexpr uint32_t kFlowCapacity = 1 << 16;
 constexpr uint64_t kIdleTimeoutMicros = 300ull * 1000000;
+// The summary names this many cut sessions, then counts the rest.
+constexpr size_t kCutSessionsListed = 100;
+
+// A flow the policy would cut: the frame whose enforced deny dropped it
+// (the gateway drops the rest of the flow), and what it asked afterwards.
+struct CutSession {
+  EventRecord first;            // the packet that was dropped: endpoints
+  std::string rule;
+  uint64_t later_requests = 0;  // requests reported as denied by the cut
+};
+
+std::string Endpoints(const EventRecord& e) {
+  return absl::StrCat(AddressText(e.src, e.ip_version), ":", e.sport, " -> ",
+                      AddressText(e.dst, e.ip_version), ":", e.dport);
+}
 
 EventRecord RecordFor(const CapturedFrame& f, const PacketMeta& meta, const ics::IcsOp& op) {
   EventRecord e = EventForPacket(meta, f.timestamp_micros * 1000, f.number);
@@ -30,7 +46,7 @@ EventRecord RecordFor(const CapturedFrame& f, const PacketMeta& meta, const ics:
   return e;
 }
 
-std::string HumanLine(const EventRecord& e, const EventNames& names) {
+std::string HumanLine(const EventRecord& e, const EventNames& names, uint64_t cut_at_frame) {
   const ics::IcsOp& op = e.op;
   std::string line = absl::StrCat("frame ", e.frame, "  ", AddressText(e.src, e.ip_version), ":", e.sport,
                                   " -> ", AddressText(e.dst, e.ip_version), ":", e.dport, "  ");
@@ -51,6 +67,7 @@ std::string HumanLine(const EventRecord& e, const EventNames& names) {
     absl::StrAppend(&line, "  => ", kVerdicts[static_cast<int>(e.verdict)],
                     e.verdict == EventVerdict::kDeny && !e.enforced ? " (would block)" : "",
                     " [", names.rule.empty() ? "default" : names.rule, "]");
+    if (e.cut) absl::StrAppend(&line, " (session cut at frame ", cut_at_frame, ")");
   }
   return line;
 }
@@ -139,6 +156,8 @@ absl::Status RunSimulate(const SimulateOptions& options, std::ostream& records,
   // (label, function) → (name, requests, responses)
   std::map<std::pair<std::string, uint16_t>, std::tuple<std::string, uint64_t, uint64_t>> table;
   std::map<std::string, Tally> by_rule, by_conduit;
+  std::vector<CutSession> cuts;
+  std::unordered_map<const FlowEntry*, size_t> cut_of_flow;  // the flow's entry in `cuts`
 
   auto names_for = [&](const EventRecord& e) {
     EventNames n;
@@ -148,9 +167,17 @@ absl::Status RunSimulate(const SimulateOptions& options, std::ostream& records,
     if (e.rule < compiled->rule_names().size()) n.rule = compiled->rule_names()[e.rule];
     return n;
   };
-  auto emit = [&](const EventRecord& e) {
+  auto emit = [&](const EventRecord& e, uint64_t cut_at_frame = 0) {
     const EventNames names = names_for(e);
-    records << (options.jsonl ? RenderEventJson(e, names) : HumanLine(e, names)) << "\n";
+    if (!options.jsonl) {
+      records << HumanLine(e, names, cut_at_frame) << "\n";
+    } else if (e.cut) {
+      std::string line = RenderEventJson(e, names);
+      line.pop_back();  // the same shape, one field more: the frame that cut the flow
+      records << line << ",\"cut_at_frame\":" << cut_at_frame << "}\n";
+    } else {
+      records << RenderEventJson(e, names) << "\n";
+    }
     if (e.op.kind != ics::OpKind::kNone) {
       auto& row = table[{std::string(ics::OpKindLabel(e.op.kind)), e.op.function}];
       std::get<0>(row) = std::string(ics::FunctionName(e.op));
@@ -173,12 +200,35 @@ absl::Status RunSimulate(const SimulateOptions& options, std::ostream& records,
       for (const ics::IcsOp& op : ops) emit(RecordFor(f, meta, op));
       return;
     }
-    // Exactly the worker's judgement, with an event for every decision.
+    // Exactly the worker's judgement, with an event for every decision, and
+    // one for every request a cut flow goes on sending (the gateway drops
+    // them; the capture, taken without it, still has them).
     const JudgeContext judge{*compiled, *conduit, 0, f.timestamp_micros * 1000, f.number, &ring,
-                             &matches, /*report_all=*/true};
-    JudgePacket(judge, parsed, meta, f.bytes.data(), inspection, ops);
+                             &matches, /*report_all=*/true, /*report_cut_requests=*/true};
+    const FlowEntry* flow = inspection.flow;
+    const bool was_blocked = flow != nullptr && flow->blocked;
+    const PacketVerdict verdict = JudgePacket(judge, parsed, meta, f.bytes.data(), inspection, ops);
     const size_t n = ring.PopBatch(batch.data(), batch.size());
-    for (size_t i = 0; i < n; ++i) emit(batch[i]);
+    CutSession* cut = nullptr;
+    if (was_blocked) {
+      if (auto it = cut_of_flow.find(flow); it != cut_of_flow.end()) cut = &cuts[it->second];
+    } else if (flow != nullptr && flow->blocked && verdict.drop) {
+      CutSession c;
+      c.first = RecordFor(f, meta, {});
+      c.first.rule = verdict.decision.rule;
+      c.rule = names_for(c.first).rule;
+      if (c.rule.empty()) c.rule = "default";
+      cut_of_flow[flow] = cuts.size();
+      cuts.push_back(std::move(c));
+    }
+    for (size_t i = 0; i < n; ++i) {
+      if (batch[i].cut && cut != nullptr) {
+        ++cut->later_requests;
+        emit(batch[i], cut->first.frame);
+      } else {
+        emit(batch[i]);
+      }
+    }
   });
   if (!status.ok()) return status;
   inspector.AccumulateInto(counters);
@@ -198,6 +248,18 @@ absl::Status RunSimulate(const SimulateOptions& options, std::ostream& records,
     summary << "policy " << compiled->version() << " (" << compiled->hash() << ")\n";
     PrintTallies(summary, "by rule:", by_rule);
     PrintTallies(summary, "by conduit:", by_conduit);
+    // Monitor never cuts; an enforced deny drops the rest of its flow.
+    summary << cuts.size() << (cuts.size() == 1 ? " session" : " sessions")
+            << " cut (an enforced deny drops the rest of its flow)" << (cuts.empty() ? "\n" : ":\n");
+    for (size_t i = 0; i < cuts.size() && i < kCutSessionsListed; ++i) {
+      const CutSession& c = cuts[i];
+      summary << "  session " << Endpoints(c.first) << " cut at frame " << c.first.frame << " by rule "
+              << c.rule << "; " << c.later_requests << " later request"
+              << (c.later_requests == 1 ? "" : "s") << " denied by the cut\n";
+    }
+    if (cuts.size() > kCutSessionsListed) {
+      summary << "  ... and " << cuts.size() - kCutSessionsListed << " more\n";
+    }
   }
   summary << "flows and decoding:";
   for (int i = 0; i < kInspectCounterCount; ++i) {

@@ -19,6 +19,7 @@ enum class EventKind : uint8_t {
   kOverloadExit,    // ... and resumed
   kPolicyChange,    // a pushed policy became active (mode: its gateway mode)
   kModeChange,      // an operator changed a mode (conduit 0xFFFF: the gateway)
+  kPolicyRefused,   // a start-up policy was refused (rule: the refusal's id, for its text)
 };
 inline constexpr uint16_t kGatewayScope = 0xFFFF;
 enum class EventMode : uint8_t { kNone = 0, kEnforce, kMonitor, kBypass };
@@ -35,7 +36,8 @@ struct EventRecord {
   EventVerdict verdict = EventVerdict::kNone;  // kNone: decode only, no policy
   EventMode mode = EventMode::kNone;
   bool enforced = false;              // false when a deny was only reported
-  uint8_t pad[3] = {};
+  bool cut = false;                   // simulate: a request of a flow already cut by `rule`
+  uint8_t pad[2] = {};
   uint16_t conduit = 0;               // index into the policy's conduits
   EventKind kind = EventKind::kVerdict;
   uint8_t worker = 0;                 // state changes: which worker

@@ -39,6 +39,27 @@ void Emit(const JudgeContext& ctx, const PacketMeta& meta, const Decision& d,
   ctx.events->TryPush(e);  // a full ring drops (and counts) the event, never the packet
 }
 
+// simulate: what the flow's peers went on asking after the flow was cut.
+// Every decoded request is reported as denied by the cut; responses are not
+// (the gateway dropped the requests they answer).
+void EmitCutRequests(const JudgeContext& ctx, const PacketMeta& meta, const Decision& block,
+                     const ics::OpList& ops) {
+  if (ctx.events == nullptr) return;
+  for (const ics::IcsOp& op : ops) {
+    if (op.direction == ics::Direction::kResponse) continue;
+    EventRecord e = EventForPacket(meta, ctx.now_ns, ctx.frame);
+    e.verdict = EventVerdict::kDeny;
+    e.mode = EventMode::kEnforce;
+    e.enforced = true;
+    e.cut = true;
+    e.conduit = ctx.policy.ConduitIndex(&ctx.conduit);
+    e.rule = block.rule;
+    e.policy_epoch = ctx.policy.epoch();
+    e.op = op;
+    ctx.events->TryPush(e);
+  }
+}
+
 // The endpoints of the flow as (client, server) and the server's port.
 struct Endpoints {
   policy::Address client;
@@ -103,7 +124,7 @@ Decision JudgeIcs(const JudgeContext& ctx, const PacketMeta& meta, const uint8_t
     } else {
       RequestCache& cache = flow.last_request;
       if (cache.epoch == ctx.policy.epoch() && cache.kind == static_cast<uint8_t>(op.kind) &&
-          cache.function == op.function && cache.unit == op.unit &&
+          cache.function == ics::PolicyFunction(op) && cache.unit == op.unit &&
           cache.address_first == op.address_first && cache.address_last == op.address_last &&
           cache.flags == op.flags) {
         d = FromFlow(cache.decision);
@@ -112,7 +133,7 @@ Decision JudgeIcs(const JudgeContext& ctx, const PacketMeta& meta, const uint8_t
         d = ctx.policy.JudgeRequest(conduit, op, ends.client, ends.server, ends.server_port,
                                     &entry_hint);
         cache = RequestCache{ctx.policy.epoch(), op.unit,     op.address_first,
-                             op.address_last,    op.function, static_cast<uint8_t>(op.kind),
+                             op.address_last,    ics::PolicyFunction(op), static_cast<uint8_t>(op.kind),
                              op.flags,           ToFlow(d),   entry_hint};
       }
       flow.request = ToFlow(d);
@@ -164,7 +185,7 @@ void PrefetchVerdict(const JudgeContext& ctx, const PacketMeta& meta, const Insp
   const RequestCache& last = inspection.flow->last_request;
   const bool same_kind = last.epoch == ctx.policy.epoch() && last.kind == static_cast<uint8_t>(op.kind);
   const Endpoints ends = EndpointsOf(meta, /*from_client=*/true);
-  ctx.policy.PrefetchRequest(ctx.conduit, static_cast<uint8_t>(op.kind), op.function, ends.client,
+  ctx.policy.PrefetchRequest(ctx.conduit, static_cast<uint8_t>(op.kind), ics::PolicyFunction(op), ends.client,
                              ends.server, same_kind ? last.entry_hint : ~0u);
 }
 
@@ -185,6 +206,7 @@ PacketVerdict JudgePacket(const JudgeContext& ctx, ParseResult parsed, const Pac
     verdict = FromFlow(inspection.flow->block);
     verdict.action = Action::kDeny;
     verdict.mode = Mode::kEnforce;
+    if (ctx.report_cut_requests) [[unlikely]] EmitCutRequests(ctx, meta, verdict, ops);
   } else if (inspection.flow != nullptr && inspection.flow->protocol != ics::Protocol::kUnknown &&
              !inspection.flow->not_ics && inspection.feed != ics::FeedStatus::kNotIcs) {
     // (A UDP datagram that is not the port's protocol leaves the flow ICS,

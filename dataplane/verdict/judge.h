@@ -5,7 +5,8 @@
 // Requests are judged by their initiator; a response follows the verdict of
 // its flow's last request; a response with no request is reported as
 // unsolicited. Once an enforced deny drops a packet, the rest of that flow is
-// dropped too, so a retransmission of the denied segment cannot slip through.
+// dropped too, so a retransmission of the denied segment cannot slip through
+// (without events, unless report_cut_requests asks for them).
 #pragma once
 
 #include <cstdint>
@@ -35,6 +36,10 @@ struct JudgeContext {
   EventRing* events = nullptr; // null: no events (benchmarks)
   MatchSet* matches = nullptr; // scratch for signature scans
   bool report_all = false;     // simulate: an event for every decision, allows too
+  // simulate: a flow cut by an enforced deny still gets an event for each
+  // request it goes on sending (the gateway would drop them: verdict deny by
+  // the rule that cut it, `cut` set). The packet is dropped all the same.
+  bool report_cut_requests = false;
 };
 
 // `frame` holds the bytes that were parsed into `meta`. `inspection` comes
