@@ -83,7 +83,12 @@ WORKER_LCORES=$(seq -s, 1 "$WORKERS")
 say "(a) dpdk-testpmd io forwarding, net_pcap → net_null, $WORKERS core(s), ${T} s"
 TP_MPPS=""
 if ! command -v dpdk-testpmd >/dev/null; then
-  skip "dpdk-testpmd not installed (apt-get install dpdk)"
+  # Debian 12 ships dpdk-testpmd in dpdk-dev, not in dpdk.
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends dpdk-dev) \
+    > "$WORK/testpmd-install.log" 2>&1 || true
+fi
+if ! command -v dpdk-testpmd >/dev/null; then
+  skip "dpdk-testpmd could not be installed (apt-get install dpdk-dev); see $WORK/testpmd-install.log"
 else
   # testpmd quits when stdin closes: stdin is held open until it says
   # "Press enter" (net_pcap's preload of a big capture takes a while), then T

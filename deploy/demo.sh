@@ -15,6 +15,8 @@ CONTROL_PORT=50051
 WORK="$(mktemp -d /tmp/conduit-demo.XXXXXX)"
 GW_PID=""
 SERVER=""
+FAILED_STEPS=()
+step_failed() { FAILED_STEPS+=("$1"); echo "   FAIL: $1"; }
 
 "$ROOT/deploy/setup.sh"
 
@@ -59,14 +61,14 @@ set +e
 echo
 echo "== 1/3 no policy yet: the gateway forwards everything (and says so)"
 ctl status | sed -n '2,5p' | sed 's/^/ /'
-"$LAB/traffic.sh" ""
-traffic_rc=$?
+"$LAB/traffic.sh" "" || step_failed "1/3: traffic did not pass the gateway without a policy"
 
 echo
 echo "== 2/3 the rule set in monitor mode: nothing is blocked, would-blocks are reported"
 ctl push "$ROOT/deploy/examples/lab-policy-monitor.yaml" | sed 's/^/   /'
+[[ ${PIPESTATUS[0]} == 0 ]] || step_failed "2/3: the monitor policy was refused"
 mark=$(event_count)
-"$LAB/traffic.sh" "" >"$WORK/monitor.txt" 2>&1
+"$LAB/traffic.sh" "" >"$WORK/monitor.txt" 2>&1 || step_failed "2/3: traffic did not pass in monitor mode"
 grep -E "PASS|FAIL" "$WORK/monitor.txt"
 sleep 1.5
 echo "   would-block events (the write and the non-ICS traffic; repeats are summarised):"
@@ -75,16 +77,23 @@ events_since "$mark" | grep '"enforced":false' | grep -E 'write|"repeats"' | hea
 echo
 echo "== 3/3 enforce with one command: reads pass, writes are reset, ping is dropped"
 ctl mode enforce | sed 's/^/   /'
+[[ ${PIPESTATUS[0]} == 0 ]] || step_failed "3/3: mode enforce was refused"
 mark=$(event_count)
 ip netns exec plant /usr/bin/python3 "$LAB/modbus_server.py" 198.18.0.200 502 >/dev/null 2>&1 &
 SERVER=$!
 ip netns exec corp timeout 60 /usr/bin/python3 "$LAB/modbus_client.py" 198.18.0.200 502 >"$WORK/enforce.txt" 2>&1
 kill "$SERVER" 2>/dev/null; SERVER=""
-echo "   reads answered:   $(grep -E '^(ok|FAIL) +read' "$WORK/enforce.txt" | grep -vc 'Modbus Error') of $(grep -Ec '^(ok|FAIL) +read' "$WORK/enforce.txt")"
-echo "   writes reset:     $(grep '^FAIL write' "$WORK/enforce.txt" | grep -ci 'reset') (the client gets 'connection reset' at once, no timeout)"
+reads_total=$(grep -Ec '^(ok|FAIL) +read' "$WORK/enforce.txt")
+reads_ok=$(grep -E '^(ok|FAIL) +read' "$WORK/enforce.txt" | grep -vc 'Modbus Error')
+writes_total=$(grep -Ec '^(ok|FAIL) +write' "$WORK/enforce.txt")
+writes_reset=$(grep '^FAIL write' "$WORK/enforce.txt" | grep -ci 'reset')
+echo "   reads answered:   $reads_ok of $reads_total"
+echo "   writes reset:     $writes_reset of $writes_total (the client gets 'connection reset' at once, no timeout)"
+(( reads_total > 0 && reads_ok == reads_total )) || step_failed "3/3: not every read was answered under enforce"
+(( writes_total > 0 && writes_reset == writes_total )) || step_failed "3/3: not every write was reset under enforce"
 echo "   (the read-backs show the old values: the blocked writes never reached the PLC)"
 if ip netns exec corp ping -c 2 -W 1 198.18.0.200 >/dev/null 2>&1; then
-  echo "   ping corp -> plant: passed (unexpected under non_ics: deny)"
+  step_failed "3/3: ping corp -> plant passed under non_ics: deny"
 else
   echo "   ping corp -> plant: dropped, as the policy says (non_ics: deny)"
 fi
@@ -102,10 +111,11 @@ kill -TERM "$GW_PID"
 wait "$GW_PID" || true
 GW_PID=""
 echo
-if [[ $traffic_rc == 0 ]]; then
+if (( ${#FAILED_STEPS[@]} == 0 )); then
   echo "demo: done. Without a policy everything passed; in monitor everything passed and the"
   echo "      writes were reported; in enforce the reads passed and the writes were reset."
-else
-  echo "demo: traffic did not pass the gateway without a policy (see FAIL above)"
+  exit 0
 fi
-exit $traffic_rc
+echo "demo: FAILED (${#FAILED_STEPS[@]} step(s)):"
+printf '   %s\n' "${FAILED_STEPS[@]}"
+exit 1
