@@ -497,7 +497,7 @@ DecodeStatus DecodeMessage(const PduView& pdu, OpList& ops) {
 
 }  // namespace
 
-FrameResult Frame(std::span<const uint8_t> /*head*/) { return {FrameStatus::kInvalid, 0}; }
+FrameResult Frame(std::span<const uint8_t> /*head*/, bool /*from_client*/) { return Invalid(); }
 
 DecodeStatus Decode(const PduView& pdu, StreamState& /*state*/, OpList& ops) {
   const size_t before = ops.size();

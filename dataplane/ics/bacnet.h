@@ -63,7 +63,7 @@ inline constexpr uint16_t kTcpPort = 0;  // BACnet/IP is UDP only
 inline constexpr uint16_t kUdpPort = 47808;
 
 // BACnet/IP has no TCP transport: always kInvalid.
-FrameResult Frame(std::span<const uint8_t> head);
+FrameResult Frame(std::span<const uint8_t> head, bool from_client);
 DecodeStatus Decode(const PduView& pdu, StreamState& state, OpList& ops);
 std::string_view FunctionName(OpKind kind, uint16_t function);
 std::optional<uint16_t> FunctionByName(OpKind kind, std::string_view name);

@@ -462,7 +462,7 @@ uint16_t Crc(std::span<const uint8_t> bytes) {
   return uint16_t(~crc);
 }
 
-FrameResult Frame(std::span<const uint8_t> head) {
+FrameResult Frame(std::span<const uint8_t> head, bool /*from_client*/) {
   if (head.empty()) return {FrameStatus::kNeedMore, 0};
   if (head[0] != kStart0) return {FrameStatus::kInvalid, 0};
   if (head.size() < 2) return {FrameStatus::kNeedMore, 0};

@@ -76,7 +76,7 @@ constexpr uint32_t FrameLength(uint8_t len) {
   return kHeaderLen + n + 2 * ((n + 15) / 16);
 }
 
-FrameResult Frame(std::span<const uint8_t> head);
+FrameResult Frame(std::span<const uint8_t> head, bool from_client);
 DecodeStatus Decode(const PduView& pdu, StreamState& state, OpList& ops);
 std::string_view FunctionName(OpKind kind, uint16_t function);
 std::optional<uint16_t> FunctionByName(OpKind kind, std::string_view name);

@@ -395,7 +395,7 @@ std::optional<uint16_t> CodeOf(const NamedCode (&table)[N], std::string_view nam
 
 }  // namespace
 
-FrameResult Frame(std::span<const uint8_t> head) {
+FrameResult Frame(std::span<const uint8_t> head, bool /*from_client*/) {
   if (head.size() >= 2 && !ValidCommand(Le16(head.data()))) return {FrameStatus::kInvalid, 0};
   if (head.size() < kHeaderSize) return {FrameStatus::kNeedMore, 0};
   const uint16_t command = Le16(head.data());

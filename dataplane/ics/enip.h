@@ -134,7 +134,7 @@ enum Service : uint16_t {
 inline constexpr uint16_t kClassMessageRouter = 0x02;
 inline constexpr uint16_t kClassConnectionManager = 0x06;
 
-FrameResult Frame(std::span<const uint8_t> head);
+FrameResult Frame(std::span<const uint8_t> head, bool from_client);
 DecodeStatus Decode(const PduView& pdu, StreamState& state, OpList& ops);
 std::string_view FunctionName(OpKind kind, uint16_t function);
 std::optional<uint16_t> FunctionByName(OpKind kind, std::string_view name);

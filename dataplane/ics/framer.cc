@@ -41,6 +41,12 @@ bool DecodePdu(const ProtocolModule& m, StreamDirection& s, std::span<const uint
   if (status != DecodeStatus::kOk) [[unlikely]] {
     ++r.decode_errors;
     r.last_error = status;
+    if (status == DecodeStatus::kMalformed && r.malformed == MalformedReason::kNone) {
+      // Name the length the decoder refused where framing would have (UDP
+      // datagrams are never framed); otherwise a field value.
+      const FrameResult f = (udp || m.frame == nullptr) ? FrameResult{} : m.frame(bytes, from_client);
+      r.malformed = f.status == FrameStatus::kMalformed ? f.reason : MalformedReason::kDecodeInvalidField;
+    }
     if (status == DecodeStatus::kNotThisProtocol && s.sync == StreamSync::kUnsynced) {
       return false;
     }
@@ -90,7 +96,14 @@ void FrameBytes(const ProtocolModule& m, StreamDirection& s, std::span<const uin
       s.carry_len = static_cast<uint8_t>(already + add);
       head = {s.carry.data(), s.carry_len};
     }
-    const FrameResult f = m.frame(head);
+    const FrameResult f = m.frame(head, from_client);
+    if (f.status == FrameStatus::kMalformed) [[unlikely]] {
+      // This protocol, but a length its function does not allow: never frame
+      // on it (the PLC may cut the stream elsewhere).
+      r.malformed = f.reason;
+      r.status = LoseFraming(s);
+      return;
+    }
     if (f.status == FrameStatus::kInvalid || (f.status == FrameStatus::kPdu && f.length == 0))
         [[unlikely]] {
       r.status = LoseFraming(s);
@@ -106,6 +119,12 @@ void FrameBytes(const ProtocolModule& m, StreamDirection& s, std::span<const uin
         s.carry_len = static_cast<uint8_t>(head.size());
       }
       return;  // every byte is in the carry now
+    }
+    if (f.reason != MalformedReason::kNone) [[unlikely]] {
+      // Framed where every stack frames it, but a field is out of range.
+      if (r.malformed == MalformedReason::kNone) r.malformed = f.reason;
+      ++r.decode_errors;
+      r.last_error = DecodeStatus::kMalformed;
     }
     if (f.length < already) [[unlikely]] {  // shorter than its own header
       r.status = LoseFraming(s);

@@ -9,7 +9,9 @@
 // segment that begins a valid PDU, and the hole is remembered: bytes that
 // later arrive inside it were never inspected and are reported unparsable,
 // so a reordering trick cannot slip a PDU past the decoder. An invalid header
-// inside a synced stream loses framing for good.
+// inside a synced stream loses framing for good, and so does a malformed one
+// (a declared length its function does not allow: framing on it would let a
+// PDU swallow the next one, a desync); FeedResult::malformed says why.
 #pragma once
 
 #include <array>
@@ -73,6 +75,10 @@ struct FeedResult {
   uint8_t decode_errors = 0;      // of those, how many decoders refused
   bool gap = false;               // bytes before this segment were never seen
   DecodeStatus last_error = DecodeStatus::kOk;
+  // Why a PDU of this segment was malformed: a declared length that
+  // disagrees with its function (framing is lost, status kFramingLost or
+  // kUnframed), or a decoder's refusal of a complete PDU. kNone when fine.
+  MalformedReason malformed = MalformedReason::kNone;
 };
 
 // One TCP segment of one direction. `syn` marks a SYN (its sequence number

@@ -11,6 +11,8 @@
 #include <span>
 #include <string_view>
 
+#include "ics/malformed.h"
+
 namespace conduit::ics {
 
 // Protocols Conduit can decode. Values are stable (they appear in flow state
@@ -175,17 +177,33 @@ struct StreamState {
 
 // Result of asking a TCP protocol's framer where the next PDU ends.
 enum class FrameStatus : uint8_t {
-  kNeedMore,  // fewer than the header's bytes are available
-  kPdu,       // `length` is the whole PDU's length (header included)
-  kInvalid,   // not this protocol's header: framing is lost
+  kNeedMore,   // fewer than the header's bytes are available
+  kPdu,        // `length` is the whole PDU's length (header included)
+  kInvalid,    // not this protocol's header: framing is lost
+  kMalformed,  // this protocol's header, but its declared length disagrees
+               // with what its function requires (`reason`): framing is lost
 };
+// A kPdu may carry a reason too: the length is consistent (every stack
+// cuts the stream at the same place) but a field is out of its range (a
+// quantity, a byte count that disagrees with its quantity): the PDU is framed
+// and decoded, and reported malformed.
 struct FrameResult {
   FrameStatus status = FrameStatus::kNeedMore;
   uint32_t length = 0;
+  MalformedReason reason = MalformedReason::kNone;  // set with kMalformed (or a flawed kPdu)
 };
+inline FrameResult NeedMore() { return {FrameStatus::kNeedMore, 0, MalformedReason::kNone}; }
+inline FrameResult Invalid() { return {FrameStatus::kInvalid, 0, MalformedReason::kNone}; }
+inline FrameResult Pdu(uint32_t length) { return {FrameStatus::kPdu, length, MalformedReason::kNone}; }
+inline FrameResult Malformed(MalformedReason reason) { return {FrameStatus::kMalformed, 0, reason}; }
+inline FrameResult FlawedPdu(uint32_t length, MalformedReason reason) {
+  return {FrameStatus::kPdu, length, reason};
+}
 
-// Signatures every protocol module provides (see registry.h).
-using FrameFn = FrameResult (*)(std::span<const uint8_t> head);
+// Signatures every protocol module provides (see registry.h). Framing is
+// strict, so it depends on the direction: a request and a response of the
+// same function have different fixed lengths.
+using FrameFn = FrameResult (*)(std::span<const uint8_t> head, bool from_client);
 using DecodeFn = DecodeStatus (*)(const PduView& pdu, StreamState& state,
                                   OpList& ops);
 
@@ -197,6 +215,24 @@ inline uint32_t Be32(const uint8_t* p) {
 }
 inline uint32_t Le32(const uint8_t* p) {
   return uint32_t(p[3]) << 24 | uint32_t(p[2]) << 16 | uint32_t(p[1]) << 8 | p[0];
+}
+
+// The function code policy rules name an op by (the allowlist key): the
+// op's function, except for Schneider UMAS (Modbus function 90) requests,
+// which are named by their own UMAS function so a rule can tell a variable
+// read from a PLC stop or a program download: 0x5A00 | UMAS function
+// (modbus::FunctionName knows these as "umas_*"). Modbus codes are < 256,
+// so the two never collide.
+inline constexpr uint16_t kModbusUmasFunction = 90;
+inline constexpr uint16_t UmasPolicyFunction(uint8_t umas_function) {
+  return uint16_t(kModbusUmasFunction << 8 | umas_function);
+}
+inline uint16_t PolicyFunction(const IcsOp& op) {
+  if (op.kind == OpKind::kModbus && op.function == kModbusUmasFunction &&
+      op.Has(kOpHasSubFunction)) [[unlikely]] {
+    return UmasPolicyFunction(uint8_t(op.sub_function));
+  }
+  return op.function;
 }
 
 std::string_view ProtocolName(Protocol p);

@@ -109,7 +109,7 @@ bool ObjectAddresses(const uint8_t* b, size_t end, IcsOp& op) {
 
 }  // namespace
 
-FrameResult Frame(std::span<const uint8_t> head) {
+FrameResult Frame(std::span<const uint8_t> head, bool /*from_client*/) {
   if (head.empty()) return {FrameStatus::kNeedMore, 0};
   if (head[0] != kStartByte) return {FrameStatus::kInvalid, 0};
   if (head.size() < 2) return {FrameStatus::kNeedMore, 0};

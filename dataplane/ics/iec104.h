@@ -66,7 +66,7 @@ enum ApciFunction : uint16_t {
   kTestFrCon = 32,
 };
 
-FrameResult Frame(std::span<const uint8_t> head);
+FrameResult Frame(std::span<const uint8_t> head, bool from_client);
 DecodeStatus Decode(const PduView& pdu, StreamState& state, OpList& ops);
 // kIec104: "m_sp_na_1", "c_sc_na_1", ... (type ids lowercased);
 // kIec104Apci: "s_frame", "startdt_act", "startdt_con", "stopdt_act", ...

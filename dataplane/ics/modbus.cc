@@ -12,7 +12,7 @@ struct NamedFunction {
 };
 
 // Public function codes (Modbus Application Protocol v1.1b3, section 5.1).
-constexpr std::array<NamedFunction, 19> kFunctions{{
+constexpr std::array<NamedFunction, 20> kFunctions{{
     {1, "read_coils"},
     {2, "read_discrete_inputs"},
     {3, "read_holding_registers"},
@@ -32,6 +32,41 @@ constexpr std::array<NamedFunction, 19> kFunctions{{
     {23, "read_write_multiple_registers"},
     {24, "read_fifo_queue"},
     {43, "encapsulated_interface_transport"},
+    {kUmas, "umas"},  // every UMAS function (rules may name them one by one)
+}};
+
+// Schneider UMAS functions (function 90's own function byte), from public
+// reverse engineering (the UMAS dissectors, "The Unity (UMAS) protocol").
+// Policy addresses them as UmasPolicyFunction(code), see ics_op.h.
+constexpr std::array<NamedFunction, 28> kUmasFunctions{{
+    {0x01, "umas_init_comm"},
+    {0x02, "umas_read_id"},
+    {0x03, "umas_read_project_info"},
+    {0x04, "umas_read_plc_info"},
+    {0x06, "umas_read_card_info"},
+    {0x0A, "umas_repeat"},
+    {0x10, "umas_take_plc_reservation"},
+    {0x11, "umas_release_plc_reservation"},
+    {0x12, "umas_keep_alive"},
+    {0x20, "umas_read_memory_block"},
+    {0x22, "umas_read_variables"},
+    {0x23, "umas_write_variables"},
+    {0x24, "umas_read_coils_registers"},
+    {0x25, "umas_write_coils_registers"},
+    {0x30, "umas_initialize_upload"},
+    {0x31, "umas_upload_block"},
+    {0x32, "umas_end_strategy_upload"},
+    {0x33, "umas_initialize_download"},
+    {0x34, "umas_download_block"},
+    {0x35, "umas_end_download"},
+    {0x39, "umas_read_eth_master_data"},
+    {0x40, "umas_start_plc"},
+    {0x41, "umas_stop_plc"},
+    {0x50, "umas_monitor_plc"},
+    {0x58, "umas_check_plc"},
+    {0x70, "umas_read_io_object"},
+    {0x71, "umas_write_io_object"},
+    {0x73, "umas_get_status_module"},
 }};
 
 // Bounded view of the PDU data after the function code. A field read past
@@ -50,6 +85,14 @@ void SetRange(IcsOp& op, uint32_t start, uint32_t quantity) {
   op.flags |= kOpHasAddress;
   op.address_first = start;
   op.address_last = quantity == 0 ? start : start + quantity - 1;
+}
+
+// UMAS PDU after the function code: [session/pairing byte][UMAS function].
+void DecodeUmas(const Data& d, IcsOp& op) {
+  if (d.Has(2, op)) {
+    op.flags |= kOpHasSubFunction;
+    op.sub_function = d.p[1];
+  }
 }
 
 void DecodeRequest(uint8_t fc, const Data& d, IcsOp& op) {
@@ -98,6 +141,9 @@ void DecodeRequest(uint8_t fc, const Data& d, IcsOp& op) {
         op.sub_function = d.p[0];
       }
       break;
+    case kUmas:  // session (pairing) byte, UMAS function, data
+      DecodeUmas(d, op);
+      break;
     default:
       break;
   }
@@ -123,6 +169,9 @@ void DecodeResponse(uint8_t fc, const Data& d, IcsOp& op) {
         op.sub_function = d.p[0];
       }
       break;
+    case kUmas:  // session byte, 0xFE (ok) / 0xFD (error), data
+      DecodeUmas(d, op);
+      break;
     default:  // reads answer with byte count + data: no address in-band
       break;
   }
@@ -130,13 +179,134 @@ void DecodeResponse(uint8_t fc, const Data& d, IcsOp& op) {
 
 }  // namespace
 
-FrameResult Frame(std::span<const uint8_t> head) {
+uint16_t MaxLengthFor(uint8_t fc) {
+  switch (fc & 0x7F) {
+    case 1: case 2: case 3: case 4: case 5: case 6: case 7: case 8: case 11: case 12:
+    case 15: case 16: case 17: case 20: case 21: case 22: case 23: case 24: case 43:
+      return kMaxLength;
+    default:
+      return kMaxVendorLength;
+  }
+}
+
+namespace {
+
+using R = MalformedReason;
+
+// What a request's MBAP length must be. `len` is the MBAP length (2..255),
+// `h` at least kMbapSize + 1 bytes. Returns kNeedMore while the bytes that
+// decide are missing, kPdu when the length is right.
+FrameResult FrameRequest(std::span<const uint8_t> h, uint16_t len) {
+  const uint32_t total = 6u + len;
+  auto exactly = [&](uint16_t want) { return len == want ? Pdu(total) : Malformed(R::kModbusLengthMismatch); };
+  // A field that decides the length lies at h[at]: fail on the length first
+  // (a short PDU has no such field), then wait for the byte.
+  auto need = [&](size_t at) { return h.size() > at; };
+  switch (h[7]) {
+    case 1: case 2: case 3: case 4: {  // start, quantity
+      if (len != 6) return Malformed(R::kModbusLengthMismatch);
+      if (!need(11)) return NeedMore();
+      const uint16_t qty = Be16(&h[10]);
+      const uint16_t max = h[7] <= 2 ? 2000 : 125;
+      return qty >= 1 && qty <= max ? Pdu(total) : FlawedPdu(total, R::kModbusQuantity);
+    }
+    case 5: {  // address, value 0x0000 or 0xFF00
+      if (len != 6) return Malformed(R::kModbusLengthMismatch);
+      if (!need(11)) return NeedMore();
+      const uint16_t v = Be16(&h[10]);
+      return v == 0x0000 || v == 0xFF00 ? Pdu(total) : FlawedPdu(total, R::kModbusQuantity);
+    }
+    case 6: return exactly(6);
+    case 7: case 11: case 12: case 17: return exactly(2);
+    case 8: {  // sub-function, data: "return query data" (0) echoes any data
+      if (len < 4) return Malformed(R::kModbusLengthMismatch);
+      if (!need(9)) return NeedMore();
+      const uint16_t sub = Be16(&h[8]);
+      const bool ordinary = (sub >= 1 && sub <= 4) || (sub >= 10 && sub <= 18) || sub == 20;
+      return ordinary ? exactly(6) : Pdu(total);
+    }
+    case 15: case 16: {  // start, quantity, byte count, values
+      if (len < 7) return Malformed(R::kModbusLengthMismatch);
+      if (!need(12)) return NeedMore();
+      // The byte count frames the PDU (libmodbus frames by it); the quantity
+      // only has to agree with it.
+      const uint16_t qty = Be16(&h[10]);
+      const uint8_t count = h[12];
+      const bool coils = h[7] == 15;
+      if (len != 7 + count) return Malformed(R::kModbusLengthMismatch);
+      if (qty < 1 || qty > (coils ? 1968 : 123)) return FlawedPdu(total, R::kModbusQuantity);
+      if (count != (coils ? (qty + 7) / 8 : 2 * qty)) return FlawedPdu(total, R::kModbusByteCount);
+      return Pdu(total);
+    }
+    case 20: case 21: {  // byte count, sub-requests
+      if (len < 3) return Malformed(R::kModbusLengthMismatch);
+      if (!need(8)) return NeedMore();
+      return exactly(uint16_t(3 + h[8]));
+    }
+    case 22: return exactly(8);
+    case 23: {  // read start, read qty, write start, write qty, byte count, values
+      if (len < 11) return Malformed(R::kModbusLengthMismatch);
+      if (!need(16)) return NeedMore();
+      const uint16_t read_qty = Be16(&h[10]);
+      const uint16_t write_qty = Be16(&h[14]);
+      const uint8_t count = h[16];
+      if (len != 11 + count) return Malformed(R::kModbusLengthMismatch);
+      if (read_qty < 1 || read_qty > 125 || write_qty < 1 || write_qty > 121) {
+        return FlawedPdu(total, R::kModbusQuantity);
+      }
+      if (count != 2 * write_qty) return FlawedPdu(total, R::kModbusByteCount);
+      return Pdu(total);
+    }
+    case 24: return exactly(4);
+    case 43: {  // MEI type: 14 = read device identification (code, object id)
+      if (len < 3) return Malformed(R::kModbusLengthMismatch);
+      if (!need(8)) return NeedMore();
+      return h[8] == 14 ? exactly(5) : Pdu(total);
+    }
+    default:  // vendor / unknown (UMAS 90, 100-110, 125/126, ...): by MBAP length
+      return Pdu(total);
+  }
+}
+
+// The same for a response (server to client).
+FrameResult FrameResponse(std::span<const uint8_t> h, uint16_t len) {
+  const uint32_t total = 6u + len;
+  auto exactly = [&](uint16_t want) { return len == want ? Pdu(total) : Malformed(R::kModbusLengthMismatch); };
+  // unit + fc + one byte count + that many bytes
+  auto counted = [&]() -> FrameResult {
+    if (len < 3) return Malformed(R::kModbusLengthMismatch);
+    if (h.size() < 9) return NeedMore();
+    return len == 3 + h[8] ? Pdu(total) : Malformed(R::kModbusByteCount);
+  };
+  const uint8_t fc = h[7];
+  if (fc & 0x80) return exactly(3);  // exception: unit, fc | 0x80, code
+  switch (fc) {
+    case 1: case 2: case 3: case 4: case 12: case 17: case 20: case 21: case 23:
+      return counted();
+    case 5: case 6: case 11: case 15: case 16: return exactly(6);
+    case 7: return exactly(3);
+    case 22: return exactly(8);
+    case 24: {  // two-byte byte count (FIFO count + values)
+      if (len < 4) return Malformed(R::kModbusLengthMismatch);
+      if (h.size() < 10) return NeedMore();
+      return len == 4 + Be16(&h[8]) ? Pdu(total) : Malformed(R::kModbusByteCount);
+    }
+    default:  // 8 (echo), 43, vendor / unknown: by MBAP length
+      return Pdu(total);
+  }
+}
+
+}  // namespace
+
+FrameResult Frame(std::span<const uint8_t> head, bool from_client) {
   // Reject as early as the bytes allow: protocol id must be 0.
-  if (head.size() >= 4 && Be16(head.data() + 2) != 0) return {FrameStatus::kInvalid, 0};
-  if (head.size() < 6) return {FrameStatus::kNeedMore, 0};
+  if (head.size() >= 4 && Be16(head.data() + 2) != 0) return Invalid();
+  if (head.size() < 6) return NeedMore();
   const uint16_t len = Be16(head.data() + 4);
-  if (len < kMinLength || len > kMaxLength) return {FrameStatus::kInvalid, 0};
-  return {FrameStatus::kPdu, uint32_t(6 + len)};
+  if (len < kMinLength || len > kMaxVendorLength) return Malformed(R::kModbusLength);
+  if (head.size() < kMbapSize + 1) return NeedMore();
+  if (len > MaxLengthFor(head[7])) return Malformed(R::kModbusLength);
+  return from_client ? FrameRequest(head, len) : FrameResponse(head, len);
 }
 
 DecodeStatus Decode(const PduView& pdu, StreamState& /*state*/, OpList& ops) {
@@ -144,7 +314,7 @@ DecodeStatus Decode(const PduView& pdu, StreamState& /*state*/, OpList& ops) {
   if (b.size() >= 4 && Be16(b.data() + 2) != 0) return DecodeStatus::kNotThisProtocol;
   if (b.size() < kMbapSize + 1) return DecodeStatus::kTruncated;
   const uint16_t len = Be16(b.data() + 4);
-  if (len < kMinLength || len > kMaxLength) return DecodeStatus::kNotThisProtocol;
+  if (len < kMinLength || len > MaxLengthFor(b[7])) return DecodeStatus::kNotThisProtocol;
 
   // Bytes of this PDU actually present: never read past the MBAP length even
   // if the caller handed more.
@@ -177,8 +347,11 @@ DecodeStatus Decode(const PduView& pdu, StreamState& /*state*/, OpList& ops) {
 
 std::string_view FunctionName(OpKind kind, uint16_t function) {
   if (kind != OpKind::kModbus) return {};
-  for (const auto& f : kFunctions) {
-    if (f.code == function) return f.name;
+  const bool umas = function >> 8 == kUmas;
+  if (function > 0xFF && !umas) return {};
+  for (const auto& f : umas ? std::span<const NamedFunction>(kUmasFunctions)
+                            : std::span<const NamedFunction>(kFunctions)) {
+    if (f.code == (function & 0xFF)) return f.name;
   }
   return {};
 }
@@ -187,6 +360,9 @@ std::optional<uint16_t> FunctionByName(OpKind kind, std::string_view name) {
   if (kind != OpKind::kModbus) return std::nullopt;
   for (const auto& f : kFunctions) {
     if (f.name == name) return f.code;
+  }
+  for (const auto& f : kUmasFunctions) {
+    if (f.name == name) return UmasPolicyFunction(f.code);
   }
   return std::nullopt;
 }

@@ -8,8 +8,11 @@
 //   direction      from pdu.from_client (Modbus has no in-band direction)
 //   unit           MBAP unit id (kOpHasUnit, always)
 //   flags          kOpException + exception_code for FC|0x80 responses
-//   sub_function   FC 8 diagnostic sub-function, FC 43 MEI type
-//                  (kOpHasSubFunction)
+//   sub_function   FC 8 diagnostic sub-function, FC 43 MEI type, FC 90
+//                  (Schneider UMAS) the UMAS function of a request or the
+//                  0xFE (ok) / 0xFD (error) status of a response
+//                  (kOpHasSubFunction). Policy names UMAS requests by their
+//                  UMAS function (ics::PolicyFunction, "umas_*" names).
 //   address_first  data address range touched, inclusive (kOpHasAddress):
 //   address_last     requests: FC 1-4, 15, 16 start..start+qty-1; FC 5, 6, 22
 //                    the single address; FC 24 the FIFO pointer address;
@@ -40,11 +43,24 @@ inline constexpr uint16_t kTcpPort = 502;
 inline constexpr uint16_t kUdpPort = 0;
 
 inline constexpr size_t kMbapSize = 7;
-// MBAP length counts unit id + PDU; a PDU is 1..253 bytes.
+// MBAP length counts unit id + PDU; a PDU is 1..253 bytes. Vendor functions
+// (Schneider UMAS, function 90, among them) reach 255 on real devices, and
+// tshark frames them: they are allowed kMaxVendorLength.
 inline constexpr uint16_t kMinLength = 2;
 inline constexpr uint16_t kMaxLength = 254;
+inline constexpr uint16_t kMaxVendorLength = 255;
+inline constexpr uint8_t kUmas = 90;
+// The most header bytes Frame() asks for (FC 23's byte count).
+inline constexpr size_t kMaxFrameHead = 17;
 
-FrameResult Frame(std::span<const uint8_t> head);
+// Strict framing (Modbus Application Protocol v1.1b3): the MBAP length must
+// be the length the function code and its quantity / byte count require;
+// otherwise kMalformed with the reason. Functions without a public length
+// rule are framed by the MBAP length (as tshark frames them).
+FrameResult Frame(std::span<const uint8_t> head, bool from_client);
+// The largest MBAP length allowed for a function code (254, or 255 for a
+// vendor / unknown function).
+uint16_t MaxLengthFor(uint8_t fc);
 DecodeStatus Decode(const PduView& pdu, StreamState& state, OpList& ops);
 std::string_view FunctionName(OpKind kind, uint16_t function);
 std::optional<uint16_t> FunctionByName(OpKind kind, std::string_view name);

@@ -220,7 +220,7 @@ std::string_view MessageTypeTag(uint16_t function) {
   return {};
 }
 
-FrameResult Frame(std::span<const uint8_t> head) {
+FrameResult Frame(std::span<const uint8_t> head, bool /*from_client*/) {
   if (head.size() >= 3 && !ParseMessageType(head.data())) return {FrameStatus::kInvalid, 0};
   if (head.size() < kHeaderSize) return {FrameStatus::kNeedMore, 0};
   const OpcuaMessageType type = *ParseMessageType(head.data());

@@ -65,7 +65,7 @@ enum OpcuaMessageType : uint16_t {
 // tshark (and the corpus oracle) prints when no service id is visible.
 std::string_view MessageTypeTag(uint16_t function);
 
-FrameResult Frame(std::span<const uint8_t> head);
+FrameResult Frame(std::span<const uint8_t> head, bool from_client);
 DecodeStatus Decode(const PduView& pdu, StreamState& state, OpList& ops);
 // Services: "read_request", "read_response", "service_fault", ...; message
 // types: "hello", "acknowledge", "error", "reverse_hello",

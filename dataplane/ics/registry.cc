@@ -46,7 +46,15 @@ std::string_view FunctionName(const IcsOp& op) {
   Protocol p = ProtocolOf(op.kind);
   if (p == Protocol::kS7commPlus) p = Protocol::kS7comm;
   const ProtocolModule* m = ModuleFor(p);
-  return m ? m->function_name(op.kind, op.function) : std::string_view();
+  if (m == nullptr) return {};
+  // A UMAS request is named by its UMAS function; an unnamed one (or a
+  // response's status byte) by the Modbus function ("umas").
+  const uint16_t named = PolicyFunction(op);
+  if (named != op.function) {
+    const std::string_view name = m->function_name(op.kind, named);
+    if (!name.empty()) return name;
+  }
+  return m->function_name(op.kind, op.function);
 }
 
 }  // namespace conduit::ics

@@ -6,7 +6,7 @@
 //   namespace conduit::ics::<proto> {
 //   inline constexpr uint16_t kTcpPort = ...;   // 0 when not over TCP
 //   inline constexpr uint16_t kUdpPort = ...;   // 0 when not over UDP
-//   FrameResult Frame(std::span<const uint8_t> head);  // TCP framing
+//   FrameResult Frame(std::span<const uint8_t> head, bool from_client);  // strict TCP framing
 //   DecodeStatus Decode(const PduView& pdu, StreamState& state, OpList& ops);
 //   std::string_view FunctionName(OpKind kind, uint16_t function);  // "" if unknown
 //   std::optional<uint16_t> FunctionByName(OpKind kind, std::string_view name);
@@ -36,7 +36,8 @@ struct ProtocolModule {
 std::span<const ProtocolModule> AllModules();
 const ProtocolModule* ModuleFor(Protocol p);
 
-// Name of a function code in the op's layer ("" if unknown).
+// Name of the op's function in its layer ("" if unknown); a UMAS request's
+// UMAS function name (PolicyFunction) where it has one.
 std::string_view FunctionName(const IcsOp& op);
 
 }  // namespace conduit::ics

@@ -366,7 +366,7 @@ constexpr NamedFunction kS7Names[] = {
 
 }  // namespace
 
-FrameResult Frame(std::span<const uint8_t> head) {
+FrameResult Frame(std::span<const uint8_t> head, bool /*from_client*/) {
   if (head.size() < kTpktLen) return {FrameStatus::kNeedMore, 0};
   if (head[0] != 3 || head[1] != 0) return {FrameStatus::kInvalid, 0};
   const uint32_t length = Be16(head.data() + 2);

@@ -141,7 +141,7 @@ enum PiService : uint16_t {
   kPiInsert2 = 6,       // "_INS2"
 };
 
-FrameResult Frame(std::span<const uint8_t> head);
+FrameResult Frame(std::span<const uint8_t> head, bool from_client);
 DecodeStatus Decode(const PduView& pdu, StreamState& state, OpList& ops);
 std::string_view FunctionName(OpKind kind, uint16_t function);
 std::optional<uint16_t> FunctionByName(OpKind kind, std::string_view name);

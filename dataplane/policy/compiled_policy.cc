@@ -159,8 +159,16 @@ Decision CompiledPolicy::JudgeRequest(const ConduitPolicy& conduit, const ics::I
   const uint16_t c = ConduitIndex(&conduit);
   // First match in policy order across the rules naming this function and
   // the rules naming none: entries carry their policy position.
+  // A UMAS request's key names its UMAS function (PolicyFunction); rules
+  // naming Modbus function 90 ("umas") cover every UMAS function too.
+  const uint16_t function = ics::PolicyFunction(op);
   const RuleEntry* exact =
-      Match(Key{c, static_cast<uint8_t>(op.kind), kExact, op.function}, client, server, server_port, &op);
+      Match(Key{c, static_cast<uint8_t>(op.kind), kExact, function}, client, server, server_port, &op);
+  if (function != op.function) [[unlikely]] {
+    const RuleEntry* whole = Match(Key{c, static_cast<uint8_t>(op.kind), kExact, op.function}, client,
+                                   server, server_port, &op);
+    if (whole != nullptr && (exact == nullptr || whole->rule < exact->rule)) exact = whole;
+  }
   const RuleEntry* any =
       Match(Key{c, static_cast<uint8_t>(op.kind), kAnyFunction, 0}, client, server, server_port, &op);
   const RuleEntry* best = exact;

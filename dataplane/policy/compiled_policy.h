@@ -167,7 +167,8 @@ class CompiledPolicy {
     uint16_t conduit = 0;
     uint8_t kind = 0;  // ics::OpKind, or 0xF0 | l4 proto for tcp/udp rules
     uint8_t any = 0;
-    uint16_t function = 0;  // or the server port for tcp/udp rules
+    uint16_t function = 0;  // ics::PolicyFunction (UMAS: 0x5A00 | its function), or the
+                            // server port for tcp/udp rules
     uint16_t pad = 0;
     bool operator==(const Key&) const = default;
   };

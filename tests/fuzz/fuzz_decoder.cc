@@ -74,7 +74,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   // Frame like framer.cc does, at most a bounded number of PDUs.
   for (int i = 0; i < 64 && !rest.empty(); ++i) {
-    const FrameResult f = m.frame(rest);
+    const FrameResult f = m.frame(rest, from_client);
     if (f.status != FrameStatus::kPdu || f.length == 0) break;
     if (f.length > rest.size()) {
       // Spans "segments" the input does not have: only the prefix is kept.

@@ -593,5 +593,128 @@ TEST(Framer, DatagramsDecodeOneByOne) {
   EXPECT_EQ(ops.size(), 3u);
 }
 
+// --- Strict framing: a declared length its function does not allow --------
+
+// FC 3 read whose MBAP length says 200 (the desync: a framer trusting it
+// would take the next PDU as the read's body, a PLC framing by function code
+// executes it as a write).
+Bytes OverstatedRead(uint16_t tid) {
+  Bytes b = ReadHolding(tid, 0, 1);
+  b[4] = 0;
+  b[5] = 200;
+  return b;
+}
+
+// A UMAS request (Modbus function 90): [session][UMAS function][data].
+Bytes Umas(uint16_t tid, uint8_t umas_function, size_t data_bytes = 0) {
+  Bytes data = {0x00, umas_function};
+  data.resize(2 + data_bytes, 0x5C);
+  return ModbusAdu(tid, 0, 90, data);
+}
+
+TEST(Framer, OverstatedMbapLengthLosesFramingInOneSegment) {
+  Stream s(Protocol::kModbus);
+  s.Feed(kIsn, ReadHolding(1, 1, 1));
+  const Bytes read = OverstatedRead(2), write = WriteSingle(3, 40, 0xDEAD);
+  const FeedResult r = s.Feed(kIsn + 12, Cat({read, write}));
+  EXPECT_EQ(r.status, FeedStatus::kFramingLost);
+  EXPECT_EQ(r.malformed, MalformedReason::kModbusLengthMismatch);
+  EXPECT_EQ(MalformedReasonName(r.malformed), "modbus_length_mismatch");
+  EXPECT_EQ(s.all().size(), 1u);  // only the first, good read: nothing of the pair
+  EXPECT_EQ(s.state().sync, StreamSync::kLost);
+  EXPECT_EQ(s.Feed(kIsn + 12 + 24, ReadHolding(4, 1, 1)).status, FeedStatus::kUnparsable);
+}
+
+TEST(Framer, OverstatedMbapLengthLosesFramingAcrossSegments) {
+  const Bytes stream = Cat({ReadHolding(1, 1, 1), OverstatedRead(2), WriteSingle(3, 40, 0xDEAD)});
+  // Cut anywhere after the good read: the pair never frames, the write is
+  // never decoded (as the read's body or otherwise).
+  for (size_t cut = 13; cut < stream.size(); ++cut) {
+    Stream s(Protocol::kModbus);
+    EXPECT_EQ(s.Feed(kIsn, std::span(stream).first(12)).status, FeedStatus::kOk);
+    const FeedResult a = s.Feed(kIsn + 12, std::span(stream).subspan(12, cut - 12));
+    const FeedResult b = s.Feed(kIsn + uint32_t(cut), std::span(stream).subspan(cut));
+    const MalformedReason why = a.malformed != MalformedReason::kNone ? a.malformed : b.malformed;
+    EXPECT_EQ(why, MalformedReason::kModbusLengthMismatch) << "cut " << cut;
+    EXPECT_TRUE(a.status == FeedStatus::kFramingLost || b.status == FeedStatus::kFramingLost)
+        << "cut " << cut;
+    EXPECT_EQ(s.all().size(), 1u) << "cut " << cut;
+    EXPECT_EQ(s.state().sync, StreamSync::kLost);
+    if (HasFailure()) return;
+  }
+}
+
+TEST(Framer, ResponseLengthMismatchLosesFraming) {
+  Stream s(Protocol::kModbus, /*from_client=*/false);
+  const Bytes ok = ModbusAdu(1, 1, 6, {0, 40, 0, 7});  // echo of a write
+  Bytes bad = ModbusAdu(2, 1, 0x83, {0x02, 0x00});      // exception with a trailing byte
+  EXPECT_EQ(s.Feed(kIsn, ok).status, FeedStatus::kOk);
+  const FeedResult r = s.Feed(kIsn + uint32_t(ok.size()), bad);
+  EXPECT_EQ(r.status, FeedStatus::kFramingLost);
+  EXPECT_EQ(r.malformed, MalformedReason::kModbusLengthMismatch);
+}
+
+TEST(Framer, QuantityOutOfRangeIsReportedButFramed) {
+  // The length agrees with the function (every stack cuts here), so framing
+  // holds; the PDU is reported malformed.
+  Stream s(Protocol::kModbus);
+  const Bytes zero_qty = ReadHolding(1, 0, 0);
+  const FeedResult r = s.Feed(kIsn, Cat({zero_qty, ReadHolding(2, 0, 1)}));
+  EXPECT_EQ(r.status, FeedStatus::kOk);
+  EXPECT_EQ(r.pdus, 2);
+  EXPECT_EQ(r.decode_errors, 1);
+  EXPECT_EQ(r.malformed, MalformedReason::kModbusQuantity);
+  EXPECT_EQ(s.all().size(), 2u);
+}
+
+TEST(Framer, UmasSessionWithLength255KeepsFraming) {
+  // Init comm, read id, a 255-length block download, monitor, stop.
+  const Bytes stream = Cat({Umas(1, 0x01), Umas(2, 0x02), Umas(3, 0x34, 251), Umas(4, 0x50, 3),
+                            Umas(5, 0x41)});
+  ASSERT_EQ(stream[20 + 4], 0);
+  ASSERT_EQ(stream[20 + 5], 255);  // the third PDU's MBAP length
+  Stream s(Protocol::kModbus);
+  const FeedResult r = s.Feed(kIsn, stream);
+  EXPECT_EQ(r.status, FeedStatus::kOk);
+  EXPECT_EQ(r.malformed, MalformedReason::kNone);
+  EXPECT_EQ(r.decode_errors, 0);
+  ASSERT_EQ(s.all().size(), 5u);
+  const uint8_t want[] = {0x01, 0x02, 0x34, 0x50, 0x41};
+  for (size_t i = 0; i < 5; ++i) {
+    EXPECT_EQ(s.all()[i].function, 90);
+    EXPECT_TRUE(s.all()[i].Has(kOpHasSubFunction));
+    EXPECT_EQ(s.all()[i].sub_function, want[i]);
+  }
+  EXPECT_EQ(FunctionName(s.all()[4]), "umas_stop_plc");
+  EXPECT_EQ(FunctionName(s.all()[2]), "umas_download_block");
+  EXPECT_EQ(s.state().sync, StreamSync::kSynced);
+}
+
+TEST(Framer, UmasAndStrictPdusSplitAtEveryOffsetGiveTheSameOps) {
+  const Bytes stream = Cat({ReadHolding(1, 10, 3), Umas(2, 0x34, 251), WriteMultiple(3, 5, 20),
+                            Umas(4, 0x22, 8)});
+  const std::vector<IcsOp> want = Unsplit(Protocol::kModbus, stream);
+  ASSERT_EQ(want.size(), 4u);
+  for (size_t i = 1; i < stream.size(); ++i) {
+    Stream s(Protocol::kModbus);
+    s.FeedCut(kIsn, stream, {i});
+    ExpectSameOps(s.all(), want);
+    if (HasFailure()) return;
+  }
+}
+
+TEST(Framer, Fc23HeaderSplitBeforeItsByteCount) {
+  // FC 23's length is decided by byte 16: every split before it waits.
+  const Bytes rw = ModbusAdu(1, 1, 23, {0, 3, 0, 6, 0, 14, 0, 3, 6, 0, 0xFF, 0, 0xFF, 0, 0xFF});
+  const Bytes stream = Cat({rw, ReadHolding(2, 0, 1)});
+  const std::vector<IcsOp> want = Unsplit(Protocol::kModbus, stream);
+  ASSERT_EQ(want.size(), 2u);
+  for (size_t i = 1; i < 18; ++i) {
+    Stream s(Protocol::kModbus);
+    s.FeedCut(kIsn, stream, {i});
+    ExpectSameOps(s.all(), want);
+  }
+}
+
 }  // namespace
 }  // namespace conduit::ics

@@ -9,6 +9,10 @@
 namespace conduit::ics::bacnet {
 namespace {
 
+// Framing a client's bytes (the direction matters only where a test says so).
+using bacnet::Frame;
+FrameResult Frame(std::span<const uint8_t> head) { return bacnet::Frame(head, /*from_client=*/true); }
+
 using Bytes = std::vector<uint8_t>;
 
 Bytes Hex(const std::string& hex) {

@@ -10,6 +10,10 @@
 namespace conduit::ics::dnp3 {
 namespace {
 
+// Framing a client's bytes (the direction matters only where a test says so).
+using dnp3::Frame;
+FrameResult Frame(std::span<const uint8_t> head) { return dnp3::Frame(head, /*from_client=*/true); }
+
 using Bytes = std::vector<uint8_t>;
 
 Bytes Hex(const std::string& hex) {

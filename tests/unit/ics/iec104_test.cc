@@ -9,6 +9,10 @@
 namespace conduit::ics::iec104 {
 namespace {
 
+// Framing a client's bytes (the direction matters only where a test says so).
+using iec104::Frame;
+FrameResult Frame(std::span<const uint8_t> head) { return iec104::Frame(head, /*from_client=*/true); }
+
 using Bytes = std::vector<uint8_t>;
 
 Bytes FromHex(const std::string& hex) {

@@ -38,28 +38,158 @@ Decoded DecodeBytes(const Bytes& b, bool from_client = true, size_t keep = SIZE_
   return d;
 }
 
-TEST(ModbusFrame, ValidHeader) {
-  const Bytes b = Adu(1, 3, {0, 0, 0, 10});
-  const FrameResult r = Frame(b);
-  EXPECT_EQ(r.status, FrameStatus::kPdu);
-  EXPECT_EQ(r.length, 12u);
+// MBAP with an explicit length (which may disagree with the PDU that follows).
+Bytes AduWithLength(uint16_t len, uint8_t fc, const Bytes& data) {
+  Bytes b{0x00, 0x01, 0x00, 0x00, uint8_t(len >> 8), uint8_t(len), 1, fc};
+  b.insert(b.end(), data.begin(), data.end());
+  return b;
 }
 
-TEST(ModbusFrame, NeedsSixBytes) {
-  const Bytes b = Adu(1, 3, {0, 0, 0, 10});
-  for (size_t n = 0; n < 6; ++n) {
-    EXPECT_EQ(Frame(std::span(b.data(), n)).status, FrameStatus::kNeedMore) << n;
+constexpr bool kRequest = true;
+constexpr bool kResponse = false;
+using R = MalformedReason;
+
+struct FrameCase {
+  const char* name;
+  Bytes bytes;
+  bool from_client;
+  FrameStatus status;
+  uint32_t length;  // for kPdu
+  MalformedReason reason;
+};
+
+// Modbus Application Protocol v1.1b3 lengths, request and response.
+TEST(ModbusFrame, StrictLengthTable) {
+  const Bytes qty10{0, 0, 0, 10};
+  const std::vector<FrameCase> cases = {
+      {"fc3 read", Adu(1, 3, qty10), kRequest, FrameStatus::kPdu, 12, R::kNone},
+      {"fc3 read len 200", AduWithLength(200, 3, qty10), kRequest, FrameStatus::kMalformed, 0, R::kModbusLengthMismatch},
+      {"fc3 read len 5", AduWithLength(5, 3, {0, 0, 0}), kRequest, FrameStatus::kMalformed, 0, R::kModbusLengthMismatch},
+      {"fc3 qty 0", Adu(1, 3, {0, 0, 0, 0}), kRequest, FrameStatus::kMalformed, 0, R::kModbusQuantity},
+      {"fc3 qty 126", Adu(1, 3, {0, 0, 0, 126}), kRequest, FrameStatus::kMalformed, 0, R::kModbusQuantity},
+      {"fc4 qty 125", Adu(1, 4, {0, 0, 0, 125}), kRequest, FrameStatus::kPdu, 12, R::kNone},
+      {"fc1 qty 2000", Adu(1, 1, {0, 0, 0x07, 0xD0}), kRequest, FrameStatus::kPdu, 12, R::kNone},
+      {"fc2 qty 2001", Adu(1, 2, {0, 0, 0x07, 0xD1}), kRequest, FrameStatus::kMalformed, 0, R::kModbusQuantity},
+      {"fc5 on", Adu(1, 5, {0, 1, 0xFF, 0}), kRequest, FrameStatus::kPdu, 12, R::kNone},
+      {"fc5 value 0x1234", Adu(1, 5, {0, 1, 0x12, 0x34}), kRequest, FrameStatus::kMalformed, 0, R::kModbusQuantity},
+      {"fc6", Adu(1, 6, {0, 1, 0x12, 0x34}), kRequest, FrameStatus::kPdu, 12, R::kNone},
+      {"fc6 len 7", AduWithLength(7, 6, {0, 1, 0x12, 0x34, 0}), kRequest, FrameStatus::kMalformed, 0, R::kModbusLengthMismatch},
+      {"fc7", Adu(1, 7, {}), kRequest, FrameStatus::kPdu, 8, R::kNone},
+      {"fc7 len 3", AduWithLength(3, 7, {0}), kRequest, FrameStatus::kMalformed, 0, R::kModbusLengthMismatch},
+      {"fc11", Adu(1, 11, {}), kRequest, FrameStatus::kPdu, 8, R::kNone},
+      {"fc17", Adu(1, 17, {}), kRequest, FrameStatus::kPdu, 8, R::kNone},
+      {"fc8 restart", Adu(1, 8, {0, 1, 0, 0}), kRequest, FrameStatus::kPdu, 12, R::kNone},
+      {"fc8 restart len 8", Adu(1, 8, {0, 1, 0, 0, 0, 0}), kRequest, FrameStatus::kMalformed, 0, R::kModbusLengthMismatch},
+      {"fc8 echo any length", Adu(1, 8, {0, 0, 1, 2, 3, 4, 5, 6}), kRequest, FrameStatus::kPdu, 16, R::kNone},
+      {"fc15 10 coils", Adu(1, 15, {0, 0, 0, 10, 2, 0xFF, 0x03}), kRequest, FrameStatus::kPdu, 15, R::kNone},
+      {"fc15 byte count 3", Adu(1, 15, {0, 0, 0, 10, 3, 0xFF, 0x03, 0}), kRequest, FrameStatus::kMalformed, 0, R::kModbusByteCount},
+      {"fc15 len short", AduWithLength(8, 15, {0, 0, 0, 10, 2, 0xFF, 0x03}), kRequest, FrameStatus::kMalformed, 0, R::kModbusLengthMismatch},
+      {"fc15 qty 1969", Adu(1, 15, {0, 0, 0x07, 0xB1, 247}), kRequest, FrameStatus::kMalformed, 0, R::kModbusQuantity},
+      {"fc16 2 regs", Adu(1, 16, {0, 1, 0, 2, 4, 0, 10, 1, 2}), kRequest, FrameStatus::kPdu, 17, R::kNone},
+      {"fc16 byte count 5", Adu(1, 16, {0, 1, 0, 2, 5, 0, 10, 1, 2, 0}), kRequest, FrameStatus::kMalformed, 0, R::kModbusByteCount},
+      {"fc16 len 200", AduWithLength(200, 16, {0, 1, 0, 2, 4, 0, 10, 1, 2}), kRequest, FrameStatus::kMalformed, 0, R::kModbusLengthMismatch},
+      {"fc16 qty 124", AduWithLength(255, 16, {0, 1, 0, 124, 248}), kRequest, FrameStatus::kMalformed, 0, R::kModbusLength},
+      {"fc16 qty 124 len 254", AduWithLength(254, 16, {0, 1, 0, 124, 248}), kRequest, FrameStatus::kMalformed, 0, R::kModbusQuantity},
+      {"fc22", Adu(1, 22, {0, 4, 0, 0xF2, 0, 0x25}), kRequest, FrameStatus::kPdu, 14, R::kNone},
+      {"fc22 len 6", AduWithLength(6, 22, {0, 4, 0, 0xF2}), kRequest, FrameStatus::kMalformed, 0, R::kModbusLengthMismatch},
+      {"fc23", Adu(1, 23, {0, 3, 0, 6, 0, 14, 0, 3, 6, 0, 0xFF, 0, 0xFF, 0, 0xFF}), kRequest, FrameStatus::kPdu, 23, R::kNone},
+      {"fc23 byte count 4", Adu(1, 23, {0, 3, 0, 6, 0, 14, 0, 3, 4, 0, 0xFF, 0, 0xFF}), kRequest, FrameStatus::kMalformed, 0, R::kModbusByteCount},
+      {"fc23 write qty 122", Adu(1, 23, {0, 3, 0, 6, 0, 14, 0, 122, 244}), kRequest, FrameStatus::kMalformed, 0, R::kModbusQuantity},
+      {"fc23 read qty 126", Adu(1, 23, {0, 3, 0, 126, 0, 14, 0, 1, 2, 0, 0}), kRequest, FrameStatus::kMalformed, 0, R::kModbusQuantity},
+      {"fc23 len 10", AduWithLength(10, 23, {0, 3, 0, 6, 0, 14, 0, 3}), kRequest, FrameStatus::kMalformed, 0, R::kModbusLengthMismatch},
+      {"fc24", Adu(1, 24, {0x04, 0xDE}), kRequest, FrameStatus::kPdu, 10, R::kNone},
+      {"fc24 len 6", Adu(1, 24, {0x04, 0xDE, 0, 0}), kRequest, FrameStatus::kMalformed, 0, R::kModbusLengthMismatch},
+      {"fc43/14", Adu(1, 43, {14, 1, 0}), kRequest, FrameStatus::kPdu, 11, R::kNone},
+      {"fc43/14 len 6", Adu(1, 43, {14, 1, 0, 0}), kRequest, FrameStatus::kMalformed, 0, R::kModbusLengthMismatch},
+      {"fc43/13 by MBAP", Adu(1, 43, {13, 1, 2, 3, 4}), kRequest, FrameStatus::kPdu, 13, R::kNone},
+      {"fc20 file record", Adu(1, 20, {7, 6, 0, 4, 0, 1, 0, 2}), kRequest, FrameStatus::kPdu, 16, R::kNone},
+      {"fc20 byte count 8", Adu(1, 20, {8, 6, 0, 4, 0, 1, 0, 2}), kRequest, FrameStatus::kMalformed, 0, R::kModbusLengthMismatch},
+      {"UMAS len 255", AduWithLength(255, 90, {0x00, 0x22}), kRequest, FrameStatus::kPdu, 261, R::kNone},
+      {"vendor 100 len 255", AduWithLength(255, 100, {}), kResponse, FrameStatus::kPdu, 261, R::kNone},
+      {"fc8 len 255", AduWithLength(255, 8, {0, 0}), kRequest, FrameStatus::kMalformed, 0, R::kModbusLength},
+      {"len 256", AduWithLength(256, 90, {}), kRequest, FrameStatus::kMalformed, 0, R::kModbusLength},
+      {"len 1", AduWithLength(1, 3, {}), kRequest, FrameStatus::kMalformed, 0, R::kModbusLength},
+      // Responses.
+      {"rsp fc3 3 regs", Adu(1, 3, {6, 0, 1, 0, 2, 0, 3}), kResponse, FrameStatus::kPdu, 15, R::kNone},
+      {"rsp fc3 byte count 7", Adu(1, 3, {7, 0, 1, 0, 2, 0, 3}), kResponse, FrameStatus::kMalformed, 0, R::kModbusByteCount},
+      {"rsp fc6 echo", Adu(1, 6, {0, 1, 0x12, 0x34}), kResponse, FrameStatus::kPdu, 12, R::kNone},
+      {"rsp fc16", Adu(1, 16, {0, 1, 0, 2}), kResponse, FrameStatus::kPdu, 12, R::kNone},
+      {"rsp fc16 len 200", AduWithLength(200, 16, {0, 1, 0, 2}), kResponse, FrameStatus::kMalformed, 0, R::kModbusLengthMismatch},
+      {"rsp fc22", Adu(1, 22, {0, 4, 0, 0xF2, 0, 0x25}), kResponse, FrameStatus::kPdu, 14, R::kNone},
+      {"rsp fc23", Adu(1, 23, {4, 0, 1, 0, 2}), kResponse, FrameStatus::kPdu, 13, R::kNone},
+      {"rsp fc7", Adu(1, 7, {0x6D}), kResponse, FrameStatus::kPdu, 9, R::kNone},
+      {"rsp fc24", Adu(1, 24, {0, 6, 0, 2, 1, 0xB8, 0x12, 0x84}), kResponse, FrameStatus::kPdu, 16, R::kNone},
+      {"rsp exception", Adu(1, 0x83, {2}), kResponse, FrameStatus::kPdu, 9, R::kNone},
+      {"rsp exception len 4", Adu(1, 0x83, {2, 0}), kResponse, FrameStatus::kMalformed, 0, R::kModbusLengthMismatch},
+      {"rsp fc8 echo", Adu(1, 8, {0, 0, 1, 2, 3}), kResponse, FrameStatus::kPdu, 13, R::kNone},
+      {"rsp UMAS", Adu(1, 90, {0x00, 0xFE, 1, 2, 3}), kResponse, FrameStatus::kPdu, 13, R::kNone},
+  };
+  for (const FrameCase& c : cases) {
+    const FrameResult r = Frame(c.bytes, c.from_client);
+    EXPECT_EQ(r.status, c.status) << c.name;
+    if (c.status == FrameStatus::kPdu) EXPECT_EQ(r.length, c.length) << c.name;
+    EXPECT_EQ(r.reason, c.reason) << c.name << ": " << MalformedReasonName(r.reason);
+  }
+}
+
+// Every prefix shorter than the bytes the decision needs asks for more; none
+// of them is malformed or framed early.
+TEST(ModbusFrame, NeedsTheDecidingBytes) {
+  const Bytes fc23 = Adu(1, 23, {0, 3, 0, 6, 0, 14, 0, 3, 6, 0, 0xFF, 0, 0xFF, 0, 0xFF});
+  for (size_t n = 0; n < kMaxFrameHead; ++n) {
+    EXPECT_EQ(Frame(std::span(fc23.data(), n), kRequest).status, FrameStatus::kNeedMore) << n;
+  }
+  EXPECT_EQ(Frame(std::span(fc23.data(), kMaxFrameHead), kRequest).status, FrameStatus::kPdu);
+  const Bytes read = Adu(1, 3, {0, 0, 0, 10});
+  for (size_t n = 0; n < read.size(); ++n) {
+    EXPECT_EQ(Frame(std::span(read.data(), n), kRequest).status, FrameStatus::kNeedMore) << n;
   }
 }
 
 TEST(ModbusFrame, RejectsGarbage) {
-  EXPECT_EQ(Frame(FromHex("000000010006")).status, FrameStatus::kInvalid);   // pid 1
-  EXPECT_EQ(Frame(FromHex("00004854")).status, FrameStatus::kInvalid);       // "HT"
-  EXPECT_EQ(Frame(FromHex("000000000000")).status, FrameStatus::kInvalid);   // len 0
-  EXPECT_EQ(Frame(FromHex("000000000001ff")).status, FrameStatus::kInvalid); // len 1
-  EXPECT_EQ(Frame(FromHex("0000000000ff01")).status, FrameStatus::kInvalid); // len 255
-  EXPECT_EQ(Frame(FromHex("474554202f20")).status, FrameStatus::kInvalid);   // "GET / "
-  EXPECT_EQ(Frame(FromHex("0000000000fe01")).status, FrameStatus::kPdu);     // len 254
+  EXPECT_EQ(Frame(FromHex("000000010006"), kRequest).status, FrameStatus::kInvalid);   // pid 1
+  EXPECT_EQ(Frame(FromHex("00004854"), kRequest).status, FrameStatus::kInvalid);       // "HT"
+  EXPECT_EQ(Frame(FromHex("474554202f20"), kRequest).status, FrameStatus::kInvalid);   // "GET / "
+  EXPECT_EQ(Frame(FromHex("000000000000"), kRequest).status, FrameStatus::kMalformed); // len 0
+}
+
+TEST(ModbusDecode, UmasFunctionIsTheSubFunction) {
+  Decoded d = DecodeBytes(Adu(1, 90, {0x01, 0x41}));  // stop PLC, session 1
+  ASSERT_EQ(d.status, DecodeStatus::kOk);
+  ASSERT_EQ(d.ops.size(), 1u);
+  EXPECT_EQ(d.ops[0].function, 90);
+  EXPECT_TRUE(d.ops[0].Has(kOpHasSubFunction));
+  EXPECT_EQ(d.ops[0].sub_function, 0x41);
+  EXPECT_EQ(PolicyFunction(d.ops[0]), UmasPolicyFunction(0x41));
+  EXPECT_EQ(FunctionName(OpKind::kModbus, PolicyFunction(d.ops[0])), "umas_stop_plc");
+
+  // A length-255 UMAS frame decodes (its data cut to a prefix is fine).
+  Bytes big = AduWithLength(255, 90, {0x00, 0x22});
+  big.resize(261, 0xAB);
+  d = DecodeBytes(big);
+  ASSERT_EQ(d.status, DecodeStatus::kOk);
+  EXPECT_EQ(d.ops[0].sub_function, 0x22);
+
+  d = DecodeBytes(Adu(1, 90, {0x00, 0xFE, 0x01}), kResponse);
+  ASSERT_EQ(d.status, DecodeStatus::kOk);
+  EXPECT_EQ(d.ops[0].sub_function, 0xFE);
+  EXPECT_EQ(d.ops[0].direction, Direction::kResponse);
+
+  d = DecodeBytes(Adu(1, 90, {0x00}));  // no UMAS function byte
+  EXPECT_EQ(d.status, DecodeStatus::kMalformed);
+}
+
+TEST(ModbusNames, Umas) {
+  for (const auto& [name, code] : std::vector<std::pair<std::string, uint8_t>>{
+           {"umas_read_variables", 0x22}, {"umas_monitor_plc", 0x50}, {"umas_stop_plc", 0x41},
+           {"umas_start_plc", 0x40}, {"umas_initialize_download", 0x33},
+           {"umas_download_block", 0x34}, {"umas_end_download", 0x35}}) {
+    EXPECT_EQ(FunctionByName(OpKind::kModbus, name), UmasPolicyFunction(code)) << name;
+    EXPECT_EQ(FunctionName(OpKind::kModbus, UmasPolicyFunction(code)), name);
+  }
+  EXPECT_EQ(FunctionByName(OpKind::kModbus, "umas"), 90);
+  EXPECT_EQ(FunctionName(OpKind::kModbus, UmasPolicyFunction(0xEE)), "");
+  EXPECT_EQ(FunctionName(OpKind::kModbus, 0x0303), "");  // not a UMAS code
 }
 
 TEST(ModbusDecode, ReadHoldingRegistersRequest) {
@@ -204,11 +334,11 @@ TEST(ModbusDecode, FileRecordFirstSubRequest) {
 }
 
 TEST(ModbusDecode, UnknownFunctionStillReported) {
-  const Decoded d = DecodeBytes(Adu(1, 0x5A, {0x01}));
+  const Decoded d = DecodeBytes(Adu(1, 100, {0x01}));
   ASSERT_EQ(d.status, DecodeStatus::kOk);
   ASSERT_EQ(d.ops.size(), 1u);
-  EXPECT_EQ(d.ops[0].function, 0x5A);
-  EXPECT_EQ(FunctionName(OpKind::kModbus, 0x5A), "");
+  EXPECT_EQ(d.ops[0].function, 100);
+  EXPECT_EQ(FunctionName(OpKind::kModbus, 100), "");
 }
 
 TEST(ModbusDecode, ShortMbapLengthIsMalformed) {

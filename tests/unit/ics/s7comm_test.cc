@@ -9,6 +9,10 @@
 namespace conduit::ics::s7comm {
 namespace {
 
+// Framing a client's bytes (the direction matters only where a test says so).
+using s7comm::Frame;
+FrameResult Frame(std::span<const uint8_t> head) { return s7comm::Frame(head, /*from_client=*/true); }
+
 std::vector<uint8_t> Hex(std::string_view s) {
   std::vector<uint8_t> v;
   auto nib = [](char c) { return c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10; };
