@@ -497,7 +497,15 @@ DecodeStatus DecodeMessage(const PduView& pdu, OpList& ops) {
 
 }  // namespace
 
-FrameResult Frame(std::span<const uint8_t> /*head*/, bool /*from_client*/) { return Invalid(); }
+// BACnet/IP has no TCP framing; over UDP the datagram is the PDU, and the
+// framer asks this only to name why a datagram was malformed: its BVLC
+// length must be the datagram's length.
+FrameResult Frame(std::span<const uint8_t> head, bool /*from_client*/) {
+  if (head.size() < kBvlcHeaderLen || head[0] != kBvlcType) return Invalid();
+  const uint16_t bvlc_len = Be16(head.data() + 2);
+  if (bvlc_len != head.size()) return Malformed(MalformedReason::kBacnetBvlcLength);
+  return Pdu(bvlc_len);
+}
 
 DecodeStatus Decode(const PduView& pdu, StreamState& /*state*/, OpList& ops) {
   const size_t before = ops.size();
@@ -506,10 +514,12 @@ DecodeStatus Decode(const PduView& pdu, StreamState& /*state*/, OpList& ops) {
   const std::span<const uint8_t> b = pdu.bytes;
   if (b.size() >= kBvlcHeaderLen && Be16(b.data() + 2) > b.size()) {
     for (size_t i = before; i < ops.size(); ++i) ops[i].flags |= kOpTruncated;
-    const uint32_t datagram = std::max<uint32_t>(pdu.length, uint32_t(b.size()));
-    if (status == DecodeStatus::kOk && Be16(b.data() + 2) > datagram) {
-      status = DecodeStatus::kTruncated;
-    }
+  }
+  // Over UDP the BVLC length must be the datagram's length (Annex J): a
+  // message shorter or longer than its datagram is malformed (Frame names it).
+  const uint32_t datagram = std::max<uint32_t>(pdu.length, uint32_t(b.size()));
+  if (status == DecodeStatus::kOk && b.size() >= kBvlcHeaderLen && Be16(b.data() + 2) != datagram) {
+    status = DecodeStatus::kMalformed;
   }
   return status;
 }

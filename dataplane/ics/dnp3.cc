@@ -468,9 +468,11 @@ FrameResult Frame(std::span<const uint8_t> head, bool /*from_client*/) {
   if (head.size() < 2) return {FrameStatus::kNeedMore, 0};
   if (head[1] != kStart1) return {FrameStatus::kInvalid, 0};
   if (head.size() < 3) return {FrameStatus::kNeedMore, 0};
-  if (head[2] < 5) return {FrameStatus::kInvalid, 0};
+  // LEN counts control, destination and source (5) plus user data; the
+  // frame's size (with a CRC per 16-byte block) follows from it.
+  if (head[2] < 5) return Malformed(MalformedReason::kDnp3Length);
   if (head.size() < kHeaderLen) return {FrameStatus::kNeedMore, 0};
-  if (Crc(head.first(8)) != Le16(head.data() + 8)) return {FrameStatus::kInvalid, 0};
+  if (Crc(head.first(8)) != Le16(head.data() + 8)) return Malformed(MalformedReason::kDnp3Crc);
   return {FrameStatus::kPdu, FrameLength(head[2])};
 }
 

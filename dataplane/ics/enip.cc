@@ -403,9 +403,9 @@ FrameResult Frame(std::span<const uint8_t> head, bool /*from_client*/) {
   // Options must be zero (receivers discard otherwise); lengths fixed by the
   // command catch a stream that only happens to start with a valid code.
   if (Le32(head.data() + 20) != 0) return {FrameStatus::kInvalid, 0};
-  if (command == kRegisterSession && length != 4) return {FrameStatus::kInvalid, 0};
+  if (command == kRegisterSession && length != 4) return Malformed(MalformedReason::kEnipLength);
   if ((command == kSendRRData || command == kSendUnitData) && length < 8) {
-    return {FrameStatus::kInvalid, 0};
+    return Malformed(MalformedReason::kEnipLength);
   }
   return {FrameStatus::kPdu, uint32_t(kHeaderSize) + length};
 }

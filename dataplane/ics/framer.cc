@@ -42,9 +42,10 @@ bool DecodePdu(const ProtocolModule& m, StreamDirection& s, std::span<const uint
     ++r.decode_errors;
     r.last_error = status;
     if (status == DecodeStatus::kMalformed && r.malformed == MalformedReason::kNone) {
-      // Name the length the decoder refused where framing would have (UDP
-      // datagrams are never framed); otherwise a field value.
-      const FrameResult f = (udp || m.frame == nullptr) ? FrameResult{} : m.frame(bytes, from_client);
+      // Name the length the decoder refused where Frame can (for a UDP
+      // datagram, BACnet's Frame checks the BVLC length against it);
+      // otherwise a field value.
+      const FrameResult f = m.frame(bytes, from_client);
       r.malformed = f.status == FrameStatus::kMalformed ? f.reason : MalformedReason::kDecodeInvalidField;
     }
     if (status == DecodeStatus::kNotThisProtocol && s.sync == StreamSync::kUnsynced) {

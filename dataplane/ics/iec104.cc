@@ -114,7 +114,14 @@ FrameResult Frame(std::span<const uint8_t> head, bool /*from_client*/) {
   if (head[0] != kStartByte) return {FrameStatus::kInvalid, 0};
   if (head.size() < 2) return {FrameStatus::kNeedMore, 0};
   const uint8_t len = head[1];
-  if (len < kMinApduLength || len > kMaxApduLength) return {FrameStatus::kInvalid, 0};
+  if (len < kMinApduLength || len > kMaxApduLength) return Malformed(MalformedReason::kIec104Length);
+  if (head.size() < 3) return {FrameStatus::kNeedMore, 0};
+  // S- and U-format APDUs are the 4 control octets and nothing else; an
+  // I-format APDU carries an ASDU (type, VSQ, COT, common address: 6+).
+  const bool i_format = (head[2] & 0x01) == 0;
+  if (i_format ? len < kMinApduLength + 6 : len != kMinApduLength) {
+    return Malformed(MalformedReason::kIec104Length);
+  }
   return {FrameStatus::kPdu, uint32_t(2 + len)};
 }
 

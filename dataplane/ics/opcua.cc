@@ -225,8 +225,10 @@ FrameResult Frame(std::span<const uint8_t> head, bool /*from_client*/) {
   if (head.size() < kHeaderSize) return {FrameStatus::kNeedMore, 0};
   const OpcuaMessageType type = *ParseMessageType(head.data());
   const uint32_t size = Le32(head.data() + 4);
-  if (!ChunkTypeValid(type, head[3]) || size < MinChunkSize(type) || size > kMaxChunkSize) {
-    return {FrameStatus::kInvalid, 0};
+  if (!ChunkTypeValid(type, head[3])) return {FrameStatus::kInvalid, 0};
+  // ACK is fixed (header + 5 uint32); the others have a floor.
+  if (size < MinChunkSize(type) || size > kMaxChunkSize || (type == kAck && size != MinChunkSize(kAck))) {
+    return Malformed(MalformedReason::kOpcuaSize);
   }
   return {FrameStatus::kPdu, size};
 }

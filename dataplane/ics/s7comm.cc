@@ -370,13 +370,12 @@ FrameResult Frame(std::span<const uint8_t> head, bool /*from_client*/) {
   if (head.size() < kTpktLen) return {FrameStatus::kNeedMore, 0};
   if (head[0] != 3 || head[1] != 0) return {FrameStatus::kInvalid, 0};
   const uint32_t length = Be16(head.data() + 2);
-  if (length < kTpktLen + 3) return {FrameStatus::kInvalid, 0};
+  if (length < kTpktLen + 3) return Malformed(MalformedReason::kTpktLength);
   // With the COTP header in view, reject what cannot be a COTP TPDU.
   if (head.size() >= kTpktLen + 2) {
     const uint8_t li = head[4];
-    if (li < 2 || kTpktLen + 1 + li > length || !ValidCotpType(head[5] >> 4)) {
-      return {FrameStatus::kInvalid, 0};
-    }
+    if (!ValidCotpType(head[5] >> 4)) return {FrameStatus::kInvalid, 0};
+    if (li < 2 || kTpktLen + 1 + li > length) return Malformed(MalformedReason::kCotpLength);
   }
   return {FrameStatus::kPdu, length};
 }

@@ -60,7 +60,11 @@ IcsOp One(const Bytes& b) {
 TEST(BacnetFrame, NoTcpTransport) {
   EXPECT_EQ(kTcpPort, 0);
   EXPECT_EQ(kUdpPort, 47808);
-  EXPECT_EQ(Frame(Hex("810a0011")).status, FrameStatus::kInvalid);
+  // Over UDP Frame only checks a datagram's BVLC length against its size.
+  EXPECT_EQ(Frame(Hex("810a0011"), true).status, FrameStatus::kMalformed);
+  EXPECT_EQ(Frame(Hex("810a0011"), true).reason, MalformedReason::kBacnetBvlcLength);
+  EXPECT_EQ(Frame(Hex("810a0004"), true).status, FrameStatus::kPdu);
+  EXPECT_EQ(Frame(Hex("0a0a0004"), true).status, FrameStatus::kInvalid);
 }
 
 TEST(BacnetDecode, ReadPropertyRequest) {
@@ -241,7 +245,7 @@ TEST(BacnetDecode, GarbageAndMalformed) {
   Bytes longer = Unicast(Hex("0005210c0c000000051955"));
   longer[3] += 4;
   const Result r = DecodeBytes(longer);
-  EXPECT_EQ(r.status, DecodeStatus::kTruncated);
+  EXPECT_EQ(r.status, DecodeStatus::kMalformed);  // BVLC length != datagram
   ASSERT_EQ(r.ops.size(), 1u);
   EXPECT_TRUE(r.ops[0].Has(kOpTruncated));
   EXPECT_EQ(r.ops[0].function, 12);

@@ -99,10 +99,10 @@ TEST(Dnp3Frame, FramesOneLinkFrame) {
 TEST(Dnp3Frame, RejectsGarbage) {
   EXPECT_EQ(Frame(Hex("0664")).status, FrameStatus::kInvalid);
   EXPECT_EQ(Frame(Hex("0565")).status, FrameStatus::kInvalid);
-  EXPECT_EQ(Frame(Hex("056404")).status, FrameStatus::kInvalid);  // LEN < 5
+  EXPECT_EQ(Frame(Hex("056404")).status, FrameStatus::kMalformed);  // LEN < 5
   Bytes bad_crc = Hex("05640549640001007e5f");
   bad_crc[9] ^= 1;
-  EXPECT_EQ(Frame(bad_crc).status, FrameStatus::kInvalid);
+  EXPECT_EQ(Frame(bad_crc).status, FrameStatus::kMalformed);
   EXPECT_EQ(Frame(Hex("474554202f20485454502f312e310d0a")).status, FrameStatus::kInvalid);
 }
 
@@ -421,6 +421,36 @@ TEST(Dnp3Names, RoundTrip) {
   EXPECT_EQ(FunctionByName(OpKind::kDnp3, ""), std::nullopt);
   EXPECT_EQ(FunctionName(OpKind::kDnp3, 0x50), "");
   EXPECT_EQ(FunctionName(OpKind::kModbus, 1), "");
+}
+
+struct FrameRow {
+  const char* name;
+  Bytes bytes;
+  bool from_client;
+  FrameStatus status;
+  uint32_t length;  // for kPdu
+  MalformedReason reason;
+};
+
+void ExpectFrames(const std::vector<FrameRow>& rows) {
+  for (const FrameRow& c : rows) {
+    const FrameResult r = dnp3::Frame(c.bytes, c.from_client);
+    EXPECT_EQ(r.status, c.status) << c.name;
+    if (c.status == FrameStatus::kPdu) EXPECT_EQ(r.length, c.length) << c.name;
+    EXPECT_EQ(r.reason, c.reason) << c.name << ": " << MalformedReasonName(r.reason);
+  }
+}
+
+TEST(Dnp3Frame, StrictLengthTable) {
+  const Bytes ok = LinkFrame(kMasterCtl, 10, 1, User(0xC0, {0xC0, 0x01, 0x3C, 0x02, 0x06}));
+  Bytes bad_crc = ok;
+  bad_crc[8] ^= 0xFF;
+  ExpectFrames({
+      {"request", ok, true, FrameStatus::kPdu, uint32_t(ok.size()), MalformedReason::kNone},
+      {"LEN 4", Hex("056404c0"), true, FrameStatus::kMalformed, 0, MalformedReason::kDnp3Length},
+      {"header CRC", bad_crc, true, FrameStatus::kMalformed, 0, MalformedReason::kDnp3Crc},
+      {"bad start", Hex("0664"), false, FrameStatus::kInvalid, 0, MalformedReason::kNone},
+  });
 }
 
 }  // namespace

@@ -115,11 +115,13 @@ TEST(EnipFrame, RejectsGarbage) {
   // RegisterSession must carry exactly 4 bytes.
   b = Hex(kHexRegisterSession);
   b[2] = 0x40;
-  EXPECT_EQ(Frame(b).status, FrameStatus::kInvalid);
+  EXPECT_EQ(Frame(b).status, FrameStatus::kMalformed);
+  EXPECT_EQ(Frame(b).reason, MalformedReason::kEnipLength);
   // SendRRData too short for its interface handle, timeout and item count.
   b = Hex(kHexUcs);
   b[2] = 4, b[3] = 0;
-  EXPECT_EQ(Frame(b).status, FrameStatus::kInvalid);
+  EXPECT_EQ(Frame(b).status, FrameStatus::kMalformed);
+  EXPECT_EQ(Frame(b).reason, MalformedReason::kEnipLength);
 }
 
 TEST(EnipDecode, RegisterSession) {

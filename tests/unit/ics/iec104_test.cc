@@ -65,14 +65,15 @@ TEST(Iec104Frame, Lengths) {
   const FrameResult r = Frame(FromHex("680407000000"));
   EXPECT_EQ(r.status, FrameStatus::kPdu);
   EXPECT_EQ(r.length, 6u);
-  EXPECT_EQ(Frame(FromHex("68fd")).length, 255u);
+  EXPECT_EQ(Frame(FromHex("68fd")).status, FrameStatus::kNeedMore);  // format unknown yet
+  EXPECT_EQ(Frame(FromHex("68fd00")).length, 255u);
 }
 
 TEST(Iec104Frame, RejectsGarbage) {
   EXPECT_EQ(Frame(FromHex("00")).status, FrameStatus::kInvalid);
   EXPECT_EQ(Frame(FromHex("0707680417")).status, FrameStatus::kInvalid);  // no resync
-  EXPECT_EQ(Frame(FromHex("6803")).status, FrameStatus::kInvalid);        // L < 4
-  EXPECT_EQ(Frame(FromHex("68fe")).status, FrameStatus::kInvalid);        // L > 253
+  EXPECT_EQ(Frame(FromHex("6803")).status, FrameStatus::kMalformed);      // L < 4
+  EXPECT_EQ(Frame(FromHex("68fe")).status, FrameStatus::kMalformed);      // L > 253
   EXPECT_EQ(Frame(FromHex("474554")).status, FrameStatus::kInvalid);
 }
 
@@ -297,6 +298,36 @@ TEST(Iec104Names, RoundTrip) {
   EXPECT_EQ(FunctionByName(OpKind::kIec104Apci, "startdt_act"), kStartDtAct);
   EXPECT_EQ(FunctionName(OpKind::kIec104, 1000), "");
   EXPECT_EQ(FunctionName(OpKind::kModbus, 45), "");
+}
+
+struct FrameRow {
+  const char* name;
+  Bytes bytes;
+  bool from_client;
+  FrameStatus status;
+  uint32_t length;  // for kPdu
+  MalformedReason reason;
+};
+
+void ExpectFrames(const std::vector<FrameRow>& rows) {
+  for (const FrameRow& c : rows) {
+    const FrameResult r = iec104::Frame(c.bytes, c.from_client);
+    EXPECT_EQ(r.status, c.status) << c.name;
+    if (c.status == FrameStatus::kPdu) EXPECT_EQ(r.length, c.length) << c.name;
+    EXPECT_EQ(r.reason, c.reason) << c.name << ": " << MalformedReasonName(r.reason);
+  }
+}
+
+TEST(Iec104Frame, StrictLengthTable) {
+  ExpectFrames({
+      {"U STARTDT act", FromHex("680407000000"), true, FrameStatus::kPdu, 6, MalformedReason::kNone},
+      {"S frame", FromHex("680401000200"), false, FrameStatus::kPdu, 6, MalformedReason::kNone},
+      {"U frame length 6", FromHex("68060700000000"), true, FrameStatus::kMalformed, 0, MalformedReason::kIec104Length},
+      {"S frame length 5", FromHex("6805010002"), false, FrameStatus::kMalformed, 0, MalformedReason::kIec104Length},
+      {"I frame without ASDU", FromHex("680400000000"), true, FrameStatus::kMalformed, 0, MalformedReason::kIec104Length},
+      {"I frame C_IC_NA_1", FromHex("680e0000000064010600010000000014"), true, FrameStatus::kPdu, 16, MalformedReason::kNone},
+      {"length 3", FromHex("6803"), true, FrameStatus::kMalformed, 0, MalformedReason::kIec104Length},
+  });
 }
 
 }  // namespace

@@ -58,20 +58,22 @@ struct FrameCase {
   MalformedReason reason;
 };
 
-// Modbus Application Protocol v1.1b3 lengths, request and response.
+// Modbus Application Protocol v1.1b3 lengths, request and response. A length
+// its function does not allow is kMalformed (framing lost); a quantity or byte
+// count out of range under a consistent length is framed with its reason.
 TEST(ModbusFrame, StrictLengthTable) {
   const Bytes qty10{0, 0, 0, 10};
   const std::vector<FrameCase> cases = {
       {"fc3 read", Adu(1, 3, qty10), kRequest, FrameStatus::kPdu, 12, R::kNone},
       {"fc3 read len 200", AduWithLength(200, 3, qty10), kRequest, FrameStatus::kMalformed, 0, R::kModbusLengthMismatch},
       {"fc3 read len 5", AduWithLength(5, 3, {0, 0, 0}), kRequest, FrameStatus::kMalformed, 0, R::kModbusLengthMismatch},
-      {"fc3 qty 0", Adu(1, 3, {0, 0, 0, 0}), kRequest, FrameStatus::kMalformed, 0, R::kModbusQuantity},
-      {"fc3 qty 126", Adu(1, 3, {0, 0, 0, 126}), kRequest, FrameStatus::kMalformed, 0, R::kModbusQuantity},
+      {"fc3 qty 0", Adu(1, 3, {0, 0, 0, 0}), kRequest, FrameStatus::kPdu, 12, R::kModbusQuantity},
+      {"fc3 qty 126", Adu(1, 3, {0, 0, 0, 126}), kRequest, FrameStatus::kPdu, 12, R::kModbusQuantity},
       {"fc4 qty 125", Adu(1, 4, {0, 0, 0, 125}), kRequest, FrameStatus::kPdu, 12, R::kNone},
       {"fc1 qty 2000", Adu(1, 1, {0, 0, 0x07, 0xD0}), kRequest, FrameStatus::kPdu, 12, R::kNone},
-      {"fc2 qty 2001", Adu(1, 2, {0, 0, 0x07, 0xD1}), kRequest, FrameStatus::kMalformed, 0, R::kModbusQuantity},
+      {"fc2 qty 2001", Adu(1, 2, {0, 0, 0x07, 0xD1}), kRequest, FrameStatus::kPdu, 12, R::kModbusQuantity},
       {"fc5 on", Adu(1, 5, {0, 1, 0xFF, 0}), kRequest, FrameStatus::kPdu, 12, R::kNone},
-      {"fc5 value 0x1234", Adu(1, 5, {0, 1, 0x12, 0x34}), kRequest, FrameStatus::kMalformed, 0, R::kModbusQuantity},
+      {"fc5 value 0x1234", Adu(1, 5, {0, 1, 0x12, 0x34}), kRequest, FrameStatus::kPdu, 12, R::kModbusQuantity},
       {"fc6", Adu(1, 6, {0, 1, 0x12, 0x34}), kRequest, FrameStatus::kPdu, 12, R::kNone},
       {"fc6 len 7", AduWithLength(7, 6, {0, 1, 0x12, 0x34, 0}), kRequest, FrameStatus::kMalformed, 0, R::kModbusLengthMismatch},
       {"fc7", Adu(1, 7, {}), kRequest, FrameStatus::kPdu, 8, R::kNone},
@@ -82,20 +84,22 @@ TEST(ModbusFrame, StrictLengthTable) {
       {"fc8 restart len 8", Adu(1, 8, {0, 1, 0, 0, 0, 0}), kRequest, FrameStatus::kMalformed, 0, R::kModbusLengthMismatch},
       {"fc8 echo any length", Adu(1, 8, {0, 0, 1, 2, 3, 4, 5, 6}), kRequest, FrameStatus::kPdu, 16, R::kNone},
       {"fc15 10 coils", Adu(1, 15, {0, 0, 0, 10, 2, 0xFF, 0x03}), kRequest, FrameStatus::kPdu, 15, R::kNone},
-      {"fc15 byte count 3", Adu(1, 15, {0, 0, 0, 10, 3, 0xFF, 0x03, 0}), kRequest, FrameStatus::kMalformed, 0, R::kModbusByteCount},
+      {"fc15 byte count 3", Adu(1, 15, {0, 0, 0, 10, 3, 0xFF, 0x03, 0}), kRequest, FrameStatus::kPdu, 16, R::kModbusByteCount},
       {"fc15 len short", AduWithLength(8, 15, {0, 0, 0, 10, 2, 0xFF, 0x03}), kRequest, FrameStatus::kMalformed, 0, R::kModbusLengthMismatch},
-      {"fc15 qty 1969", Adu(1, 15, {0, 0, 0x07, 0xB1, 247}), kRequest, FrameStatus::kMalformed, 0, R::kModbusQuantity},
+      {"fc15 qty 1969", Adu(1, 15, {0, 0, 0x07, 0xB1, 247}), kRequest, FrameStatus::kMalformed, 0, R::kModbusLengthMismatch},
       {"fc16 2 regs", Adu(1, 16, {0, 1, 0, 2, 4, 0, 10, 1, 2}), kRequest, FrameStatus::kPdu, 17, R::kNone},
-      {"fc16 byte count 5", Adu(1, 16, {0, 1, 0, 2, 5, 0, 10, 1, 2, 0}), kRequest, FrameStatus::kMalformed, 0, R::kModbusByteCount},
+      {"fc16 byte count 5", Adu(1, 16, {0, 1, 0, 2, 5, 0, 10, 1, 2, 0}), kRequest, FrameStatus::kPdu, 18, R::kModbusByteCount},
       {"fc16 len 200", AduWithLength(200, 16, {0, 1, 0, 2, 4, 0, 10, 1, 2}), kRequest, FrameStatus::kMalformed, 0, R::kModbusLengthMismatch},
       {"fc16 qty 124", AduWithLength(255, 16, {0, 1, 0, 124, 248}), kRequest, FrameStatus::kMalformed, 0, R::kModbusLength},
-      {"fc16 qty 124 len 254", AduWithLength(254, 16, {0, 1, 0, 124, 248}), kRequest, FrameStatus::kMalformed, 0, R::kModbusQuantity},
+      {"fc16 qty 124 len 254", AduWithLength(254, 16, {0, 1, 0, 124, 248}), kRequest, FrameStatus::kMalformed, 0, R::kModbusLengthMismatch},
+      {"fc16 qty 0 bc 0", Adu(1, 16, {0, 1, 0, 0, 0}), kRequest, FrameStatus::kPdu, 13, R::kModbusQuantity},
+      {"fc15 qty 0 bc 0", Adu(1, 15, {0, 1, 0, 0, 0}), kRequest, FrameStatus::kPdu, 13, R::kModbusQuantity},
       {"fc22", Adu(1, 22, {0, 4, 0, 0xF2, 0, 0x25}), kRequest, FrameStatus::kPdu, 14, R::kNone},
       {"fc22 len 6", AduWithLength(6, 22, {0, 4, 0, 0xF2}), kRequest, FrameStatus::kMalformed, 0, R::kModbusLengthMismatch},
       {"fc23", Adu(1, 23, {0, 3, 0, 6, 0, 14, 0, 3, 6, 0, 0xFF, 0, 0xFF, 0, 0xFF}), kRequest, FrameStatus::kPdu, 23, R::kNone},
-      {"fc23 byte count 4", Adu(1, 23, {0, 3, 0, 6, 0, 14, 0, 3, 4, 0, 0xFF, 0, 0xFF}), kRequest, FrameStatus::kMalformed, 0, R::kModbusByteCount},
-      {"fc23 write qty 122", Adu(1, 23, {0, 3, 0, 6, 0, 14, 0, 122, 244}), kRequest, FrameStatus::kMalformed, 0, R::kModbusQuantity},
-      {"fc23 read qty 126", Adu(1, 23, {0, 3, 0, 126, 0, 14, 0, 1, 2, 0, 0}), kRequest, FrameStatus::kMalformed, 0, R::kModbusQuantity},
+      {"fc23 byte count 4", Adu(1, 23, {0, 3, 0, 6, 0, 14, 0, 3, 4, 0, 0xFF, 0, 0xFF}), kRequest, FrameStatus::kPdu, 21, R::kModbusByteCount},
+      {"fc23 write qty 122", Adu(1, 23, {0, 3, 0, 6, 0, 14, 0, 122, 244}), kRequest, FrameStatus::kMalformed, 0, R::kModbusLengthMismatch},
+      {"fc23 read qty 126", Adu(1, 23, {0, 3, 0, 126, 0, 14, 0, 1, 2, 0, 0}), kRequest, FrameStatus::kPdu, 19, R::kModbusQuantity},
       {"fc23 len 10", AduWithLength(10, 23, {0, 3, 0, 6, 0, 14, 0, 3}), kRequest, FrameStatus::kMalformed, 0, R::kModbusLengthMismatch},
       {"fc24", Adu(1, 24, {0x04, 0xDE}), kRequest, FrameStatus::kPdu, 10, R::kNone},
       {"fc24 len 6", Adu(1, 24, {0x04, 0xDE, 0, 0}), kRequest, FrameStatus::kMalformed, 0, R::kModbusLengthMismatch},

@@ -112,8 +112,8 @@ TEST(OpcuaFrame, RejectsGarbage) {
   EXPECT_EQ(Frame(FromHex("474554")).status, FrameStatus::kInvalid);                // "GET"
   EXPECT_EQ(Frame(FromHex("4d53475808000000")).status, FrameStatus::kInvalid);      // chunk 'X'
   EXPECT_EQ(Frame(FromHex("48454c431c000000")).status, FrameStatus::kInvalid);      // HEL 'C'
-  EXPECT_EQ(Frame(FromHex("4d53474610000000")).status, FrameStatus::kInvalid);      // MSG size 16
-  EXPECT_EQ(Frame(FromHex("4d534746ffffff7f")).status, FrameStatus::kInvalid);      // 2 GiB
+  EXPECT_EQ(Frame(FromHex("4d53474610000000")).status, FrameStatus::kMalformed);    // MSG size 16
+  EXPECT_EQ(Frame(FromHex("4d534746ffffff7f")).status, FrameStatus::kMalformed);    // 2 GiB
   EXPECT_EQ(Frame(FromHex("6d73674618000000")).status, FrameStatus::kInvalid);      // "msg"
   EXPECT_EQ(Frame(FromHex("4d53474318000000")).status, FrameStatus::kPdu);          // MSG 'C'
   EXPECT_EQ(Frame(FromHex("455252461000000000000280")).status, FrameStatus::kPdu);  // ERR
@@ -348,6 +348,34 @@ TEST(OpcuaNames, RoundTrip) {
   EXPECT_EQ(FunctionName(OpKind::kModbus, 631), "");
   EXPECT_EQ(MessageTypeTag(kClo), "CLO");
   EXPECT_EQ(MessageTypeTag(631), "");
+}
+
+struct FrameRow {
+  const char* name;
+  Bytes bytes;
+  bool from_client;
+  FrameStatus status;
+  uint32_t length;  // for kPdu
+  MalformedReason reason;
+};
+
+void ExpectFrames(const std::vector<FrameRow>& rows) {
+  for (const FrameRow& c : rows) {
+    const FrameResult r = opcua::Frame(c.bytes, c.from_client);
+    EXPECT_EQ(r.status, c.status) << c.name;
+    if (c.status == FrameStatus::kPdu) EXPECT_EQ(r.length, c.length) << c.name;
+    EXPECT_EQ(r.reason, c.reason) << c.name << ": " << MalformedReasonName(r.reason);
+  }
+}
+
+TEST(OpcuaFrame, StrictLengthTable) {
+  ExpectFrames({
+      {"ACK 28", FromHex("41434b461c000000"), false, FrameStatus::kPdu, 28, MalformedReason::kNone},
+      {"ACK 32", FromHex("41434b4620000000"), false, FrameStatus::kMalformed, 0, MalformedReason::kOpcuaSize},
+      {"MSG size 16", FromHex("4d53474610000000"), true, FrameStatus::kMalformed, 0, MalformedReason::kOpcuaSize},
+      {"MSG 2 GiB", FromHex("4d534746ffffff7f"), true, FrameStatus::kMalformed, 0, MalformedReason::kOpcuaSize},
+      {"chunk X", FromHex("4d53475808000000"), true, FrameStatus::kInvalid, 0, MalformedReason::kNone},
+  });
 }
 
 }  // namespace

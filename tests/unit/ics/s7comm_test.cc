@@ -107,9 +107,9 @@ TEST(S7commFrame, NeedsFourBytes) {
 TEST(S7commFrame, RejectsGarbage) {
   EXPECT_EQ(Frame(Hex("0400001902f080")).status, FrameStatus::kInvalid);  // version 4
   EXPECT_EQ(Frame(Hex("0301001902f080")).status, FrameStatus::kInvalid);  // reserved
-  EXPECT_EQ(Frame(Hex("03000006020f00")).status, FrameStatus::kInvalid);  // length < 7
+  EXPECT_EQ(Frame(Hex("03000006020f00")).status, FrameStatus::kMalformed);  // length < 7
   EXPECT_EQ(Frame(Hex("0300001902300000")).status, FrameStatus::kInvalid);  // COTP code 3
-  EXPECT_EQ(Frame(Hex("0300000720f000")).status, FrameStatus::kInvalid);  // LI past end
+  EXPECT_EQ(Frame(Hex("0300000720f000")).status, FrameStatus::kMalformed);  // LI past end
   EXPECT_EQ(Frame(Hex("474554202f20485454502f312e31")).status, FrameStatus::kInvalid);
 }
 
@@ -467,6 +467,34 @@ TEST(S7commNames, RoundTrip) {
   EXPECT_EQ(FunctionByName(OpKind::kS7comm, "4"), std::nullopt);
   EXPECT_EQ(FunctionByName(OpKind::kS7comm, ""), std::nullopt);
   EXPECT_EQ(FunctionByName(OpKind::kModbus, "read_var"), std::nullopt);
+}
+
+struct FrameRow {
+  const char* name;
+  std::vector<uint8_t> bytes;
+  bool from_client;
+  FrameStatus status;
+  uint32_t length;  // for kPdu
+  MalformedReason reason;
+};
+
+void ExpectFrames(const std::vector<FrameRow>& rows) {
+  for (const FrameRow& c : rows) {
+    const FrameResult r = s7comm::Frame(c.bytes, c.from_client);
+    EXPECT_EQ(r.status, c.status) << c.name;
+    if (c.status == FrameStatus::kPdu) EXPECT_EQ(r.length, c.length) << c.name;
+    EXPECT_EQ(r.reason, c.reason) << c.name << ": " << MalformedReasonName(r.reason);
+  }
+}
+
+TEST(S7commFrame, StrictLengthTable) {
+  ExpectFrames({
+      {"COTP DT", Hex("0300000702f080"), true, FrameStatus::kPdu, 7, MalformedReason::kNone},
+      {"TPKT length 6", Hex("03000006020f00"), true, FrameStatus::kMalformed, 0, MalformedReason::kTpktLength},
+      {"COTP LI past TPKT", Hex("0300000720f000"), false, FrameStatus::kMalformed, 0, MalformedReason::kCotpLength},
+      {"COTP LI 1", Hex("0300000701f080"), true, FrameStatus::kMalformed, 0, MalformedReason::kCotpLength},
+      {"COTP code 3", Hex("0300001902300000"), true, FrameStatus::kInvalid, 0, MalformedReason::kNone},
+  });
 }
 
 }  // namespace
