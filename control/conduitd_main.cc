@@ -202,7 +202,15 @@ int Run(int argc, char** argv) {
                                config->state_dir},
         [&dp](std::unique_ptr<const policy::CompiledPolicy> next) { return dp.Publish(std::move(next)); });
     policies.SetEventRing(&control_events);
-    LogInfo(policies.LoadAtStart(config->policy));
+    // A refused start-up policy does not stop the gateway (availability
+    // first: it forwards as with no policy) but is an error: logged as one,
+    // a policy_refused event, and in status until a push is accepted.
+    const std::string loaded = policies.LoadAtStart(config->policy);
+    if (policies.Status().refused.empty()) {
+      LogInfo(loaded);
+    } else {
+      LogError(loaded);
+    }
 
     EventDrain drain;
     for (EventRing* ring : dp.event_rings()) drain.AddRing(ring);

@@ -163,10 +163,11 @@ int Status(const ClientOptions& options, bool json) {
                         ",\"heartbeat_age_micros\":", w.heartbeat_age_micros(), "}");
       }
       std::printf("%s{\"target\":%s,\"policy_version\":%s,\"policy_hash\":%s,\"mode\":%s,\"failure\":%s,"
-                  "\"bypass\":%s,\"uptime_seconds\":%llu,\"workers\":[%s],\"counters\":%s}",
+                  "\"bypass\":%s,\"policy_refused\":%s,\"uptime_seconds\":%llu,\"workers\":[%s],\"counters\":%s}",
                   i ? "," : "", JsonQuote(t).c_str(), JsonQuote(s.policy_version()).c_str(),
                   JsonQuote(s.policy_hash()).c_str(), JsonQuote(ModeName(s.mode())).c_str(),
                   JsonQuote(s.failure()).c_str(), JsonQuote(s.bypass()).c_str(),
+                  JsonQuote(s.policy_refused()).c_str(),
                   static_cast<unsigned long long>(s.uptime_seconds()), workers.c_str(),
                   CountersJson(s.counters()).c_str());
       continue;
@@ -176,6 +177,14 @@ int Status(const ClientOptions& options, bool json) {
                 s.policy_hash().c_str(), ModeName(s.mode()).c_str(), s.failure().c_str(),
                 s.bypass().empty() ? "no (inspecting)" : s.bypass().c_str(),
                 static_cast<unsigned long long>(s.uptime_seconds()));
+    if (!s.policy_refused().empty()) {
+      // Until a valid policy is pushed: the gateway runs without the policy it was given.
+      std::string refused = s.policy_refused();
+      for (size_t at = 0; (at = refused.find('\n', at)) != std::string::npos; at += 12) {
+        refused.replace(at, 1, "\n           ");
+      }
+      std::printf("  REFUSED  start-up policy refused: %s\n", refused.c_str());
+    }
     const auto& totals = s.counters().totals();
     for (const char* name : {"rx_packets", "tx_packets", "dropped_packets", "inspected_packets", "bypassed_packets"}) {
       auto it = totals.find(name);

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/json.h"
 #include "ics/registry.h"
+#include "stats/counters.h"
 
 namespace conduit {
 namespace {
@@ -86,9 +87,17 @@ std::string RenderEventJson(const EventRecord& e, const EventNames& names) {
     Field(out, "scope", "gateway");
     Field(out, "error", names.error);
     Field(out, "cause", names.policy_version.empty() ? "start-up: no policy, forwarding uninspected"
-                                                     : "start-up: running the policy below instead");
+                                                     : "start-up: running policy_version instead");
     if (!names.policy_version.empty()) Field(out, "policy_version", names.policy_version);
     return out + "}";
+  }
+  if (e.kind == EventKind::kEvasion) {
+    // The normalizer stopped a packet the PLC would have read differently
+    // from the gateway (or would have discarded): what and why, then the
+    // packet's endpoints as for any verdict.
+    Field(out, "event", "evasion");
+    Field(out, "reason", DropReasonName(static_cast<DropReason>(e.drop_reason)));
+    absl::StrAppend(&out, ",\"suspicious\":", e.suspicious ? "true" : "false");
   }
   if (e.frame != 0) Field(out, "frame", e.frame);
   if (!names.conduit.empty()) Field(out, "conduit", names.conduit);

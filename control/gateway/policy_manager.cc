@@ -202,6 +202,7 @@ PushOutcome PolicyManager::PushLocked(const v1::PolicySnapshot& snapshot, bool f
     active_hash_ = hash;
     epoch_ = epoch;
     effective_mode_ = mode;
+    if (!force) refused_.clear();  // an accepted policy answers the start-up refusal
   }
   if (!force) Report(EventKind::kPolicyChange, epoch, mode, kGatewayScope);
   if (!options_.state_dir.empty()) {
@@ -231,6 +232,33 @@ void PolicyManager::Report(EventKind kind, uint32_t epoch, policy::Mode mode, ui
   e.conduit = scope;
   e.policy_epoch = epoch;
   events_->TryPush(e);
+}
+
+void PolicyManager::ReportRefused(const std::vector<std::string>& refusals) {
+  uint32_t epoch;
+  std::vector<uint32_t> ids;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const std::string& text : refusals) {
+      absl::StrAppend(&refused_, refused_.empty() ? "" : "\n", text);
+      const uint32_t id = refusal_texts_.empty() ? 1 : refusal_texts_.rbegin()->first + 1;
+      refusal_texts_[id] = text;
+      ids.push_back(id);
+    }
+    epoch = epoch_;
+  }
+  if (events_ == nullptr) return;
+  for (uint32_t id : ids) {
+    EventRecord e;
+    e.ts_ns = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                        std::chrono::system_clock::now().time_since_epoch())
+                                        .count());
+    e.kind = EventKind::kPolicyRefused;
+    e.conduit = kGatewayScope;
+    e.rule = id;  // NamesFor finds the text by it
+    e.policy_epoch = epoch;
+    events_->TryPush(e);
+  }
 }
 
 PushOutcome PolicyManager::Push(const v1::PolicySnapshot& snapshot) {
@@ -270,6 +298,15 @@ void PolicyManager::LoadModes() {
 }
 
 std::string PolicyManager::LoadAtStart(const std::string& fallback_file) {
+  std::vector<std::string> refusals;
+  std::string report = LoadAtStartInto(fallback_file, refusals);
+  // Reported once the outcome is known: the event says what runs instead.
+  ReportRefused(refusals);
+  return report;
+}
+
+std::string PolicyManager::LoadAtStartInto(const std::string& fallback_file,
+                                           std::vector<std::string>& refusals) {
   LoadModes();
   std::string report;
   if (mode_override_) report = absl::StrCat("mode override ", ModeWord(*mode_override_), " restored; ");
@@ -282,25 +319,30 @@ std::string PolicyManager::LoadAtStart(const std::string& fallback_file) {
       v1::PolicySnapshot snapshot;
       if (!snapshot.ParseFromString(bytes.str())) {
         report = absl::StrCat("persisted policy ", path, " is corrupt: ignored; ");
+        refusals.push_back(absl::StrCat(path, ": corrupt: not a policy snapshot"));
       } else {
         const PushOutcome out = Push(snapshot);
         if (out.accepted) return absl::StrCat("policy ", out.active_version, " (", out.active_hash,
                                               ") restored from ", path);
         report = absl::StrCat("persisted policy ", path, " was refused (",
                               policy::FormatPolicyErrors(out.errors), "): ignored; ");
+        refusals.push_back(absl::StrCat(path, ": ", policy::FormatPolicyErrors(out.errors)));
       }
     }
   }
   if (fallback_file.empty()) return report + "no policy: forwarding everything uninspected";
   auto snapshot = policy::LoadAndValidateFile(fallback_file, {options_.wire_count, nullptr});
   if (!snapshot.ok()) {
+    refusals.push_back(absl::StrCat(fallback_file, ": ", snapshot.status().message()));
     return absl::StrCat(report, "policy ", fallback_file, " refused: ", snapshot.status().message(),
                         "; no policy: forwarding everything uninspected");
   }
   const PushOutcome out = Push(*snapshot);
   if (!out.accepted) {
+    refusals.push_back(absl::StrCat(fallback_file, ": ", policy::FormatPolicyErrors(out.errors)));
     return absl::StrCat(report, "policy ", fallback_file, " refused: ",
-                        policy::FormatPolicyErrors(out.errors));
+                        policy::FormatPolicyErrors(out.errors),
+                        "; no policy: forwarding everything uninspected");
   }
   return absl::StrCat(report, "policy ", out.active_version, " (", out.active_hash, ") loaded from ",
                       fallback_file);
@@ -359,12 +401,18 @@ PolicyStatus PolicyManager::Status() const {
   s.mode = active_ ? effective_mode_ : policy::Mode::kBypass;
   s.mode_override = mode_override_;
   s.conduit_overrides = conduit_overrides_;
+  s.refused = refused_;
   return s;
 }
 
 EventNames PolicyManager::NamesFor(const EventRecord& event) const {
   std::lock_guard<std::mutex> lock(mu_);
   EventNames out;
+  if (event.kind == EventKind::kPolicyRefused) {
+    if (auto r = refusal_texts_.find(event.rule); r != refusal_texts_.end()) out.error = r->second;
+    if (auto n = names_.find(event.policy_epoch); n != names_.end()) out.policy_version = n->second.version;
+    return out;
+  }
   auto it = names_.find(event.policy_epoch);
   if (it == names_.end()) return out;
   const EpochNames& n = it->second;

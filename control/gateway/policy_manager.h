@@ -50,6 +50,10 @@ struct PolicyStatus {
   policy::Mode mode = policy::Mode::kBypass;  // effective gateway mode
   std::optional<policy::Mode> mode_override;
   std::map<std::string, policy::Mode> conduit_overrides;
+  // Why a start-up policy (persisted or the config's `policy:`) was refused:
+  // "<file>: <errors>", one refusal a line; empty when none. Cleared by the
+  // next accepted push.
+  std::string refused;
 };
 
 class PolicyManager {
@@ -74,7 +78,9 @@ class PolicyManager {
 
   // Start-up: the persisted policy if there is a valid one, else `fallback_file`
   // (the config's `policy:`), else none (bypass). A corrupt or invalid
-  // persisted file is reported in the returned message and ignored.
+  // persisted file, or an invalid `policy:`, is ignored (availability first)
+  // but not silently: it is in the returned message, in Status().refused
+  // until a push is accepted, and a policy_refused event (per refusal).
   std::string LoadAtStart(const std::string& fallback_file);
 
   // Operator overrides of the policy's modes (SetMode). An empty conduit
@@ -109,6 +115,9 @@ class PolicyManager {
   void PublisherLoop();
 
   void Report(EventKind kind, uint32_t epoch, policy::Mode mode, uint16_t scope);
+  // Start-up refusals: into `refused_` and one policy_refused event each.
+  void ReportRefused(const std::vector<std::string>& refusals);
+  std::string LoadAtStartInto(const std::string& fallback_file, std::vector<std::string>& refusals);
 
   const Options options_;
   PublishFn publish_;
@@ -127,6 +136,8 @@ class PolicyManager {
     std::vector<std::string> rules;
   };
   std::map<uint32_t, EpochNames> names_;  // the last few epochs: events lag behind swaps
+  std::string refused_;                    // PolicyStatus::refused
+  std::map<uint32_t, std::string> refusal_texts_;  // policy_refused events' text, by id (their `rule`)
 
   std::mutex queue_mu_;
   std::condition_variable queue_cv_;

@@ -83,9 +83,13 @@ grpc::Status GatewayService::GetStatus(grpc::ServerContext*, const v1::GetStatus
   reply->set_mode(policy::ToProtoMode(s.mode));
   reply->set_failure(hooks_.failure_policy);
   std::string bypass = hooks_.bypass_reason ? hooks_.bypass_reason() : "";
-  if (bypass.empty() && !s.has_policy) bypass = "no policy loaded";
+  if (bypass.empty() && !s.has_policy) {
+    bypass = s.refused.empty() ? "no policy loaded"
+                               : "no policy loaded: the start-up policy was refused (see policy_refused)";
+  }
   if (bypass.empty() && s.mode == policy::Mode::kBypass) bypass = "mode bypass";
   reply->set_bypass(bypass);
+  reply->set_policy_refused(s.refused);
   reply->set_uptime_seconds(static_cast<uint64_t>(
       std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started_)
           .count()));
