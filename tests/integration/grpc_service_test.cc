@@ -634,6 +634,65 @@ TEST(PolicyPersistence, CorruptFileIsReportedAndIgnored) {
   const std::string report = pm.LoadAtStart("");
   EXPECT_NE(report.find("was refused (zones.corporate[0]"), std::string::npos) << report;
   EXPECT_FALSE(pm.Status().has_policy);
+  EXPECT_EQ(pm.Status().refused.rfind((dir / "policy.pb") + ": zones.corporate[0]", 0), 0u)
+      << pm.Status().refused;
+}
+
+// A start-up policy that is refused (the config's `policy:` invalid, or the
+// persisted one unreadable) leaves the gateway forwarding without one, but it
+// is a policy_refused event and in Status().refused until a push is accepted.
+TEST(PolicyPersistence, RefusedStartupPolicyIsReportedUntilAPushIsAccepted) {
+  TempDir dir;
+  WriteAll(dir / "bad.yaml", Replace(kPolicy, "functions: [read_holding_registers]",
+                                     "functions: [read_holding_registers, wrte_coil]"));
+  const std::string want = (dir / "bad.yaml") +
+                           ": conduits[0].rules[0].functions[1]: unknown modbus function \"wrte_coil\" (line 19)";
+  EventRing ring(64);
+  FakeWorkers workers;
+  PolicyManager pm({1, 1, dir.path()}, workers.Fn());
+  pm.SetEventRing(&ring);
+  const std::string report = pm.LoadAtStart(dir / "bad.yaml");
+  EXPECT_NE(report.find("no policy: forwarding everything uninspected"), std::string::npos) << report;
+  EXPECT_FALSE(pm.Status().has_policy);
+  EXPECT_EQ(pm.Status().refused, want);
+  EXPECT_EQ(workers.publishes(), 0);
+
+  EventRecord e;
+  ASSERT_EQ(ring.PopBatch(&e, 1), 1u);
+  EXPECT_EQ(e.kind, EventKind::kPolicyRefused);
+  const std::string line = RenderEventJson(e, pm.NamesFor(e));
+  EXPECT_NE(line.find("\"event\":\"policy_refused\""), std::string::npos) << line;
+  std::string quoted = want;  // as a JSON string: the quotes escaped
+  for (size_t at = 0; (at = quoted.find('"', at)) != std::string::npos; at += 2) quoted.insert(at, "\\");
+  EXPECT_NE(line.find("\"error\":\"" + quoted + "\""), std::string::npos) << line;
+
+  // The persisted policy is refused too when corrupt; with a valid fallback
+  // the gateway runs that, and still says what it refused.
+  WriteAll(dir / "policy.pb", std::string("this is not a policy\xff\xff", 22));
+  WriteAll(dir / "fallback.yaml", Replace(kPolicy, "\"t-1\"", "\"fallback-1\""));
+  {
+    EventRing ring2(64);
+    FakeWorkers workers2;
+    PolicyManager restarted({1, 1, dir.path()}, workers2.Fn());
+    restarted.SetEventRing(&ring2);
+    restarted.LoadAtStart(dir / "fallback.yaml");
+    EXPECT_EQ(restarted.Status().version, "fallback-1");
+    EXPECT_EQ(restarted.Status().refused, (dir / "policy.pb") + ": corrupt: not a policy snapshot");
+    std::vector<EventRecord> events(8);
+    const size_t n = ring2.PopBatch(events.data(), events.size());
+    bool reported = false;
+    for (size_t i = 0; i < n; ++i) {
+      if (events[i].kind != EventKind::kPolicyRefused) continue;
+      const std::string text = RenderEventJson(events[i], restarted.NamesFor(events[i]));
+      EXPECT_NE(text.find("\"policy_version\":\"fallback-1\""), std::string::npos) << text;
+      reported = true;
+    }
+    EXPECT_TRUE(reported);
+  }
+
+  // An accepted push clears the refusal.
+  ASSERT_TRUE(pm.Push(Versioned("pushed-1")).accepted);
+  EXPECT_EQ(pm.Status().refused, "");
 }
 
 // mTLS with certificates made by the openssl CLI at test time.
