@@ -8,6 +8,7 @@
 //   conduitctl events [--follow] [--seconds N] [--count N]
 //   conduitctl get-policy            the active policy snapshot (JSON)
 //   conduitctl simulate --policy FILE --pcap FILE [--jsonl] [--decode-as tcp:PORT=PROTO]
+//                       [--verify-checksums]
 //
 // Common: --target HOST:PORT (default 127.0.0.1:50051), --targets FILE,
 // --json, --ca FILE, --cert FILE, --key FILE (TLS / mutual TLS), --timeout S.
@@ -31,6 +32,7 @@ int Usage() {
                "  events [--follow] [--seconds N] [--count N]\n"
                "  get-policy                       the active policy (JSON)\n"
                "  simulate [--policy FILE] --pcap FILE [--jsonl] [--decode-as tcp:PORT=PROTOCOL]\n"
+               "           [--verify-checksums]\n"
                "options: --target HOST:PORT | --targets FILE, --json, --ca F --cert F --key F, --timeout S\n");
   return 2;
 }
@@ -45,6 +47,8 @@ int Simulate(int argc, char** argv) {
       options.policy_file = argv[++i];
     } else if (arg == "--jsonl") {
       options.jsonl = true;
+    } else if (arg == "--verify-checksums") {
+      options.verify_checksums = true;
     } else if (arg == "--decode-as" && i + 1 < argc) {
       options.decode_as.push_back(argv[++i]);
     } else {

@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "events/event_json.h"
 #include "events/event_record.h"
+#include "normalize/packet_checks.h"
 #include "events/event_ring.h"
 #include "ics/registry.h"
 #include "inspect/inspector.h"
@@ -148,6 +149,8 @@ absl::Status RunSimulate(const SimulateOptions& options, std::ostream& records,
   Inspector inspector(kFlowCapacity, kIdleTimeoutMicros, &ports);
   ics::OpList ops;
   PacketMeta meta;
+  normalize::PacketCheckConfig checks;
+  checks.verify_checksums = options.verify_checksums;
   CounterSnapshot counters;
   EventRing ring(1 << 12);
   MatchSet matches;
@@ -195,7 +198,23 @@ absl::Status RunSimulate(const SimulateOptions& options, std::ostream& records,
     ++counters.parse[static_cast<int>(parsed)];
     ops.Clear();
     Inspection inspection;
-    if (parsed == ParseResult::kOk) inspection = inspector.Inspect(f.bytes.data(), meta, f.timestamp_micros, ops);
+    // The normalizer's packet checks, as JudgeBurst runs them: a packet the
+    // gateway would drop unread is not inspected.
+    const bool enforce = conduit != nullptr && conduit->mode == policy::Mode::kEnforce;
+    // A capture misses segments the gateway would see on the wire and has
+    // no retransmissions of them: the TCP normalizer's stream checks (order,
+    // retransmitted bytes, window) would cut sessions the gateway would not.
+    // Simulate judges the bytes; the packet checks below still apply.
+    inspector.set_enforce(false);
+    const DropReason refused = normalize::CheckPacket(
+        f.bytes.data(), parsed, meta, 0, checks, inspector.ports());
+    if (refused != DropReason::kCount && enforce) {
+      inspection.drop = refused;
+      inspection.evasion = refused != DropReason::ip_truncated;
+    } else if (parsed == ParseResult::kOk) {
+      inspection = inspector.Inspect(f.bytes.data(), meta, f.timestamp_micros, ops);
+      inspection.drop = DropReason::kCount;
+    }
     if (compiled == nullptr) {
       for (const ics::IcsOp& op : ops) emit(RecordFor(f, meta, op));
       return;
@@ -204,7 +223,7 @@ absl::Status RunSimulate(const SimulateOptions& options, std::ostream& records,
     // one for every request a cut flow goes on sending (the gateway drops
     // them; the capture, taken without it, still has them).
     const JudgeContext judge{*compiled, *conduit, 0, f.timestamp_micros * 1000, f.number, &ring,
-                             &matches, /*report_all=*/true, /*report_cut_requests=*/true};
+                             &matches, /*report_all=*/true, /*report_cut_requests=*/true, checks};
     const FlowEntry* flow = inspection.flow;
     const bool was_blocked = flow != nullptr && flow->blocked;
     const PacketVerdict verdict = JudgePacket(judge, parsed, meta, f.bytes.data(), inspection, ops);

@@ -18,6 +18,9 @@ struct SimulateOptions {
   bool jsonl = false;                  // records as JSON lines (DESIGN.md's event shape)
   ics::ProtocolPorts ports = ics::ProtocolPorts::Defaults();
   std::vector<std::string> decode_as;  // applied on top of the policy's ports too
+  // Verify IPv4/TCP/UDP checksums as the gateway does. Off by default: a
+  // capture taken on the sending host holds checksums left to its NIC.
+  bool verify_checksums = false;
 };
 
 // Writes records to `records` and the summary table to `summary`. With a

@@ -20,6 +20,7 @@ enum class EventKind : uint8_t {
   kPolicyChange,    // a pushed policy became active (mode: its gateway mode)
   kModeChange,      // an operator changed a mode (conduit 0xFFFF: the gateway)
   kPolicyRefused,   // a start-up policy was refused (rule: the refusal's id, for its text)
+  kEvasion,         // the normalizer stopped a packet (drop_reason: a DropReason)
 };
 inline constexpr uint16_t kGatewayScope = 0xFFFF;
 enum class EventMode : uint8_t { kNone = 0, kEnforce, kMonitor, kBypass };
@@ -37,7 +38,8 @@ struct EventRecord {
   EventMode mode = EventMode::kNone;
   bool enforced = false;              // false when a deny was only reported
   bool cut = false;                   // simulate: a request of a flow already cut by `rule`
-  uint8_t pad[2] = {};
+  uint8_t drop_reason = 0;            // kEvasion: the DropReason
+  bool suspicious = false;            // kEvasion: a reason only an attack (or a broken stack) gives
   uint16_t conduit = 0;               // index into the policy's conduits
   EventKind kind = EventKind::kVerdict;
   uint8_t worker = 0;                 // state changes: which worker

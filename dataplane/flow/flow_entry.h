@@ -9,6 +9,7 @@
 #include "flow/flow_key.h"
 #include "ics/framer.h"
 #include "ics/ics_op.h"
+#include "normalize/tcp_normalizer.h"
 
 namespace conduit {
 
@@ -42,6 +43,8 @@ struct RequestCache {
 // accounting (line 0), verdict state (line 1), then each direction's stream
 // state, whose first line holds everything but the rarely used carry bytes.
 // A packet touches three of the eight lines; FlowTable prefetches those three.
+// ICS flows over TCP also touch their direction's normalizer line (the last
+// two lines: judged, unacknowledged segments and the peer's window).
 struct alignas(64) FlowEntry {
   FlowKey key;
   uint64_t last_seen = 0;      // caller's clock (TSC or capture time)
@@ -63,10 +66,13 @@ struct alignas(64) FlowEntry {
   // value-initialised, so a reset leaves the carry bytes alone (carry_len
   // = 0 says they are unused).
   std::array<ics::StreamDirection, 2> dir;
+  // [0] / [1] as `dir`: the TCP normalizer's state per direction (ICS flows).
+  std::array<normalize::TcpTrack, 2> tcp;
 };
 static_assert(offsetof(FlowEntry, last_request) + sizeof(RequestCache) <= 128,
               "verdict state fits lines 0-1");
 static_assert(offsetof(FlowEntry, dir) == 128);
+static_assert(sizeof(FlowEntry) == 640, "README and daemon_config state 640 bytes a slot");
 
 // Makes `e` a new flow for `key`, seen at `now`: every field back to its
 // default except the carry bytes, which a new flow never reads (writing

@@ -27,6 +27,13 @@ Inspection Inspector::Inspect(const uint8_t* frame, const PacketMeta& meta, cons
   Inspection result;
   if (!ref.tracked) return result;
   const bool tcp = meta.l4_proto == kIpProtoTcp;
+  if (tcp && normalize::TcpDataWithoutAck(meta)) {
+    // Every stack discards it: judging it would let it stand for the bytes
+    // that come next at the same sequence number.
+    result.drop = DropReason::tcp_no_ack;
+    result.evasion = true;
+    if (enforce_) return result;
+  }
   const FlowKey& key = ref.key;
   const bool lo_to_hi = ref.lo_to_hi;
   bool created = false;
@@ -58,6 +65,18 @@ Inspection Inspector::Inspect(const uint8_t* frame, const PacketMeta& meta, cons
 
   Count(InspectCounter::ics_packets);
   ics::StreamDirection& stream = flow.dir[lo_to_hi ? 0 : 1];
+  if (tcp && !flow.not_ics) {
+    // Only bytes the server's stack will take, in the order judged, and
+    // equal to what was judged, reach the decoder (and the wire).
+    const int d = lo_to_hi ? 0 : 1;
+    const normalize::TcpVerdict n =
+        normalize::NormalizeTcpSegment(key_, flow.tcp[d], flow.tcp[1 - d], frame, meta, enforce_);
+    if (n.Drops()) {
+      result.drop = n.drop;
+      result.evasion = n.evasion;
+      if (enforce_) return result;
+    }
+  }
   const std::span<const uint8_t> payload(frame + meta.payload_offset, meta.payload_len);
   const size_t ops_before = ops.size();
   const size_t overflow_before = ops.overflowed();

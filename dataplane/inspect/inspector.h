@@ -9,6 +9,7 @@
 #include "ics/framer.h"
 #include "ics/ics_op.h"
 #include "ics/ports.h"
+#include "normalize/siphash.h"
 #include "parse/packet_meta.h"
 #include "stats/counters.h"
 
@@ -36,12 +37,16 @@ struct Inspection {
   ics::Protocol protocol = ics::Protocol::kUnknown;
   bool from_client = false;               // sent by the flow's initiator
   ics::FeedStatus feed = ics::FeedStatus::kOk;
+  // The TCP normalizer's verdict (normalize/tcp_normalizer.h): kCount when
+  // the segment passes. A dropped segment was not fed to the decoder.
+  DropReason drop = DropReason::kCount;
+  bool evasion = false;
 };
 
 class Inspector {
  public:
   Inspector(uint32_t flow_capacity, uint64_t idle_timeout, const ics::ProtocolPorts* ports)
-      : flows_(flow_capacity, idle_timeout), ports_(ports) {}
+      : flows_(flow_capacity, idle_timeout), ports_(ports), key_(normalize::RandomSipKey()) {}
 
   // A burst is inspected in three passes so that its flow-table cache
   // misses overlap instead of queueing one after another (rte_hash's bulk
@@ -87,6 +92,10 @@ class Inspector {
   // The detection table new flows are classified with: the active policy's
   // (its `ports:` overrides included). Set by the worker once per burst.
   void set_ports(const ics::ProtocolPorts* ports) { ports_ = ports; }
+  const ics::ProtocolPorts& ports() const { return *ports_; }
+  // Whether the TCP normalizer drops what fails (the conduit enforces) or
+  // only reports it (monitor). Set by the worker once per burst.
+  void set_enforce(bool enforce) { enforce_ = enforce; }
   // Adds this inspector's counters to `out` (control thread; any time).
   void AccumulateInto(CounterSnapshot& out) const {
     for (int i = 0; i < kInspectCounterCount; ++i) out.inspect[i] += counters_[i].Load();
@@ -99,6 +108,8 @@ class Inspector {
 
   FlowTable flows_;
   const ics::ProtocolPorts* ports_;
+  normalize::SipKey key_;  // random per inspector: retransmission hashes
+  bool enforce_ = true;
   Counter counters_[kInspectCounterCount];
 };
 

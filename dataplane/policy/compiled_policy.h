@@ -36,7 +36,8 @@ enum BuiltinRule : uint32_t {
   kRuleUnparsable = 2,   // malformed headers, or ICS framing lost
   kRuleNonIp = 3,        // an ethertype outside allow_non_ip
   kRuleUnsolicited = 4,  // a response with no request on its flow
-  kFirstRuleIndex = 5,
+  kRuleNormalize = 5,    // the normalizer dropped it (DropReason says why)
+  kFirstRuleIndex = 6,
 };
 
 struct Decision {

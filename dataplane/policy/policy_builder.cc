@@ -12,7 +12,8 @@ PolicyBuilder::PolicyBuilder(std::string version, Mode mode)
   policy_->version_ = std::move(version);
   policy_->mode_ = mode;
   policy_->ports_ = ics::ProtocolPorts::Defaults();
-  policy_->rule_names_ = {"default", "non_ics", "unparsable", "non_ip", "unsolicited"};
+  policy_->rule_names_ = {"default", "non_ics", "unparsable", "non_ip", "unsolicited",
+                          "normalize"};
   policy_->address_sets_.emplace_back();  // set 0: any address (never consulted)
 }
 

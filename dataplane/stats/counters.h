@@ -32,10 +32,24 @@ namespace conduit {
   X(overload_enter)  /* bursts of overload bypass begun (hysteresis) */ \
   X(overload_exit)
 
-#define CONDUIT_DROP_REASONS(X)                                          \
-  X(tx_full, "the peer port's TX queue refused the packet")             \
-  X(policy_deny, "denied by policy")                                    \
-  X(unparsable, "malformed or truncated headers, policy says drop")
+// The normalizer's reasons (dataplane/normalize/) follow the first three:
+// packets the receiving host would discard, or that would make it execute
+// bytes other than the ones judged. They are dropped whatever the policy says.
+#define CONDUIT_DROP_REASONS(X)                                                        \
+  X(tx_full, "the peer port's TX queue refused the packet")                           \
+  X(policy_deny, "denied by policy")                                                  \
+  X(unparsable, "malformed or truncated headers, policy says drop")                   \
+  X(ip_truncated, "frame shorter than its IP total length")                           \
+  X(bad_ip_checksum, "IPv4 header checksum wrong")                                    \
+  X(bad_l4_checksum, "TCP or UDP checksum wrong")                                     \
+  X(ip_fragment, "IP fragment toward an ICS service (or of TCP)")                     \
+  X(tcp_no_ack, "TCP data without the ACK flag")                                      \
+  X(tcp_urgent, "URG on an ICS flow")                                                 \
+  X(tcp_outside_window, "TCP data beyond the receiver's window")                      \
+  X(tcp_out_of_order, "ICS data beyond a hole: the sender retransmits in order")      \
+  X(tcp_overlap_conflict, "retransmission whose bytes differ from the judged ones")   \
+  X(tcp_overlap_unverifiable, "retransmission that covers part of a judged segment")  \
+  X(tcp_unacked_limit, "more judged, unacknowledged ICS segments than a flow holds")
 
 // Flow and ICS decode counters (the Inspector's).
 #define CONDUIT_INSPECT_COUNTERS(X)                                          \
@@ -75,6 +89,11 @@ inline constexpr int kInspectCounterCount = static_cast<int>(InspectCounter::kCo
 
 inline constexpr int kWorkerCounterCount = static_cast<int>(WorkerCounter::kCount);
 inline constexpr int kDropReasonCount = static_cast<int>(DropReason::kCount);
+// The first reason that belongs to the normalizer (see CONDUIT_DROP_REASONS).
+inline constexpr DropReason kFirstNormalizeReason = DropReason::ip_truncated;
+inline bool IsNormalizeReason(DropReason r) {
+  return r >= kFirstNormalizeReason && r < DropReason::kCount;
+}
 
 std::string_view WorkerCounterName(WorkerCounter c);
 std::string_view DropReasonName(DropReason r);

@@ -60,6 +60,25 @@ void EmitCutRequests(const JudgeContext& ctx, const PacketMeta& meta, const Deci
   }
 }
 
+// A packet the normalizer stops: an "evasion" event naming the reason
+// (with the flow's protocol, so a SIEM can tell an attack on a PLC from a
+// broken device elsewhere).
+void EmitNormalized(const JudgeContext& ctx, const PacketMeta& meta, const Inspection& in,
+                    bool enforced) {
+  if (ctx.events == nullptr) return;
+  EventRecord e = EventForPacket(meta, ctx.now_ns, ctx.frame);
+  e.kind = EventKind::kEvasion;
+  e.verdict = EventVerdict::kDeny;
+  e.mode = enforced ? EventMode::kEnforce : EventMode::kMonitor;
+  e.enforced = enforced;
+  e.conduit = ctx.policy.ConduitIndex(&ctx.conduit);
+  e.rule = policy::kRuleNormalize;
+  e.policy_epoch = ctx.policy.epoch();
+  e.drop_reason = static_cast<uint8_t>(in.drop);
+  e.suspicious = in.evasion;
+  ctx.events->TryPush(e);
+}
+
 // The endpoints of the flow as (client, server) and the server's port.
 struct Endpoints {
   policy::Address client;
@@ -193,6 +212,18 @@ PacketVerdict JudgePacket(const JudgeContext& ctx, ParseResult parsed, const Pac
                           const uint8_t* frame, const Inspection& inspection,
                           const ics::OpList& ops) {
   const policy::ConduitPolicy& conduit = ctx.conduit;
+  if (inspection.drop != DropReason::kCount) [[unlikely]] {
+    const bool enforce = conduit.mode == Mode::kEnforce;
+    EmitNormalized(ctx, meta, inspection, enforce);
+    if (enforce) {
+      PacketVerdict out;
+      out.decision = Decision{Action::kDeny, Mode::kEnforce, policy::kRuleNormalize};
+      out.drop = true;  // silently, as the receiving host would: no reset
+      out.normalized = inspection.drop;
+      return out;
+    }
+    // monitor: reported as a would-drop; judged as usual below
+  }
   Decision verdict;
   if (parsed == ParseResult::kNonIp) {
     verdict = ctx.policy.NonIp(conduit, meta.ethertype);

@@ -15,6 +15,7 @@
 #include "events/event_ring.h"
 #include "ics/ics_op.h"
 #include "inspect/inspector.h"
+#include "normalize/packet_checks.h"
 #include "parse/parse.h"
 #include "policy/compiled_policy.h"
 #include "stats/counters.h"
@@ -25,6 +26,9 @@ struct PacketVerdict {
   policy::Decision decision;  // the strictest decision over the packet
   bool drop = false;          // an enforced deny
   bool reset = false;         // ... and the conduit says reset (TCP only)
+  // Why the normalizer dropped it (kCount: it did not; then a drop is the
+  // policy's, counted as policy_deny or unparsable by decision.rule).
+  DropReason normalized = DropReason::kCount;
 };
 
 struct JudgeContext {
@@ -40,6 +44,10 @@ struct JudgeContext {
   // request it goes on sending (the gateway would drop them: verdict deny by
   // the rule that cut it, `cut` set). The packet is dropped all the same.
   bool report_cut_requests = false;
+  // Verify IPv4/TCP/UDP checksums in software where the port did not say
+  // GOOD or BAD (simulate: off unless asked; captures taken on the sending
+  // host carry checksums left to the NIC).
+  normalize::PacketCheckConfig checks;
 };
 
 // `frame` holds the bytes that were parsed into `meta`. `inspection` comes

@@ -1,5 +1,7 @@
 #include "verdict/judge_burst.h"
 
+#include "normalize/packet_checks.h"
+
 namespace conduit {
 
 void PrepareBurst(const Inspector& inspector, const uint8_t* const* frames,
@@ -17,8 +19,11 @@ void PrepareBurst(const Inspector& inspector, const uint8_t* const* frames,
 }
 
 void JudgeBurst(const JudgeContext& judge, Inspector& inspector, const uint8_t* const* frames,
-                const uint16_t* lengths, uint16_t n, uint64_t now, BurstScratch& s) {
+                const uint16_t* lengths, uint16_t n, uint64_t now, BurstScratch& s,
+                const uint8_t* checksum_hints) {
   PrepareBurst(inspector, frames, lengths, n, s);
+  const bool enforce = judge.conduit.mode == policy::Mode::kEnforce;
+  inspector.set_enforce(enforce);
   auto judge_packet = [&](uint16_t i) {
     s.verdicts[i] = JudgePacket(judge, s.parsed[i], s.metas[i], frames[i], s.inspections[i % 2],
                                 s.ops[i % 2]);
@@ -29,7 +34,15 @@ void JudgeBurst(const JudgeContext& judge, Inspector& inspector, const uint8_t* 
     ics::OpList& ops = s.ops[i % 2];
     inspection = Inspection{};
     ops.Clear();
-    if (s.parsed[i] == ParseResult::kOk) [[likely]] {
+    const DropReason refused =
+        normalize::CheckPacket(frames[i], s.parsed[i], s.metas[i],
+                               checksum_hints != nullptr ? checksum_hints[i] : 0, judge.checks,
+                               inspector.ports());
+    if (refused != DropReason::kCount && enforce) [[unlikely]] {
+      // Never inspected: it touches no flow state.
+      inspection.drop = refused;
+      inspection.evasion = refused != DropReason::ip_truncated;
+    } else if (s.parsed[i] == ParseResult::kOk) [[likely]] {
       FlowRef& ref = s.flows[i];
       inspector.Resolve(ref, s.metas[i], now);
       if (pending >= 0 && ref.tracked &&
@@ -39,6 +52,10 @@ void JudgeBurst(const JudgeContext& judge, Inspector& inspector, const uint8_t* 
       }
       inspection = inspector.Inspect(frames[i], s.metas[i], s.flows[i], now, ops);
       PrefetchVerdict(judge, s.metas[i], inspection, ops);
+    }
+    if (refused != DropReason::kCount && !enforce) [[unlikely]] {
+      inspection.drop = refused;  // monitor: reported as a would-drop
+      inspection.evasion = refused != DropReason::ip_truncated;
     }
     if (pending >= 0) judge_packet(static_cast<uint16_t>(pending));
     pending = i;

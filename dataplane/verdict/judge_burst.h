@@ -44,7 +44,12 @@ void PrepareBurst(const Inspector& inspector, const uint8_t* const* frames,
                   const uint16_t* lengths, uint16_t n, BurstScratch& scratch);
 
 // All three passes. Fills scratch.parsed/metas/verdicts[0, n). lcore (hot path).
+// `checksum_hints[i]` (normalize::ChecksumHint bits, may be null): what the
+// port's offload says about packet i's checksums. The normalizer's packet
+// checks (normalize/packet_checks.h) run before a packet is inspected; a
+// packet they stop is never fed to a decoder.
 void JudgeBurst(const JudgeContext& judge, Inspector& inspector, const uint8_t* const* frames,
-                const uint16_t* lengths, uint16_t n, uint64_t now, BurstScratch& scratch);
+                const uint16_t* lengths, uint16_t n, uint64_t now, BurstScratch& scratch,
+                const uint8_t* checksum_hints = nullptr);
 
 }  // namespace conduit

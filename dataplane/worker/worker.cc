@@ -6,12 +6,33 @@
 #include <rte_pause.h>
 #include <rte_rcu_qsbr.h>
 
+#include "normalize/packet_checks.h"
 #include "parse/parse.h"
 #include "verdict/judge_burst.h"
 #include "verdict/tcp_reset.h"
 
 namespace conduit {
 namespace {
+
+// What the port's checksum offload says, as normalize::ChecksumHint bits.
+// NONE ("the checksum field is wrong but the data was verified", virtual
+// devices) counts as GOOD; UNKNOWN leaves it to the software check.
+uint8_t ChecksumHintOf(uint64_t ol_flags) {
+  uint8_t hint = 0;
+  switch (ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK) {
+    case RTE_MBUF_F_RX_IP_CKSUM_GOOD:
+    case RTE_MBUF_F_RX_IP_CKSUM_NONE: hint |= normalize::kIpChecksumGood; break;
+    case RTE_MBUF_F_RX_IP_CKSUM_BAD: hint |= normalize::kIpChecksumBad; break;
+    default: break;
+  }
+  switch (ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) {
+    case RTE_MBUF_F_RX_L4_CKSUM_GOOD:
+    case RTE_MBUF_F_RX_L4_CKSUM_NONE: hint |= normalize::kL4ChecksumGood; break;
+    case RTE_MBUF_F_RX_L4_CKSUM_BAD: hint |= normalize::kL4ChecksumBad; break;
+    default: break;
+  }
+  return hint;
+}
 
 // Sends `n` packets on (port, queue); frees and returns the count of those
 // the queue refused.
@@ -64,7 +85,7 @@ uint32_t InspectBurst(WorkerContext& ctx, const ForwardPath& path, const policy:
   rte_mbuf* resets_back[kMaxBurst];  // toward the sender, out of the RX port
   uint16_t n_out = 0, n_on = 0, n_back = 0;
   uint64_t rx_bytes = 0, tx_bytes = 0;
-  uint16_t denied = 0, unparsable = 0, non_ip = 0, reset_failures = 0;
+  uint16_t denied = 0, unparsable = 0, normalized = 0, non_ip = 0, reset_failures = 0;
   const uint64_t tsc = rte_rdtsc();  // one clock reading per burst (and the cost's start)
   const JudgeContext judge{policy, conduit, ctx.index, ctx.clock.Now(tsc), 0, ctx.events,
                            &ctx.matches, ctx.report_allowed};
@@ -72,14 +93,16 @@ uint32_t InspectBurst(WorkerContext& ctx, const ForwardPath& path, const policy:
 
   const uint8_t* frames[kMaxBurst];
   uint16_t lengths[kMaxBurst];
+  uint8_t checksum_hints[kMaxBurst];
   for (uint16_t i = 0; i < n; ++i) {
     // Headers are parsed in the first segment only; a header that runs past
     // it is reported as truncated rather than read from the next segment.
     frames[i] = rte_pktmbuf_mtod(pkts[i], const uint8_t*);
     lengths[i] = pkts[i]->data_len;
+    checksum_hints[i] = ChecksumHintOf(pkts[i]->ol_flags);
   }
   BurstScratch& burst = ctx.burst_scratch;
-  JudgeBurst(judge, *ctx.inspector, frames, lengths, n, tsc, burst);
+  JudgeBurst(judge, *ctx.inspector, frames, lengths, n, tsc, burst, checksum_hints);
 
   for (uint16_t i = 0; i < n; ++i) {
     rte_mbuf* m = pkts[i];
@@ -100,17 +123,22 @@ uint32_t InspectBurst(WorkerContext& ctx, const ForwardPath& path, const policy:
       if (on != nullptr) resets_on[n_on++] = on; else ++reset_failures;
       if (back != nullptr) resets_back[n_back++] = back; else ++reset_failures;
     }
-    ++(v.decision.rule == policy::kRuleUnparsable ? unparsable : denied);
+    if (v.normalized != DropReason::kCount) [[unlikely]] {
+      counters[v.normalized].Add(1);
+      ++normalized;
+    } else {
+      ++(v.decision.rule == policy::kRuleUnparsable ? unparsable : denied);
+    }
     rte_pktmbuf_free(m);
   }
   counters[WorkerCounter::rx_packets].Add(n);
   counters[WorkerCounter::rx_bytes].Add(rx_bytes);
   counters[WorkerCounter::inspected_packets].Add(n);
   counters[WorkerCounter::non_ip_packets].Add(non_ip);
-  if (denied + unparsable != 0) {
+  if (denied + unparsable + normalized != 0) {
     counters[DropReason::policy_deny].Add(denied);
     counters[DropReason::unparsable].Add(unparsable);
-    counters[WorkerCounter::dropped_packets].Add(denied + unparsable);
+    counters[WorkerCounter::dropped_packets].Add(denied + unparsable + normalized);
   }
   TransmitForwarded(ctx, path, out, n_out, tx_bytes);
   if (n_on + n_back != 0) {

@@ -100,6 +100,8 @@ void PacketBuilder::SetNext(uint8_t proto) {
 
 PacketBuilder& PacketBuilder::Tcp(uint16_t sport, uint16_t dport, uint32_t seq, uint8_t flags) {
   SetNext(6);
+  l4_at_ = bytes_.size();
+  l4_proto_ = 6;
   Append16(bytes_, sport);
   Append16(bytes_, dport);
   Append32(bytes_, seq);
@@ -107,7 +109,7 @@ PacketBuilder& PacketBuilder::Tcp(uint16_t sport, uint16_t dport, uint32_t seq, 
   bytes_.push_back(5 << 4);  // data offset
   bytes_.push_back(flags);
   Append16(bytes_, 65535);
-  Append16(bytes_, 0);       // checksum (not checked by the gateway)
+  Append16(bytes_, 0);       // checksum, in Build()
   Append16(bytes_, 0);
   return *this;
 }
@@ -115,6 +117,8 @@ PacketBuilder& PacketBuilder::Tcp(uint16_t sport, uint16_t dport, uint32_t seq, 
 PacketBuilder& PacketBuilder::Udp(uint16_t sport, uint16_t dport) {
   SetNext(17);
   udp_at_ = bytes_.size();
+  l4_at_ = bytes_.size();
+  l4_proto_ = 17;
   Append16(bytes_, sport);
   Append16(bytes_, dport);
   Append16(bytes_, 0);  // length, in Build()
@@ -164,6 +168,22 @@ std::vector<uint8_t> PacketBuilder::Build() const {
     }
   }
   if (udp_at_ != SIZE_MAX) Put16(b, udp_at_ + 4, uint16_t(b.size() - udp_at_));
+  if (l4_at_ != SIZE_MAX && ip_at_ != SIZE_MAX) {
+    // Pseudo-header (addresses, protocol, length), then header and payload.
+    const size_t l4_len = b.size() - l4_at_;
+    uint32_t sum = l4_proto_ + uint32_t(l4_len);
+    const size_t addr_at = ip_at_ + (ipv6_ ? 8 : 12), addr_len = ipv6_ ? 32 : 8;
+    for (size_t i = 0; i < addr_len; i += 2) sum += uint32_t(b[addr_at + i] << 8 | b[addr_at + i + 1]);
+    const size_t cksum_at = l4_at_ + (l4_proto_ == 6 ? 16 : 6);
+    Put16(b, cksum_at, 0);
+    for (size_t i = 0; i < l4_len; i += 2) {
+      sum += uint32_t(b[l4_at_ + i] << 8 | (i + 1 < l4_len ? b[l4_at_ + i + 1] : 0));
+    }
+    while (sum >> 16) sum = (sum & 0xFFFF) + (sum >> 16);
+    uint16_t cksum = uint16_t(~sum);
+    if (cksum == 0 && l4_proto_ == 17) cksum = 0xFFFF;  // 0 means "none" for UDP
+    Put16(b, cksum_at, cksum);
+  }
   return b;
 }
 

@@ -3,7 +3,8 @@
 //   auto frame = PacketBuilder().Eth().Vlan(10).Ipv4("198.18.0.10", "198.18.0.200")
 //                    .Tcp(50000, 502, /*seq=*/1, kTcpAck | kTcpPsh).Payload({...}).Build();
 //
-// Lengths and the IPv4 header checksum are filled in by Build().
+// Lengths, the IPv4 header checksum and the TCP/UDP checksum are filled in by
+// Build() (the gateway verifies them).
 #pragma once
 
 #include <cstdint>
@@ -43,6 +44,8 @@ class PacketBuilder {
   bool ipv6_ = false;
   size_t next_header_at_ = SIZE_MAX; // IPv4 protocol / IPv6 next-header byte
   size_t udp_at_ = SIZE_MAX;
+  size_t l4_at_ = SIZE_MAX;  // TCP or UDP header: its checksum is filled by Build()
+  uint8_t l4_proto_ = 0;
 };
 
 // Modbus/TCP request ADU: MBAP + function + data.

@@ -131,7 +131,9 @@ std::vector<std::vector<uint8_t>> MixedFrames(int n) {
   for (int i = 0; i < n; ++i) {
     switch (i % 6) {
       case 0: frames.push_back(PacketBuilder().Eth().Ipv4("198.18.0.10", "198.18.0.200")
-                                   .Tcp(50000, 502, i).Payload(testing::ModbusAdu(i, 1, 3, {0, 0, 0, 10})).Build()); break;
+                                   .Tcp(uint16_t(50000 + i / 6), 502, 1000)  // a request per flow (no server
+                                                                           // ACKs here to free the normalizer's records)
+                                   .Payload(testing::ModbusAdu(i, 1, 3, {0, 0, 0, 10})).Build()); break;
       case 1: frames.push_back(PacketBuilder().Eth().Arp().Build()); break;
       case 2: frames.push_back(PacketBuilder().Eth().Vlan(7).Ipv4("198.18.0.10", "198.18.0.201").Udp(1234, 47808)
                                    .Payload(std::vector<uint8_t>(i % 50, uint8_t(i))).Build()); break;
@@ -282,8 +284,11 @@ TEST_F(WorkerTest, AllowedOperationsAreEventsOnlyWhenAskedFor) {
   EventRecord e;
   EXPECT_EQ(events_.PopBatch(&e, 1), 0u);  // default: an allow is counted, not evented
   ctx_.report_allowed = true;
-  auto again = read;
-  again[14 + 20 + 4] ^= 0x01;  // another sequence number: new bytes, judged again
+  // The next request of the stream: new bytes, judged again.
+  const auto again = PacketBuilder().Eth().Ipv4("198.18.0.10", "198.18.0.200")
+                         .Tcp(50001, 502, 1000 + uint32_t(read.size() - 54),
+                              testing::kTcpAck | testing::kTcpPsh)
+                         .Payload(testing::ModbusAdu(2, 1, 3, {0, 10, 0, 2})).Build();
   ASSERT_EQ(rte_ring_enqueue(w.a_rx, Mbuf(again)), 0);
   Drain();
   ASSERT_EQ(events_.PopBatch(&e, 1), 1u);

@@ -1,0 +1,175 @@
+#include "normalize/tcp_normalizer.h"
+
+#include "parse/byte_order.h"
+
+namespace conduit::normalize {
+namespace {
+
+constexpr uint8_t kTcpFlagUrg = 0x20;
+constexpr uint8_t kTcpOptionEnd = 0, kTcpOptionNop = 1, kTcpOptionWscale = 3;
+constexpr uint8_t kMaxWscale = 14;  // RFC 7323
+
+inline int32_t SeqDiff(uint32_t a, uint32_t b) { return static_cast<int32_t>(a - b); }
+
+TcpTrack::Record RecordOf(const SipKey& key, const uint8_t* bytes, uint32_t len) {
+  const uint64_t h = SipHash(key, bytes, len);
+  return {static_cast<uint16_t>(len), static_cast<uint16_t>(h >> 32), static_cast<uint32_t>(h)};
+}
+
+bool SameBytes(const TcpTrack::Record& r, const SipKey& key, const uint8_t* bytes) {
+  const TcpTrack::Record now = RecordOf(key, bytes, r.len);
+  return now.hash_hi == r.hash_hi && now.hash_lo == r.hash_lo;
+}
+
+// A SYN's window scale option (RFC 7323), if any.
+void ReadSynOptions(const uint8_t* frame, const PacketMeta& meta, TcpTrack& t) {
+  t.flags |= TcpTrack::kSynSeen;
+  const uint8_t* p = frame + meta.l4_offset + 20;
+  const uint8_t* end = frame + meta.payload_offset;
+  while (p < end) {
+    const uint8_t kind = p[0];
+    if (kind == kTcpOptionEnd) break;
+    if (kind == kTcpOptionNop) { ++p; continue; }
+    if (end - p < 2 || p[1] < 2 || p[1] > end - p) break;
+    if (kind == kTcpOptionWscale && p[1] == 3) {
+      t.flags |= TcpTrack::kWscaleOffered;
+      t.wscale = p[2] > kMaxWscale ? kMaxWscale : p[2];
+    }
+    p += p[1];
+  }
+}
+
+// Drops the records the receiver has acknowledged in full.
+void FreeAcknowledged(TcpTrack& t) {
+  int freed = 0;
+  while (freed < t.count && SeqDiff(t.peer_ack, t.base_seq + t.records[freed].len) >= 0) {
+    t.base_seq += t.records[freed].len;
+    ++freed;
+  }
+  if (freed == 0) return;
+  for (int i = freed; i < t.count; ++i) t.records[i - freed] = t.records[i];
+  t.count = static_cast<uint8_t>(t.count - freed);
+}
+
+// What `sender` acknowledges of the other direction, and the window it
+// offers, recorded in `receiver`'s track (whose data it concerns).
+void NoteAck(const uint8_t* frame, const PacketMeta& meta, TcpTrack& sender, TcpTrack& receiver) {
+  if ((meta.tcp_flags & kTcpFlagAck) == 0) return;
+  const bool syn = (meta.tcp_flags & kTcpFlagSyn) != 0;
+  const uint32_t window = LoadBigEndian16(frame + meta.l4_offset + 14);
+  const bool both_syns = sender.Has(TcpTrack::kSynSeen) && receiver.Has(TcpTrack::kSynSeen);
+  const bool scaled = both_syns && sender.Has(TcpTrack::kWscaleOffered) &&
+                      receiver.Has(TcpTrack::kWscaleOffered);
+  // A SYN's own window is never scaled (RFC 7323 2.2).
+  const uint32_t wnd_end = meta.tcp_ack + (syn || !scaled ? window : window << sender.wscale);
+  if (sender.Has(TcpTrack::kSentAck) && sender.sent_ack == meta.tcp_ack &&
+      sender.sent_wnd_end == wnd_end) {
+    return;  // nothing new: the other line stays untouched
+  }
+  sender.sent_ack = meta.tcp_ack;
+  sender.sent_wnd_end = wnd_end;
+  sender.flags |= TcpTrack::kSentAck;
+  // An ACK never moves back (a reordered old ACK says nothing new).
+  if (!receiver.Has(TcpTrack::kPeerAck) || SeqDiff(meta.tcp_ack, receiver.peer_ack) >= 0) {
+    receiver.peer_ack = meta.tcp_ack;
+    receiver.peer_wnd_end = wnd_end;
+    receiver.flags |= TcpTrack::kPeerAck;
+    if (both_syns || syn) receiver.flags |= TcpTrack::kPeerWindow;
+    FreeAcknowledged(receiver);
+  }
+}
+
+TcpVerdict Fail(DropReason why, bool evasion) { return {why, evasion}; }
+
+// Checks the segment's bytes against the judged records they overlap.
+// [seq, end) is the segment; records start at t.base_seq.
+TcpVerdict CheckOverlap(const SipKey& key, const TcpTrack& t, const uint8_t* payload,
+                        uint32_t seq, uint32_t end) {
+  uint32_t rs = t.base_seq;
+  for (int i = 0; i < t.count; ++i) {
+    const TcpTrack::Record& r = t.records[i];
+    const uint32_t re = rs + r.len;
+    if (SeqDiff(rs, end) >= 0) break;         // this record and the rest lie after it
+    if (SeqDiff(re, seq) > 0) {               // they overlap
+      if (SeqDiff(rs, seq) >= 0 && SeqDiff(re, end) <= 0) {
+        if (!SameBytes(r, key, payload + (rs - seq))) {
+          return Fail(DropReason::tcp_overlap_conflict, true);
+        }
+      } else {
+        // Only part of a judged segment: it cannot be compared. (Linux
+        // retransmits whole segments from the last ACK, so this is rare.)
+        return Fail(DropReason::tcp_overlap_unverifiable, true);
+      }
+    }
+    rs = re;
+  }
+  return {};
+}
+
+}  // namespace
+
+TcpVerdict NormalizeTcpSegment(const SipKey& key, TcpTrack& sender, TcpTrack& receiver,
+                               const uint8_t* frame, const PacketMeta& meta, bool enforce) {
+  const bool syn = (meta.tcp_flags & kTcpFlagSyn) != 0;
+  if (syn) {
+    ReadSynOptions(frame, meta, sender);
+    // The stream starts after the SYN's own sequence number.
+    sender.base_seq = meta.tcp_seq + 1;
+    sender.count = 0;
+    sender.flags |= TcpTrack::kStarted;
+  }
+  TcpVerdict v;
+  const uint32_t len = meta.payload_len;
+  if (len != 0 && !syn) {
+    const uint32_t seq = meta.tcp_seq;
+    const uint32_t end = seq + len;
+    const uint8_t* payload = frame + meta.payload_offset;
+    if ((meta.tcp_flags & kTcpFlagAck) == 0) {
+      v = Fail(DropReason::tcp_no_ack, true);
+    } else if (meta.tcp_flags & kTcpFlagUrg) {
+      v = Fail(DropReason::tcp_urgent, true);
+    } else if (sender.Has(TcpTrack::kPeerWindow) && SeqDiff(end, sender.peer_wnd_end) > 0) {
+      v = Fail(DropReason::tcp_outside_window, true);
+    } else {
+      if (!sender.Has(TcpTrack::kStarted)) {
+        sender.base_seq = seq;  // picked up mid-stream (or after a restart)
+        sender.count = 0;
+        sender.flags |= TcpTrack::kStarted;
+      }
+      const uint32_t next = sender.NextSeq();
+      const int32_t ahead = SeqDiff(seq, next);
+      if (ahead > 0) {
+        if (!(sender.Has(TcpTrack::kPeerAck) && SeqDiff(sender.peer_ack, seq) >= 0)) {
+          v = Fail(DropReason::tcp_out_of_order, false);
+        }
+      } else if (ahead < 0) {
+        v = CheckOverlap(key, sender, payload, seq, end);
+      }
+      if (!v.Drops() || !enforce) {
+        // Forwarded: record the new bytes it brings.
+        if (ahead > 0) {
+          sender.base_seq = seq;  // a gap the receiver already holds, or monitor
+          sender.count = 0;
+        }
+        const uint32_t now_next = sender.NextSeq();
+        if (SeqDiff(end, now_next) > 0) {
+          const uint32_t fresh = end - now_next;
+          if (sender.count == TcpTrack::kRecords) {
+            if (enforce) {
+              v = Fail(DropReason::tcp_unacked_limit, false);
+            } else {
+              sender.base_seq = end;  // monitor: stop verifying what came before
+              sender.count = 0;
+            }
+          } else {
+            sender.records[sender.count++] = RecordOf(key, payload + (now_next - seq), fresh);
+          }
+        }
+      }
+    }
+  }
+  if (!v.Drops() || !enforce) NoteAck(frame, meta, sender, receiver);
+  return v;
+}
+
+}  // namespace conduit::normalize
