@@ -1,0 +1,157 @@
+// The normalizer's parts on their own: SipHash against its published
+// vector, checksum verification, and the TCP normalizer's decisions.
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <cstring>
+#include <vector>
+
+#include "ics/ports.h"
+#include "normalize/checksum.h"
+#include "normalize/packet_checks.h"
+#include "normalize/siphash.h"
+#include "normalize/tcp_normalizer.h"
+#include "packet/packet_builder.h"
+#include "parse/parse.h"
+
+namespace conduit::normalize {
+namespace {
+
+using Bytes = std::vector<uint8_t>;
+using conduit::testing::ModbusAdu;
+using conduit::testing::PacketBuilder;
+
+TEST(SipHash, MatchesTheReferenceVector) {
+  // SipHash-2-4, key 00..0f, empty message and 00..0e (the paper's vectors).
+  SipKey key;
+  uint8_t k[16];
+  for (int i = 0; i < 16; ++i) k[i] = uint8_t(i);
+  std::memcpy(&key.k0, k, 8);
+  std::memcpy(&key.k1, k + 8, 8);
+  EXPECT_EQ(SipHash(key, nullptr, 0, 2, 4), 0x726fdb47dd0e0e31ULL);
+  uint8_t m[15];
+  for (int i = 0; i < 15; ++i) m[i] = uint8_t(i);
+  EXPECT_EQ(SipHash(key, m, 15, 2, 4), 0xa129ca6149be45e5ULL);
+}
+
+struct Parsed {
+  Bytes frame;
+  PacketMeta meta;
+  ParseResult result;
+};
+Parsed Parse(Bytes frame) {
+  Parsed p{std::move(frame), {}, {}};
+  p.result = ParsePacket(p.frame.data(), uint32_t(p.frame.size()), p.meta);
+  return p;
+}
+
+TEST(PacketChecks, BadChecksumsAreDroppedGoodOnesPass) {
+  const auto ports = ics::ProtocolPorts::Defaults();
+  const PacketCheckConfig verify;
+  Parsed ok = Parse(PacketBuilder().Eth().Ipv4("198.18.0.10", "198.18.0.200")
+                        .Tcp(50000, 502, 1000).Payload(ModbusAdu(1, 1, 3, {0, 0, 0, 1})).Build());
+  ASSERT_EQ(ok.result, ParseResult::kOk);
+  EXPECT_EQ(CheckPacket(ok.frame.data(), ok.result, ok.meta, 0, verify, ports), DropReason::kCount);
+
+  Parsed bad_l4 = ok;
+  bad_l4.frame.back() ^= 0x01;  // payload changed, checksum not
+  EXPECT_EQ(CheckPacket(bad_l4.frame.data(), bad_l4.result, bad_l4.meta, 0, verify, ports),
+            DropReason::bad_l4_checksum);
+  // The port's word wins over software either way.
+  EXPECT_EQ(CheckPacket(bad_l4.frame.data(), bad_l4.result, bad_l4.meta, kL4ChecksumGood, verify, ports),
+            DropReason::kCount);
+  EXPECT_EQ(CheckPacket(ok.frame.data(), ok.result, ok.meta, kL4ChecksumBad, verify, ports),
+            DropReason::bad_l4_checksum);
+
+  Parsed bad_ip = ok;
+  bad_ip.frame[14 + 10] ^= 0x01;
+  EXPECT_EQ(CheckPacket(bad_ip.frame.data(), bad_ip.result, bad_ip.meta, 0, verify, ports),
+            DropReason::bad_ip_checksum);
+  PacketCheckConfig trusting;
+  trusting.verify_checksums = false;
+  EXPECT_EQ(CheckPacket(bad_ip.frame.data(), bad_ip.result, bad_ip.meta, 0, trusting, ports),
+            DropReason::kCount);
+
+  Bytes cut = ok.frame;
+  cut.resize(cut.size() - 3);  // shorter than its IP total length
+  Parsed truncated = Parse(cut);
+  EXPECT_EQ(CheckPacket(truncated.frame.data(), truncated.result, truncated.meta, 0, verify, ports),
+            DropReason::ip_truncated);
+}
+
+// A client and a server of one Modbus/TCP flow, and the normalizer between.
+class TcpNormalizerTest : public ::testing::Test {
+ protected:
+  TcpVerdict Send(bool from_client, uint32_t seq, uint32_t ack, const Bytes& payload,
+                  uint8_t flags = 0x18, uint16_t window = 65535) {
+    PacketBuilder b;
+    b.Eth().Ipv4(from_client ? "198.18.0.10" : "198.18.0.200",
+                 from_client ? "198.18.0.200" : "198.18.0.10")
+        .Tcp(from_client ? 50000 : 502, from_client ? 502 : 50000, seq, flags);
+    Bytes f = b.Payload(payload).Build();
+    f[14 + 20 + 8] = uint8_t(ack >> 24);
+    f[14 + 20 + 9] = uint8_t(ack >> 16);
+    f[14 + 20 + 10] = uint8_t(ack >> 8);
+    f[14 + 20 + 11] = uint8_t(ack);
+    f[14 + 20 + 14] = uint8_t(window >> 8);
+    f[14 + 20 + 15] = uint8_t(window);
+    Parsed p = Parse(f);
+    EXPECT_EQ(p.result, ParseResult::kOk);
+    TcpTrack& me = from_client ? client_ : server_;
+    TcpTrack& peer = from_client ? server_ : client_;
+    return NormalizeTcpSegment(key_, me, peer, p.frame.data(), p.meta, /*enforce=*/true);
+  }
+  void Handshake() {
+    EXPECT_FALSE(Send(true, 999, 0, {}, 0x02).Drops());         // SYN
+    EXPECT_FALSE(Send(false, 4999, 1000, {}, 0x12).Drops());    // SYN-ACK
+    EXPECT_FALSE(Send(true, 1000, 5000, {}, 0x10).Drops());     // ACK
+  }
+
+  SipKey key_ = RandomSipKey();
+  TcpTrack client_, server_;
+  const Bytes read_ = ModbusAdu(1, 1, 3, {0, 160, 0, 1});
+  const Bytes write_ = ModbusAdu(1, 1, 6, {0, 160, 0, 99});  // same length as the read
+};
+
+TEST_F(TcpNormalizerTest, IdenticalRetransmissionPassesDifferentBytesDoNot) {
+  Handshake();
+  EXPECT_FALSE(Send(true, 1000, 5000, read_).Drops());
+  EXPECT_FALSE(Send(true, 1000, 5000, read_).Drops());  // the same bytes again
+  const TcpVerdict other = Send(true, 1000, 5000, write_);
+  EXPECT_EQ(other.drop, DropReason::tcp_overlap_conflict);
+  EXPECT_TRUE(other.evasion);
+  // Once the server acknowledges the read, a resend of those bytes is old
+  // data the server discards: nothing left to compare.
+  EXPECT_FALSE(Send(false, 5000, 1012, {}, 0x10).Drops());
+  EXPECT_FALSE(Send(true, 1000, 5000, write_).Drops());
+}
+
+TEST_F(TcpNormalizerTest, DataBeyondAHoleWaitsForTheSender) {
+  Handshake();
+  EXPECT_EQ(Send(true, 1012, 5000, read_).drop, DropReason::tcp_out_of_order);
+  EXPECT_FALSE(Send(true, 1000, 5000, read_).Drops());
+  EXPECT_FALSE(Send(true, 1012, 5000, read_).Drops());
+}
+
+TEST_F(TcpNormalizerTest, FlagsAndWindow) {
+  Handshake();
+  EXPECT_EQ(Send(true, 1000, 5000, read_, 0x08).drop, DropReason::tcp_no_ack);  // PSH alone
+  EXPECT_EQ(Send(true, 1000, 5000, read_, 0x38).drop, DropReason::tcp_urgent);
+  // The server offers 8 bytes of window: a 12-byte request does not fit.
+  EXPECT_FALSE(Send(false, 5000, 1000, {}, 0x10, 8).Drops());
+  EXPECT_EQ(Send(true, 1000, 5000, read_).drop, DropReason::tcp_outside_window);
+}
+
+TEST_F(TcpNormalizerTest, UnacknowledgedSegmentsAreBounded) {
+  Handshake();
+  uint32_t seq = 1000;
+  for (int i = 0; i < TcpTrack::kRecords; ++i, seq += 12) {
+    EXPECT_FALSE(Send(true, seq, 5000, read_).Drops()) << i;
+  }
+  EXPECT_EQ(Send(true, seq, 5000, read_).drop, DropReason::tcp_unacked_limit);
+  EXPECT_FALSE(Send(false, 5000, 1012, {}, 0x10).Drops());  // one acknowledged
+  EXPECT_FALSE(Send(true, seq, 5000, read_).Drops());
+}
+
+}  // namespace
+}  // namespace conduit::normalize
