@@ -25,7 +25,12 @@ DropReason CheckPacket(const uint8_t* frame, ParseResult parsed, const PacketMet
   if (parsed == ParseResult::kTruncatedIpv4 || parsed == ParseResult::kTruncatedIpv6) {
     return DropReason::ip_truncated;
   }
-  if (parsed != ParseResult::kOk) return DropReason::kCount;
+  if (parsed != ParseResult::kOk) {
+    // A first TCP fragment too short for its header (the tiny-fragment
+    // attack) does not parse, but it is still a TCP fragment.
+    const bool tcp_fragment = meta.Has(kPktFragment) && meta.l4_proto == kIpProtoTcp;
+    return tcp_fragment ? DropReason::ip_fragment : DropReason::kCount;
+  }
   if (meta.ip_version == 4) {
     if (hint & kIpChecksumBad) return DropReason::bad_ip_checksum;
     if (!(hint & kIpChecksumGood) && config.verify_checksums &&
