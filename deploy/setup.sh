@@ -4,17 +4,17 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
+# pymodbus 3.0 imports serial_asyncio (and serial) from pymodbus.client and
+# .server but only Recommends them (installs here are --no-install-recommends).
 PACKAGES=(
   meson ninja-build pkg-config g++ clang libclang-rt-14-dev
   dpdk libdpdk-dev libhyperscan-dev libabsl-dev
   libprotobuf-dev protobuf-compiler libgrpc++-dev protobuf-compiler-grpc
   libbenchmark-dev libgtest-dev libgmock-dev libyaml-cpp-dev libpcap-dev
-  # pymodbus 3.0 imports serial_asyncio from pymodbus.client but only
-  # Recommends it (installs here are --no-install-recommends).
-  python3 python3-pymodbus python3-serial-asyncio python3-scapy python3-yaml
+  python3 python3-pymodbus python3-serial python3-serial-asyncio python3-scapy python3-yaml
   iproute2 ethtool iputils-ping tshark procps bc coreutils util-linux
 )
-# tests/integration/packages_test.sh checks that every Python module and
+# tests/integration/packages_test.py checks that every Python module and
 # program the scripts and tests use comes from this list (or what it
 # depends on): keep it the single list.
 
