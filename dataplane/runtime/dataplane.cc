@@ -10,6 +10,7 @@
 #include <new>
 
 #include "absl/strings/str_cat.h"
+#include "observe/observe_policy.h"
 #include "worker/worker.h"
 
 namespace conduit {
@@ -80,6 +81,7 @@ absl::StatusOr<std::unique_ptr<Dataplane>> Dataplane::Create(const DataplaneSpec
       std::chrono::duration_cast<std::chrono::nanoseconds>(
           std::chrono::system_clock::now().time_since_epoch()).count());
   clock.ns_per_tsc = 1e9 / static_cast<double>(rte_get_tsc_hz());
+  if (spec.observe_capacity != 0) dp->observe_policy_ = observe::ObserveOnlyPolicy();
   for (uint16_t q = 0; q < queues; ++q) {
     auto ctx = std::make_unique<WorkerContext>();
     ctx->index = q;
@@ -102,6 +104,16 @@ absl::StatusOr<std::unique_ptr<Dataplane>> Dataplane::Create(const DataplaneSpec
           " bytes for worker ", q, " do not fit in memory"));
     }
     ctx->inspector = dp->inspectors_.back().get();
+    if (spec.observe_capacity != 0) {
+      try {
+        ctx->observe = std::make_unique<observe::ObserveBuffers>(spec.observe_capacity);
+      } catch (const std::bad_alloc&) {
+        return absl::ResourceExhaustedError(absl::StrCat(
+            "observe capacity: 2 x ", spec.observe_capacity, " tuples for worker ", q,
+            " do not fit in memory"));
+      }
+      ctx->observe_policy = dp->observe_policy_.get();
+    }
     ctx->lcore = spec.worker_lcores[q];
     ctx->burst = std::min<uint16_t>(spec.burst, kMaxBurst);
     ctx->stop = &dp->stop_;
@@ -162,8 +174,27 @@ std::vector<CounterSnapshot> Dataplane::CountersPerWorker() const {
   for (size_t i = 0; i < workers_.size(); ++i) {
     out[i].Accumulate(workers_[i]->counters);
     inspectors_[i]->AccumulateInto(out[i]);
+    if (workers_[i]->observe != nullptr) {
+      out[i].totals[static_cast<int>(WorkerCounter::observe_overflow)] +=
+          workers_[i]->observe->overflow();
+    }
   }
   return out;
+}
+
+size_t Dataplane::DrainObservations(const observe::ObserveBuffers::Callback& callback,
+                                    std::chrono::milliseconds timeout) {
+  size_t drained = 0;
+  for (auto& ctx : workers_) {
+    if (ctx->observe == nullptr) continue;
+    // Workers were joined by Stop() (or never launched): nothing runs
+    // PollOnce on them but a test's own thread.
+    if (ctx->observe->Drain(callback, timeout, /*worker_stopped=*/!launched_) ==
+        observe::ObserveBuffers::DrainResult::kDrained) {
+      ++drained;
+    }
+  }
+  return drained;
 }
 
 }  // namespace conduit

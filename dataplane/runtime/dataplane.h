@@ -5,6 +5,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <memory>
 #include <vector>
 
@@ -14,6 +15,7 @@
 #include "policy/compiled_policy.h"
 #include "inspect/inspector.h"
 #include "bypass/overload.h"
+#include "observe/observe_table.h"
 #include "port/wire.h"
 #include "stats/counters.h"
 #include "worker/worker_context.h"
@@ -35,6 +37,10 @@ struct DataplaneSpec {
   uint32_t event_ring_size = 16384;   // per worker; a full ring drops events, never packets
   OverloadSettings overload;
   bool report_allowed = false;        // events for allowed operations too
+  // Observation: tuples per worker and table (two tables a worker; see
+  // observe/observe_table.h). 0: no observation, and bursts no policy
+  // covers are forwarded uninspected.
+  uint32_t observe_capacity = observe::kDefaultObserveCapacity;
 };
 
 class Dataplane {
@@ -77,6 +83,17 @@ class Dataplane {
   // The event rings the control side drains (one per worker).
   std::vector<EventRing*> event_rings() const;
 
+  // Collects every worker's observed tuples since the last call, each once,
+  // through `callback` (the same tuple may come from several workers: merge
+  // with observe::MergeStats). A running worker swaps its tables at its
+  // next poll; one that does not answer within `timeout` (stalled) keeps
+  // its tuples for a later call. Workers not launched (or stopped) are
+  // drained directly: a test driving PollOnce() itself must not call this
+  // at the same time. Returns how many workers were drained. Control
+  // thread, one caller at a time; never on the hot path.
+  size_t DrainObservations(const observe::ObserveBuffers::Callback& callback,
+                           std::chrono::milliseconds timeout = std::chrono::milliseconds(100));
+
  private:
   Dataplane() = default;
 
@@ -88,6 +105,8 @@ class Dataplane {
   std::vector<std::unique_ptr<EventRing>> rings_;
   std::atomic<const policy::CompiledPolicy*> policy_{nullptr};
   std::unique_ptr<const policy::CompiledPolicy> active_;
+  // Judges what no policy covers, for observation (observe/observe_policy.h).
+  std::unique_ptr<const policy::CompiledPolicy> observe_policy_;
   rte_rcu_qsbr* qsbr_ = nullptr;
   std::atomic<bool> stop_{false};
   std::atomic<bool> stall_for_test_{false};

@@ -30,6 +30,7 @@ namespace conduit {
   X(resets_sent)     /* TCP RSTs sent for denied segments */            \
   X(resets_failed)   /* RSTs not sent: no mbuf or the TX queue full */ \
   X(overload_enter)  /* bursts of overload bypass begun (hysteresis) */ \
+  X(observe_overflow) /* observed tuples with no room left (observe/) */ \
   X(overload_exit)
 
 // The normalizer's reasons (dataplane/normalize/) follow the first three:

@@ -22,6 +22,10 @@
 
 namespace conduit {
 
+namespace observe {
+class ObserveTable;
+}
+
 struct PacketVerdict {
   policy::Decision decision;  // the strictest decision over the packet
   bool drop = false;          // an enforced deny
@@ -48,6 +52,10 @@ struct JudgeContext {
   // GOOD or BAD (simulate: off unless asked; captures taken on the sending
   // host carry checksums left to the NIC).
   normalize::PacketCheckConfig checks;
+  // Observation (observe/observe_table.h): JudgeBurst records every packet
+  // it judges here, except those the normalizer dropped. Null: not observed.
+  observe::ObserveTable* observe = nullptr;
+  uint8_t wire = 0;  // the wire the burst came in on (the tuples' `wire`)
 };
 
 // `frame` holds the bytes that were parsed into `meta`. `inspection` comes

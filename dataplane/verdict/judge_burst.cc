@@ -1,6 +1,7 @@
 #include "verdict/judge_burst.h"
 
 #include "normalize/packet_checks.h"
+#include "observe/observe_table.h"
 
 namespace conduit {
 
@@ -27,6 +28,11 @@ void JudgeBurst(const JudgeContext& judge, Inspector& inspector, const uint8_t* 
   auto judge_packet = [&](uint16_t i) {
     s.verdicts[i] = JudgePacket(judge, s.parsed[i], s.metas[i], frames[i], s.inspections[i % 2],
                                 s.ops[i % 2]);
+    // Observed as judged: what the normalizer dropped never reached a host.
+    if (judge.observe != nullptr && s.verdicts[i].normalized == DropReason::kCount) {
+      judge.observe->Record(judge.wire, s.parsed[i], s.metas[i], s.inspections[i % 2],
+                            s.ops[i % 2], judge.now_ns);
+    }
   };
   int pending = -1;  // inspected, not judged yet
   for (uint16_t i = 0; i < n; ++i) {

@@ -77,8 +77,12 @@ void ForwardUninspected(WorkerContext& ctx, const ForwardPath& path, rte_mbuf** 
 // buffered across polls: on a plant network latency matters more than the
 // last few percent of batching.
 // Returns the inspection cycles per packet of the burst.
+// `observe_only`: no policy covers the burst; it is inspected and observed
+// under ctx.observe_policy, and every packet forwarded as it came (counted
+// as bypassed).
 uint32_t InspectBurst(WorkerContext& ctx, const ForwardPath& path, const policy::CompiledPolicy& policy,
-                  const policy::ConduitPolicy& conduit, rte_mbuf** pkts, uint16_t n) {
+                  const policy::ConduitPolicy& conduit, rte_mbuf** pkts, uint16_t n,
+                  bool observe_only = false) {
   WorkerCounters& counters = ctx.counters;
   rte_mbuf* out[kMaxBurst];
   rte_mbuf* resets_on[kMaxBurst];    // toward the receiver, on the TX port
@@ -87,8 +91,13 @@ uint32_t InspectBurst(WorkerContext& ctx, const ForwardPath& path, const policy:
   uint64_t rx_bytes = 0, tx_bytes = 0;
   uint16_t denied = 0, unparsable = 0, normalized = 0, non_ip = 0, reset_failures = 0;
   const uint64_t tsc = rte_rdtsc();  // one clock reading per burst (and the cost's start)
-  const JudgeContext judge{policy, conduit, ctx.index, ctx.clock.Now(tsc), 0, ctx.events,
-                           &ctx.matches, ctx.report_allowed};
+  JudgeContext judge{policy, conduit, ctx.index, ctx.clock.Now(tsc), 0,
+                     observe_only ? nullptr : ctx.events, &ctx.matches,
+                     ctx.report_allowed && !observe_only};
+  if (ctx.observe != nullptr) {
+    judge.observe = ctx.observe->Active();
+    judge.wire = static_cast<uint8_t>(path.wire);
+  }
   ctx.inspector->set_ports(&policy.ports());  // the policy's port overrides apply to new flows
 
   const uint8_t* frames[kMaxBurst];
@@ -111,7 +120,7 @@ uint32_t InspectBurst(WorkerContext& ctx, const ForwardPath& path, const policy:
     counters[parsed].Add(1);
     non_ip += parsed == ParseResult::kNonIp;
     const PacketVerdict& v = burst.verdicts[i];
-    if (!v.drop) [[likely]] {
+    if (!v.drop || observe_only) [[likely]] {
       tx_bytes += m->pkt_len;
       out[n_out++] = m;
       continue;
@@ -133,7 +142,7 @@ uint32_t InspectBurst(WorkerContext& ctx, const ForwardPath& path, const policy:
   }
   counters[WorkerCounter::rx_packets].Add(n);
   counters[WorkerCounter::rx_bytes].Add(rx_bytes);
-  counters[WorkerCounter::inspected_packets].Add(n);
+  counters[observe_only ? WorkerCounter::bypassed_packets : WorkerCounter::inspected_packets].Add(n);
   counters[WorkerCounter::non_ip_packets].Add(non_ip);
   if (denied + unparsable + normalized != 0) {
     counters[DropReason::policy_deny].Add(denied);
@@ -156,10 +165,19 @@ uint32_t ProcessBurst(WorkerContext& ctx, const ForwardPath& path, rte_mbuf** pk
       ctx.policy != nullptr ? ctx.policy->load(std::memory_order_acquire) : nullptr;
   const policy::ConduitPolicy* conduit =
       policy != nullptr ? policy->ConduitForWire(path.wire) : nullptr;
-  if (conduit == nullptr || conduit->mode == policy::Mode::kBypass || ctx.inspector == nullptr ||
-      ctx.overload.bypassing()) {
-    ForwardUninspected(ctx, path, pkts, n);
+  if (ctx.inspector == nullptr || ctx.overload.bypassing()) {
+    ForwardUninspected(ctx, path, pkts, n);  // overload: availability first, nothing inspected
     return 0;
+  }
+  if (conduit == nullptr || conduit->mode == policy::Mode::kBypass) {
+    // No policy covers it: observed only (if observation is on).
+    if (ctx.observe == nullptr || ctx.observe_policy == nullptr) {
+      ForwardUninspected(ctx, path, pkts, n);
+      return 0;
+    }
+    const policy::CompiledPolicy& observe_policy = *ctx.observe_policy;
+    return InspectBurst(ctx, path, observe_policy, *observe_policy.ConduitForWire(0), pkts, n,
+                        /*observe_only=*/true);
   }
   return InspectBurst(ctx, path, *policy, *conduit, pkts, n);
 }
@@ -178,6 +196,8 @@ void ReportOverload(WorkerContext& ctx, OverloadTransition t) {
 }  // namespace
 
 uint32_t PollOnce(WorkerContext& ctx) {
+  // A burst boundary: hand the observation table to control if it asked.
+  if (ctx.observe != nullptr) ctx.observe->ServiceSwapOnWorker();
   uint32_t received = 0;
   uint64_t inspect_cycles = 0;
   uint32_t inspected = 0;

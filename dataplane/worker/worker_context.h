@@ -4,12 +4,14 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <memory>
 
 #include "bypass/overload.h"
 #include "classify/signatures.h"
 #include "events/event_ring.h"
 #include "ics/ics_op.h"
 #include "inspect/inspector.h"
+#include "observe/observe_table.h"
 #include "parse/packet_meta.h"
 #include "policy/compiled_policy.h"
 #include "stats/counters.h"
@@ -59,6 +61,15 @@ struct alignas(64) WorkerContext {
   WallClock clock;
   OverloadGuard overload;          // this worker's overload hysteresis
   bool report_allowed = false;     // events for allowed operations too (events.allowed)
+  // Observation: this worker's two tuple tables (observe/observe_table.h;
+  // null: nothing observed). The worker records into Active() and swaps at
+  // PollOnce when control asks; control drains the other one.
+  std::unique_ptr<observe::ObserveBuffers> observe;
+  // Judges the bursts that no policy covers (no policy, no conduit on the
+  // wire, or a bypass conduit) so they are still observed: monitor mode,
+  // everything allowed, no events, every packet forwarded as it came.
+  // Null: such bursts are forwarded uninspected. Owned by the Dataplane.
+  const policy::CompiledPolicy* observe_policy = nullptr;
   // Test-only: set by a control thread to make this worker stop looping (a
   // stalled worker for the watchdog to find). Never set in production.
   std::atomic<bool>* stall_for_test = nullptr;
