@@ -9,15 +9,23 @@
 //   conduitctl get-policy            the active policy snapshot (JSON)
 //   conduitctl simulate --policy FILE --pcap FILE [--jsonl] [--decode-as tcp:PORT=PROTO]
 //                       [--verify-checksums]
+//   conduitctl propose --pcap FILE [--policy BASE.yaml] [--wire N] [--decode-as tcp:PORT=PROTO]
+//                       a policy that admits what the capture did (control/baseline)
 //
 // Common: --target HOST:PORT (default 127.0.0.1:50051), --targets FILE,
 // --json, --ca FILE, --cert FILE, --key FILE (TLS / mutual TLS), --timeout S.
 #include <cstdio>
+#include <fstream>
 #include <iostream>
+#include <sstream>
 #include <string>
 
 #include "absl/strings/numbers.h"
+#include "baseline/propose.h"
+#include "baseline/tuple_collector.h"
 #include "conduitctl/commands.h"
+#include "ics/registry.h"
+#include "policy/validate.h"
 #include "simulate/simulate.h"
 
 namespace {
@@ -33,6 +41,8 @@ int Usage() {
                "  get-policy                       the active policy (JSON)\n"
                "  simulate [--policy FILE] --pcap FILE [--jsonl] [--decode-as tcp:PORT=PROTOCOL]\n"
                "           [--verify-checksums]\n"
+               "  propose --pcap FILE [--policy BASE.yaml] [--wire N] [--decode-as tcp:PORT=PROTOCOL]\n"
+               "                                   a policy admitting what the capture did\n"
                "options: --target HOST:PORT | --targets FILE, --json, --ca F --cert F --key F, --timeout S\n");
   return 2;
 }
@@ -65,12 +75,92 @@ int Simulate(int argc, char** argv) {
   return 0;
 }
 
+// conduitctl propose --pcap: the capture's tuples through the proposal
+// engine; the policy on stdout. The live form (a gateway's baseline store)
+// is not there yet.
+int Propose(int argc, char** argv) {
+  std::string pcap, base_file;
+  uint32_t wire = 0;
+  std::vector<std::string> decode_as;
+  bool live = false;
+  for (int i = 2; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--pcap" && i + 1 < argc) {
+      pcap = argv[++i];
+    } else if (arg == "--policy" && i + 1 < argc) {
+      base_file = argv[++i];
+    } else if (arg == "--wire" && i + 1 < argc && absl::SimpleAtoi(argv[i + 1], &wire) && wire < 256) {
+      ++i;
+    } else if (arg == "--decode-as" && i + 1 < argc) {
+      decode_as.push_back(argv[++i]);
+    } else if ((arg == "--conduit" || arg == "--since" || arg == "--target") && i + 1 < argc) {
+      live = true;
+      ++i;
+    } else {
+      return Usage();
+    }
+  }
+  if (pcap.empty() || live) {
+    std::fprintf(stderr, "conduitctl: propose from a gateway's baseline is not yet available: use --pcap FILE\n");
+    return 2;
+  }
+  conduit::baseline::ProposeOptions options;
+  options.wire = wire;
+  const size_t slash = pcap.rfind('/');
+  options.source = "capture " + (slash == std::string::npos ? pcap : pcap.substr(slash + 1));
+  conduit::baseline::CollectOptions collect;
+  collect.pcap = pcap;
+  collect.wire = wire;
+  if (!base_file.empty()) {
+    std::ifstream in(base_file);
+    if (!in) {
+      std::fprintf(stderr, "conduitctl: %s: cannot read\n", base_file.c_str());
+      return 2;
+    }
+    std::stringstream text;
+    text << in.rdbuf();
+    options.base_policy = text.str();
+    // The base's ports decide what is decoded as which protocol.
+    auto snapshot = conduit::policy::LoadAndValidateText(options.base_policy);
+    if (!snapshot.ok()) {
+      std::fprintf(stderr, "conduitctl: %s: %s\n", base_file.c_str(), std::string(snapshot.status().message()).c_str());
+      return 2;
+    }
+    for (const auto& o : snapshot->ports()) {
+      for (const conduit::ics::ProtocolModule& m : conduit::ics::AllModules()) {
+        if (m.decode == nullptr || conduit::ics::ProtocolName(m.protocol) != o.protocol()) continue;
+        if (o.tcp() != 0) collect.ports.SetTcp(static_cast<uint16_t>(o.tcp()), m.protocol);
+        if (o.udp() != 0) collect.ports.SetUdp(static_cast<uint16_t>(o.udp()), m.protocol);
+      }
+    }
+  }
+  for (const std::string& spec : decode_as) {
+    if (absl::Status s = conduit::AddDecodeAs(spec, collect.ports); !s.ok()) {
+      std::fprintf(stderr, "conduitctl: %s\n", std::string(s.message()).c_str());
+      return 2;
+    }
+  }
+  auto observation = conduit::baseline::CollectPcap(collect);
+  if (!observation.ok()) {
+    std::fprintf(stderr, "conduitctl: %s\n", std::string(observation.status().message()).c_str());
+    return 1;
+  }
+  auto text = conduit::baseline::ProposePolicy(*observation, options);
+  if (!text.ok()) {
+    std::fprintf(stderr, "conduitctl: %s\n", std::string(text.status().message()).c_str());
+    return text.status().code() == absl::StatusCode::kInvalidArgument ? 2 : 1;
+  }
+  std::cout << *text;
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   if (argc < 2) return Usage();
   const std::string command = argv[1];
   if (command == "simulate") return Simulate(argc, argv);
+  if (command == "propose") return Propose(argc, argv);
 
   conduit::ctl::ClientOptions options;
   std::string targets_file, conduit_name;
