@@ -585,6 +585,9 @@ absl::StatusOr<std::string> WithoutBase(const Observation& obs, const ProposeOpt
 
 absl::StatusOr<std::string> WithBase(const Observation& obs, const ProposeOptions& options,
                                      const Proposal& p) {
+  if (auto base = policy::LoadAndValidateText(options.base_policy); !base.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("base policy: ", base.status().message()));
+  }
   YAML::Node root;
   try {
     root = YAML::Load(options.base_policy);
