@@ -41,6 +41,7 @@ ObserveTable::ObserveTable(uint32_t capacity, Counter* overflow)
   mask_ = static_cast<uint32_t>(buckets - 1);
   buckets_ = std::make_unique<Bucket[]>(buckets);
   entries_ = std::make_unique<ObservedTuple[]>(capacity_);
+  staged_ = std::make_unique<Staged[]>(kStaged);
   // Random per table: a sender choosing addresses cannot aim at one probe
   // sequence (and kMaxProbe bounds the cost if it did).
   std::random_device rd;
@@ -59,8 +60,7 @@ uint64_t ObserveTable::Hash(const TupleKey& key) const {
   return h ^ (h >> 29);
 }
 
-TupleStats* ObserveTable::Touch(const TupleKey& key, uint64_t now_ns) {
-  const uint64_t h = Hash(key);
+TupleStats* ObserveTable::Touch(const TupleKey& key, uint64_t h, uint64_t now_ns) {
   const uint32_t tag = static_cast<uint32_t>(h >> 32) | 1;
   uint32_t i = static_cast<uint32_t>(h) & mask_;
   for (uint32_t probe = 0; probe < kMaxProbe; ++probe, i = (i + 1) & mask_) {
@@ -89,8 +89,9 @@ TupleStats* ObserveTable::Touch(const TupleKey& key, uint64_t now_ns) {
   return nullptr;
 }
 
-void ObserveTable::Record(uint8_t wire, ParseResult parsed, const PacketMeta& meta,
-                          const Inspection& in, const ics::OpList& ops, uint64_t now_ns) {
+template <typename F>
+void ObserveTable::ForEachTuple(uint8_t wire, ParseResult parsed, const PacketMeta& meta,
+                                const Inspection& in, const ics::OpList& ops, F&& f) {
   if (parsed != ParseResult::kOk) return;
   const FlowEntry* flow = in.flow;
   const bool from_client = flow == nullptr || in.from_client;
@@ -99,20 +100,70 @@ void ObserveTable::Record(uint8_t wire, ParseResult parsed, const PacketMeta& me
   const bool ics_flow = flow != nullptr && flow->protocol != ics::Protocol::kUnknown &&
                         !flow->not_ics && in.feed != ics::FeedStatus::kNotIcs;
   if (!ics_flow) {
-    Touch(NonIcsKey(wire, meta, flow != nullptr, from_client), now_ns);
+    f(NonIcsKey(wire, meta, flow != nullptr, from_client), nullptr);
     return;
   }
-  for (const ics::IcsOp& op : ops) {
-    TupleStats* s = Touch(IcsKey(wire, meta, from_client, op), now_ns);
-    if (s != nullptr && op.Has(ics::kOpHasAddress)) {
-      AddRange(*s, AddressRange{op.address_first, op.address_last});
+  for (const ics::IcsOp& op : ops) f(IcsKey(wire, meta, from_client, op), &op);
+}
+
+void ObserveTable::Record(uint8_t wire, ParseResult parsed, const PacketMeta& meta,
+                          const Inspection& in, const ics::OpList& ops, uint64_t now_ns) {
+  ForEachTuple(wire, parsed, meta, in, ops, [&](const TupleKey& key, const ics::IcsOp* op) {
+    TupleStats* s = Touch(key, now_ns);
+    if (s != nullptr && op != nullptr && op->Has(ics::kOpHasAddress)) {
+      AddRange(*s, AddressRange{op->address_first, op->address_last});
     }
+  });
+}
+
+void ObserveTable::Defer(uint8_t wire, ParseResult parsed, const PacketMeta& meta,
+                         const Inspection& in, const ics::OpList& ops, uint64_t now_ns) {
+  ForEachTuple(wire, parsed, meta, in, ops, [&](const TupleKey& key, const ics::IcsOp* op) {
+    if (staged_count_ == kStaged) [[unlikely]] Flush();
+    Staged& st = staged_[staged_count_++];
+    st.key = key;
+    st.hash = Hash(key);
+    st.now_ns = now_ns;
+    st.has_range = op != nullptr && op->Has(ics::kOpHasAddress);
+    if (st.has_range) st.range = AddressRange{op->address_first, op->address_last};
+    __builtin_prefetch(&buckets_[static_cast<uint32_t>(st.hash) & mask_]);
+    // The bucket of a tuple staged a packet or two ago has arrived by now:
+    // start loading its entry (a whole packet's judging hides the wait).
+    if (staged_count_ > kEntryPrefetchDistance) {
+      PrefetchEntry(staged_[staged_count_ - 1 - kEntryPrefetchDistance]);
+    }
+  });
+}
+
+void ObserveTable::PrefetchEntry(const Staged& st) const {
+  const Bucket& b = buckets_[static_cast<uint32_t>(st.hash) & mask_];
+  if (b.tag == (static_cast<uint32_t>(st.hash >> 32) | 1)) {
+    const char* e = reinterpret_cast<const char*>(&entries_[b.entry]);
+    __builtin_prefetch(e);
+    __builtin_prefetch(e + 64);
+    __builtin_prefetch(e + sizeof(ObservedTuple) - 1);
   }
+}
+
+void ObserveTable::Flush() {
+  const uint32_t n = staged_count_;
+  if (n == 0) return;
+  // The last few staged have not had their entries prefetched yet.
+  for (uint32_t j = n > kEntryPrefetchDistance ? n - kEntryPrefetchDistance : 0; j < n; ++j) {
+    PrefetchEntry(staged_[j]);
+  }
+  for (uint32_t j = 0; j < n; ++j) {
+    const Staged& st = staged_[j];
+    TupleStats* s = Touch(st.key, st.hash, st.now_ns);
+    if (s != nullptr && st.has_range) AddRange(*s, st.range);
+  }
+  staged_count_ = 0;
 }
 
 void ObserveTable::Clear() {
   std::memset(static_cast<void*>(buckets_.get()), 0, (uint64_t(mask_) + 1) * sizeof(Bucket));
   size_ = 0;
+  staged_count_ = 0;
 }
 
 ObserveBuffers::ObserveBuffers(uint32_t capacity) {

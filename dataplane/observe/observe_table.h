@@ -70,9 +70,19 @@ class ObserveTable {
   void Record(uint8_t wire, ParseResult parsed, const PacketMeta& meta, const Inspection& in,
               const ics::OpList& ops, uint64_t now_ns);
 
+  // The same, deferred: the packet's tuples are staged, and Flush() (at the
+  // end of the burst: JudgeBurst calls it) applies everything staged in
+  // three passes, so the table's cache misses overlap instead of queueing
+  // (hash and prefetch every bucket, read the tags and prefetch the
+  // entries, then update). Staging more than kStaged tuples flushes early.
+  void Defer(uint8_t wire, ParseResult parsed, const PacketMeta& meta, const Inspection& in,
+             const ics::OpList& ops, uint64_t now_ns);
+  void Flush();
+  static constexpr uint32_t kStaged = 128;
+
   // Counts one sighting of `key` at `now_ns`. Returns its stats (to add
   // ranges to), or null when it did not fit (counted as overflow).
-  TupleStats* Touch(const TupleKey& key, uint64_t now_ns);
+  TupleStats* Touch(const TupleKey& key, uint64_t now_ns) { return Touch(key, Hash(key), now_ns); }
 
   // Reading and clearing: only while no one records (the worker has moved
   // to the other table, or the table is not a worker's).
@@ -93,7 +103,21 @@ class ObserveTable {
     uint32_t tag = 0;    // 0: empty; else the key hash's high half | 1
     uint32_t entry = 0;  // index into entries_
   };
+  struct Staged {
+    TupleKey key;
+    uint64_t hash;
+    uint64_t now_ns;
+    AddressRange range;
+    bool has_range;
+  };
+  static constexpr uint32_t kEntryPrefetchDistance = 2;  // staged tuples
+  void PrefetchEntry(const Staged& st) const;
   uint64_t Hash(const TupleKey& key) const;
+  TupleStats* Touch(const TupleKey& key, uint64_t hash, uint64_t now_ns);
+  // Calls f(key, op) for each tuple of the packet (op null: non-ICS).
+  template <typename F>
+  static void ForEachTuple(uint8_t wire, ParseResult parsed, const PacketMeta& meta,
+                           const Inspection& in, const ics::OpList& ops, F&& f);
 
   uint32_t capacity_;
   uint32_t mask_;  // buckets - 1
@@ -101,6 +125,8 @@ class ObserveTable {
   uint64_t seed_;
   std::unique_ptr<Bucket[]> buckets_;
   std::unique_ptr<ObservedTuple[]> entries_;
+  uint32_t staged_count_ = 0;
+  std::unique_ptr<Staged[]> staged_;
   Counter own_overflow_;
   Counter* overflow_;
 };

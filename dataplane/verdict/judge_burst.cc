@@ -2,6 +2,7 @@
 
 #include "normalize/packet_checks.h"
 #include "observe/observe_table.h"
+#include "observe/observe_table.h"
 
 namespace conduit {
 
@@ -30,8 +31,8 @@ void JudgeBurst(const JudgeContext& judge, Inspector& inspector, const uint8_t* 
                                 s.ops[i % 2]);
     // Observed as judged: what the normalizer dropped never reached a host.
     if (judge.observe != nullptr && s.verdicts[i].normalized == DropReason::kCount) {
-      judge.observe->Record(judge.wire, s.parsed[i], s.metas[i], s.inspections[i % 2],
-                            s.ops[i % 2], judge.now_ns);
+      judge.observe->Defer(judge.wire, s.parsed[i], s.metas[i], s.inspections[i % 2],
+                           s.ops[i % 2], judge.now_ns);  // applied by Flush, below
     }
   };
   int pending = -1;  // inspected, not judged yet
@@ -67,6 +68,7 @@ void JudgeBurst(const JudgeContext& judge, Inspector& inspector, const uint8_t* 
     pending = i;
   }
   if (pending >= 0) judge_packet(static_cast<uint16_t>(pending));
+  if (judge.observe != nullptr) judge.observe->Flush();
 }
 
 }  // namespace conduit
