@@ -2,7 +2,6 @@
 
 #include "normalize/packet_checks.h"
 #include "observe/observe_table.h"
-#include "observe/observe_table.h"
 
 namespace conduit {
 
