@@ -221,6 +221,7 @@ absl::StatusOr<std::unique_ptr<const CompiledPolicy>> CompilePolicy(
     cp.unparsable = ActionOf(c.unparsable(), cp.default_action);
     cp.on_deny = c.on_deny() == v1::ON_DENY_DROP ? OnDeny::kDrop : OnDeny::kReset;
     cp.mode = ModeOf(c.mode()).value_or(*gateway_mode);
+    cp.reassemble_fragments = c.fragments() == v1::FRAGMENTS_REASSEMBLE;
     for (int i = 0; i < c.allow_non_ip().size(); ++i) {
       auto type = ParseEtherType(c.allow_non_ip(i));
       if (!type.ok()) return Error(absl::StrCat(path, ".allow_non_ip[", i, "]"), std::string(type.status().message()));

@@ -192,7 +192,7 @@ class Loader {
 
   void Conduit(const YAML::Node& n, const std::string& path, v1::Conduit& c) {
     if (!Keys(n, path, {"name", "wire", "sides", "default", "non_ics", "on_deny", "allow_non_ip",
-                        "rules", "mode", "unparsable"})) {
+                        "rules", "mode", "unparsable", "fragments"})) {
       return;
     }
     if (n["name"]) {
@@ -225,6 +225,13 @@ class Loader {
       if (auto d = Word<v1::OnDeny>(n["on_deny"], path + ".on_deny",
                                     {{"reset", v1::ON_DENY_RESET}, {"drop", v1::ON_DENY_DROP}})) {
         c.set_on_deny(*d);
+      }
+    }
+    if (n["fragments"]) {
+      if (auto f = Word<v1::Fragments>(n["fragments"], path + ".fragments",
+                                       {{"drop", v1::FRAGMENTS_DROP},
+                                        {"reassemble", v1::FRAGMENTS_REASSEMBLE}})) {
+        c.set_fragments(*f);
       }
     }
     if (n["mode"]) {

@@ -221,6 +221,9 @@ class Validator {
     RequiredAction(c.default_action(), path + ".default");
     RequiredAction(c.non_ics(), path + ".non_ics");
     if (c.unparsable() != v1::ACTION_UNSPECIFIED) RequiredAction(c.unparsable(), path + ".unparsable");
+    if (!v1::Fragments_IsValid(c.fragments())) {
+      Add(path + ".fragments", absl::StrCat("invalid value ", c.fragments()));
+    }
     if (!v1::OnDeny_IsValid(c.on_deny())) {
       Add(path + ".on_deny", absl::StrCat("invalid value ", c.on_deny()));
     }

@@ -194,10 +194,23 @@ absl::Status RunSimulate(const SimulateOptions& options, std::ostream& records,
 
   absl::Status status = ForEachFrame(options.pcap, [&](const CapturedFrame& f) {
     ++frames;
-    const ParseResult parsed = ParsePacket(f.bytes.data(), static_cast<uint32_t>(f.bytes.size()), meta);
+    const uint8_t* bytes = f.bytes.data();
+    uint32_t length = static_cast<uint32_t>(f.bytes.size());
+    ParseResult parsed = ParsePacket(bytes, length, meta);
     ++counters.parse[static_cast<int>(parsed)];
     ops.Clear();
     Inspection inspection;
+    // `fragments: reassemble`, as JudgeBurst does it: a held fragment has no
+    // verdict of its own; the one that completes its datagram is judged as
+    // the whole datagram.
+    DropReason refused = DropReason::kCount;
+    if (conduit != nullptr && conduit->reassemble_fragments && meta.Has(kPktFragment)) {
+      inspector.reassembler().BeginBurst();
+      const auto r = inspector.reassembler().Reassemble(bytes, length, parsed, meta,
+                                                        f.timestamp_micros * 1000);
+      if (r.outcome == normalize::IpReassembler::Outcome::kHeld) return;
+      refused = r.reason;
+    }
     // The normalizer's packet checks, as JudgeBurst runs them: a packet the
     // gateway would drop unread is not inspected.
     const bool enforce = conduit != nullptr && conduit->mode == policy::Mode::kEnforce;
@@ -206,13 +219,14 @@ absl::Status RunSimulate(const SimulateOptions& options, std::ostream& records,
     // retransmitted bytes, window) would cut sessions the gateway would not.
     // Simulate judges the bytes; the packet checks below still apply.
     inspector.set_enforce(false);
-    const DropReason refused = normalize::CheckPacket(
-        f.bytes.data(), parsed, meta, 0, checks, inspector.ports());
+    if (refused == DropReason::kCount) {
+      refused = normalize::CheckPacket(bytes, parsed, meta, 0, checks, inspector.ports());
+    }
     if (refused != DropReason::kCount && enforce) {
       inspection.drop = refused;
-      inspection.evasion = refused != DropReason::ip_truncated;
+      inspection.evasion = normalize::IsEvasion(refused);
     } else if (parsed == ParseResult::kOk) {
-      inspection = inspector.Inspect(f.bytes.data(), meta, f.timestamp_micros, ops);
+      inspection = inspector.Inspect(bytes, meta, f.timestamp_micros, ops);
       inspection.drop = DropReason::kCount;
     }
     if (compiled == nullptr) {
@@ -226,7 +240,7 @@ absl::Status RunSimulate(const SimulateOptions& options, std::ostream& records,
                              &matches, /*report_all=*/true, /*report_cut_requests=*/true, checks};
     const FlowEntry* flow = inspection.flow;
     const bool was_blocked = flow != nullptr && flow->blocked;
-    const PacketVerdict verdict = JudgePacket(judge, parsed, meta, f.bytes.data(), inspection, ops);
+    const PacketVerdict verdict = JudgePacket(judge, parsed, meta, bytes, inspection, ops);
     const size_t n = ring.PopBatch(batch.data(), batch.size());
     CutSession* cut = nullptr;
     if (was_blocked) {

@@ -4,11 +4,13 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 
 #include "flow/flow_table.h"
 #include "ics/framer.h"
 #include "ics/ics_op.h"
 #include "ics/ports.h"
+#include "normalize/ip_reassembly.h"
 #include "normalize/siphash.h"
 #include "parse/packet_meta.h"
 #include "stats/counters.h"
@@ -46,7 +48,10 @@ struct Inspection {
 class Inspector {
  public:
   Inspector(uint32_t flow_capacity, uint64_t idle_timeout, const ics::ProtocolPorts* ports)
-      : flows_(flow_capacity, idle_timeout), ports_(ports), key_(normalize::RandomSipKey()) {}
+      : flows_(flow_capacity, idle_timeout),
+        ports_(ports),
+        key_(normalize::RandomSipKey()),
+        reassembler_(std::make_unique<normalize::IpReassembler>()) {}
 
   // A burst is inspected in three passes so that its flow-table cache
   // misses overlap instead of queueing one after another (rte_hash's bulk
@@ -89,6 +94,8 @@ class Inspector {
   }
 
   const FlowTable& flows() const { return flows_; }
+  // This worker's IPv4 reassembly table (conduits with `fragments: reassemble`).
+  normalize::IpReassembler& reassembler() { return *reassembler_; }
   // The detection table new flows are classified with: the active policy's
   // (its `ports:` overrides included). Set by the worker once per burst.
   void set_ports(const ics::ProtocolPorts* ports) { ports_ = ports; }
@@ -99,6 +106,8 @@ class Inspector {
   // Adds this inspector's counters to `out` (control thread; any time).
   void AccumulateInto(CounterSnapshot& out) const {
     for (int i = 0; i < kInspectCounterCount; ++i) out.inspect[i] += counters_[i].Load();
+    out.inspect[int(InspectCounter::datagrams_reassembled)] += reassembler_->completed();
+    out.inspect[int(InspectCounter::datagrams_expired)] += reassembler_->expired();
   }
   // Safe to call from another thread (control reading a worker's counters).
   uint64_t counter(InspectCounter c) const { return counters_[static_cast<int>(c)].Load(); }
@@ -110,6 +119,7 @@ class Inspector {
   const ics::ProtocolPorts* ports_;
   normalize::SipKey key_;  // random per inspector: retransmission hashes
   bool enforce_ = true;
+  std::unique_ptr<normalize::IpReassembler> reassembler_;
   Counter counters_[kInspectCounterCount];
 };
 

@@ -41,6 +41,14 @@ bool Ipv4HeaderChecksumOk(const uint8_t* frame, const PacketMeta& meta) {
   return Fold(SumBytes(ip, header_len, 0)) == 0xFFFF;
 }
 
+void SetIpv4HeaderChecksum(uint8_t* ip) {
+  const uint32_t header_len = uint32_t(ip[0] & 0x0F) * 4;
+  ip[10] = ip[11] = 0;
+  const uint16_t sum = static_cast<uint16_t>(~Fold(SumBytes(ip, header_len, 0)));
+  ip[10] = uint8_t(sum >> 8);
+  ip[11] = uint8_t(sum);
+}
+
 bool L4ChecksumOk(const uint8_t* frame, const PacketMeta& meta) {
   const uint8_t* l4 = frame + meta.l4_offset;
   const uint32_t l4_len = uint32_t(meta.payload_offset - meta.l4_offset) + meta.payload_len;

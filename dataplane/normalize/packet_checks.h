@@ -33,4 +33,8 @@ DropReason CheckPacket(const uint8_t* frame, ParseResult parsed, const PacketMet
                        uint8_t checksum_hint, const PacketCheckConfig& config,
                        const ics::ProtocolPorts& ports);
 
+// Whether a normalizer drop is reported as an evasion attempt: everything
+// but a truncated frame (which a broken link makes as well as an attacker).
+inline bool IsEvasion(DropReason r) { return r != DropReason::ip_truncated; }
+
 }  // namespace conduit::normalize

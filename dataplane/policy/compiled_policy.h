@@ -89,6 +89,10 @@ struct ConduitPolicy {
   Action unparsable = Action::kDeny;
   OnDeny on_deny = OnDeny::kReset;
   Mode mode = Mode::kEnforce;          // resolved: conduit → gateway
+  // `fragments: reassemble`: IPv4 fragments are rebuilt (normalize/
+  // ip_reassembly.h) and judged and forwarded whole; otherwise fragments
+  // toward ICS services are dropped.
+  bool reassemble_fragments = false;
   std::vector<uint16_t> allow_non_ip;  // ethertypes
   // Hyperscan signatures per ICS protocol (index Protocol); null: none, and
   // the scan is skipped entirely.

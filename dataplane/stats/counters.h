@@ -14,7 +14,7 @@
 
 namespace conduit {
 
-// Totals. Invariants once queues drain: rx = tx + dropped;
+// Totals. Invariants once queues drain: rx = tx + dropped + fragments_held;
 // rx = inspected + bypassed.
 #define CONDUIT_WORKER_COUNTERS(X)                                      \
   X(rx_packets)                                                         \
@@ -31,7 +31,8 @@ namespace conduit {
   X(resets_failed)   /* RSTs not sent: no mbuf or the TX queue full */ \
   X(overload_enter)  /* bursts of overload bypass begun (hysteresis) */ \
   X(observe_overflow) /* observed tuples with no room left (observe/) */ \
-  X(overload_exit)
+  X(overload_exit)                                                      \
+  X(fragments_held)  /* kept for reassembly; leave in the whole datagram */
 
 // The normalizer's reasons (dataplane/normalize/) follow the first three:
 // packets the receiving host would discard, or that would make it execute
@@ -44,6 +45,8 @@ namespace conduit {
   X(bad_ip_checksum, "IPv4 header checksum wrong")                                    \
   X(bad_l4_checksum, "TCP or UDP checksum wrong")                                     \
   X(ip_fragment, "IP fragment toward an ICS service (or of TCP)")                     \
+  X(ip_fragment_overlap, "fragments overlapping with different bytes (reassemble)")  \
+  X(ip_fragment_limit, "fragment past the reassembly table's bounds (reassemble)")   \
   X(tcp_no_ack, "TCP data without the ACK flag")                                      \
   X(tcp_urgent, "URG on an ICS flow")                                                 \
   X(tcp_outside_window, "TCP data beyond the receiver's window")                      \
@@ -65,7 +68,9 @@ namespace conduit {
   X(hole_fills)        /* late bytes of such a gap: not inspected */         \
   X(framing_lost)      /* flows whose framing was lost (bad header) */       \
   X(unparsable_packets)/* packets of flows whose framing was lost */         \
-  X(not_ics_packets)   /* on an ICS port but not that protocol */
+  X(not_ics_packets)   /* on an ICS port but not that protocol */           \
+  X(datagrams_reassembled) /* IPv4 datagrams rebuilt (fragments: reassemble) */\
+  X(datagrams_expired) /* ... given up on: timed out with fragments missing */
 
 enum class WorkerCounter : uint8_t {
 #define X(name) name,

@@ -33,6 +33,8 @@ struct PacketVerdict {
   // Why the normalizer dropped it (kCount: it did not; then a drop is the
   // policy's, counted as policy_deny or unparsable by decision.rule).
   DropReason normalized = DropReason::kCount;
+  // A fragment kept for reassembly (enforce): neither forwarded nor dropped.
+  bool held = false;
 };
 
 struct JudgeContext {

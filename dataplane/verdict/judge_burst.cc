@@ -5,12 +5,24 @@
 
 namespace conduit {
 
-void PrepareBurst(const Inspector& inspector, const uint8_t* const* frames,
-                  const uint16_t* lengths, uint16_t n, BurstScratch& s) {
+void PrepareBurst(Inspector& inspector, const uint8_t** frames, uint16_t* lengths, uint16_t n,
+                  BurstScratch& s, bool reassemble, uint64_t now_ns) {
+  using Outcome = normalize::IpReassembler::Outcome;
+  if (reassemble) inspector.reassembler().BeginBurst();
   for (uint16_t i = 0; i < n; ++i) {
     if (i + 1 < n) __builtin_prefetch(frames[i + 1]);
     s.parsed[i] = ParsePacket(frames[i], lengths[i], s.metas[i]);
-    if (s.parsed[i] == ParseResult::kOk) [[likely]] {
+    s.fragment[i] = Outcome::kNotFragment;
+    if (reassemble && s.metas[i].Has(kPktFragment)) [[unlikely]] {
+      uint32_t length = lengths[i];
+      const auto r =
+          inspector.reassembler().Reassemble(frames[i], length, s.parsed[i], s.metas[i], now_ns);
+      lengths[i] = static_cast<uint16_t>(length);
+      s.fragment[i] = r.outcome;
+      s.fragment_drop[i] = r.reason;
+    }
+    const bool goes_on = s.fragment[i] != Outcome::kHeld && s.fragment[i] != Outcome::kDropped;
+    if (s.parsed[i] == ParseResult::kOk && goes_on) [[likely]] {
       inspector.Prepare(s.metas[i], s.flows[i]);
     } else {
       s.flows[i] = FlowRef{};  // no flow
@@ -19,10 +31,11 @@ void PrepareBurst(const Inspector& inspector, const uint8_t* const* frames,
   for (uint16_t i = 0; i < n; ++i) inspector.PrefetchFlow(s.flows[i]);
 }
 
-void JudgeBurst(const JudgeContext& judge, Inspector& inspector, const uint8_t* const* frames,
-                const uint16_t* lengths, uint16_t n, uint64_t now, BurstScratch& s,
+void JudgeBurst(const JudgeContext& judge, Inspector& inspector, const uint8_t** frames,
+                uint16_t* lengths, uint16_t n, uint64_t now, BurstScratch& s,
                 const uint8_t* checksum_hints) {
-  PrepareBurst(inspector, frames, lengths, n, s);
+  using Outcome = normalize::IpReassembler::Outcome;
+  PrepareBurst(inspector, frames, lengths, n, s, judge.conduit.reassemble_fragments, judge.now_ns);
   const bool enforce = judge.conduit.mode == policy::Mode::kEnforce;
   inspector.set_enforce(enforce);
   auto judge_packet = [&](uint16_t i) {
@@ -38,16 +51,30 @@ void JudgeBurst(const JudgeContext& judge, Inspector& inspector, const uint8_t* 
   for (uint16_t i = 0; i < n; ++i) {
     Inspection& inspection = s.inspections[i % 2];
     ics::OpList& ops = s.ops[i % 2];
+    if (s.fragment[i] == Outcome::kHeld) [[unlikely]] {
+      // Nothing to judge. The packet before is judged now, so the next
+      // packet's scratch slot (i + 1) % 2 is free.
+      if (pending >= 0) judge_packet(static_cast<uint16_t>(pending));
+      pending = -1;
+      s.verdicts[i] = PacketVerdict{};
+      s.verdicts[i].held = enforce;  // monitor: the fragment passes as it came
+      continue;
+    }
     inspection = Inspection{};
     ops.Clear();
+    // A reassembled datagram's checksums are the gateway's to verify: the
+    // port's flags spoke of the fragment.
+    const uint8_t hint =
+        checksum_hints != nullptr && s.fragment[i] == Outcome::kNotFragment ? checksum_hints[i] : 0;
     const DropReason refused =
-        normalize::CheckPacket(frames[i], s.parsed[i], s.metas[i],
-                               checksum_hints != nullptr ? checksum_hints[i] : 0, judge.checks,
-                               inspector.ports());
+        s.fragment[i] == Outcome::kDropped
+            ? s.fragment_drop[i]
+            : normalize::CheckPacket(frames[i], s.parsed[i], s.metas[i], hint, judge.checks,
+                                     inspector.ports());
     if (refused != DropReason::kCount && enforce) [[unlikely]] {
       // Never inspected: it touches no flow state.
       inspection.drop = refused;
-      inspection.evasion = refused != DropReason::ip_truncated;
+      inspection.evasion = normalize::IsEvasion(refused);
     } else if (s.parsed[i] == ParseResult::kOk) [[likely]] {
       FlowRef& ref = s.flows[i];
       inspector.Resolve(ref, s.metas[i], now);
@@ -61,7 +88,7 @@ void JudgeBurst(const JudgeContext& judge, Inspector& inspector, const uint8_t* 
     }
     if (refused != DropReason::kCount && !enforce) [[unlikely]] {
       inspection.drop = refused;  // monitor: reported as a would-drop
-      inspection.evasion = refused != DropReason::ip_truncated;
+      inspection.evasion = normalize::IsEvasion(refused);
     }
     if (pending >= 0) judge_packet(static_cast<uint16_t>(pending));
     pending = i;

@@ -17,6 +17,7 @@
 
 #include "ics/ics_op.h"
 #include "inspect/inspector.h"
+#include "normalize/ip_reassembly.h"
 #include "parse/packet_meta.h"
 #include "parse/parse.h"
 #include "verdict/judge.h"
@@ -32,6 +33,12 @@ struct alignas(64) BurstScratch {
   std::array<FlowRef, kMaxBurst> flows{};
   std::array<ParseResult, kMaxBurst> parsed{};
   std::array<PacketVerdict, kMaxBurst> verdicts{};
+  // What reassembly made of packet i (kNotFragment unless its conduit says
+  // `fragments: reassemble`): on kComplete, frames[i]/lengths[i] were
+  // replaced by the whole datagram, which is what was judged and, under
+  // enforce, what must leave in place of the fragment.
+  std::array<normalize::IpReassembler::Outcome, kMaxBurst> fragment{};
+  std::array<DropReason, kMaxBurst> fragment_drop{};
   // Operations of packet i in ops[i % 2]: a packet is judged after the next
   // one is inspected.
   std::array<Inspection, 2> inspections{};
@@ -40,16 +47,21 @@ struct alignas(64) BurstScratch {
 
 // Passes 1 and 2: parse, hash, prefetch. Fills scratch.parsed/metas/flows.
 // `frames[i]` / `lengths[i]`: the bytes of packet i (its first segment).
-void PrepareBurst(const Inspector& inspector, const uint8_t* const* frames,
-                  const uint16_t* lengths, uint16_t n, BurstScratch& scratch);
+// With `reassemble`, IPv4 fragments go to the inspector's reassembly table
+// first (scratch.fragment): a held fragment is not prepared, and the one
+// that completes a datagram is replaced by it in frames/lengths.
+void PrepareBurst(Inspector& inspector, const uint8_t** frames, uint16_t* lengths, uint16_t n,
+                  BurstScratch& scratch, bool reassemble = false, uint64_t now_ns = 0);
 
 // All three passes. Fills scratch.parsed/metas/verdicts[0, n). lcore (hot path).
 // `checksum_hints[i]` (normalize::ChecksumHint bits, may be null): what the
 // port's offload says about packet i's checksums. The normalizer's packet
 // checks (normalize/packet_checks.h) run before a packet is inspected; a
-// packet they stop is never fed to a decoder.
-void JudgeBurst(const JudgeContext& judge, Inspector& inspector, const uint8_t* const* frames,
-                const uint16_t* lengths, uint16_t n, uint64_t now, BurstScratch& scratch,
+// packet they stop is never fed to a decoder. A fragment held for
+// reassembly gets verdict.held under enforce (it goes no further; its bytes
+// leave in the whole datagram) and passes unjudged under monitor.
+void JudgeBurst(const JudgeContext& judge, Inspector& inspector, const uint8_t** frames,
+                uint16_t* lengths, uint16_t n, uint64_t now, BurstScratch& scratch,
                 const uint8_t* checksum_hints = nullptr);
 
 }  // namespace conduit

@@ -1,5 +1,7 @@
 #include "worker/worker.h"
 
+#include <cstring>
+
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
@@ -41,6 +43,19 @@ uint16_t SendOrFree(uint16_t port, uint16_t queue, rte_mbuf** pkts, uint16_t n) 
   const uint16_t sent = rte_eth_tx_burst(port, queue, pkts, n);
   for (uint16_t i = sent; i < n; ++i) rte_pktmbuf_free(pkts[i]);
   return n - sent;
+}
+
+// Rewrites `m` to carry the reassembled datagram that replaced its
+// fragment (`frame`, `length`: the reassembly table's copy), so what leaves
+// is exactly what was judged. False when it does not fit in m's buffer.
+bool CarryDatagram(rte_mbuf* m, const uint8_t* frame, uint16_t length) {
+  if (m->nb_segs != 1 || length > m->buf_len - RTE_PKTMBUF_HEADROOM) return false;
+  rte_pktmbuf_reset_headroom(m);
+  m->data_len = length;
+  m->pkt_len = length;
+  m->ol_flags = 0;
+  std::memcpy(rte_pktmbuf_mtod(m, uint8_t*), frame, length);
+  return true;
 }
 
 // Transmits the forwarded packets of a burst and counts what left.
@@ -110,6 +125,7 @@ uint32_t InspectBurst(WorkerContext& ctx, const ForwardPath& path, const policy:
     lengths[i] = pkts[i]->data_len;
     checksum_hints[i] = ChecksumHintOf(pkts[i]->ol_flags);
   }
+  const bool enforce = conduit.mode == policy::Mode::kEnforce;
   BurstScratch& burst = ctx.burst_scratch;
   JudgeBurst(judge, *ctx.inspector, frames, lengths, n, tsc, burst, checksum_hints);
 
@@ -121,6 +137,20 @@ uint32_t InspectBurst(WorkerContext& ctx, const ForwardPath& path, const policy:
     non_ip += parsed == ParseResult::kNonIp;
     const PacketVerdict& v = burst.verdicts[i];
     if (!v.drop || observe_only) [[likely]] {
+      if (burst.fragment[i] != normalize::IpReassembler::Outcome::kNotFragment) [[unlikely]] {
+        if (v.held) {
+          counters[WorkerCounter::fragments_held].Add(1);
+          rte_pktmbuf_free(m);
+          continue;
+        }
+        if (burst.fragment[i] == normalize::IpReassembler::Outcome::kComplete && enforce &&
+            !CarryDatagram(m, frames[i], lengths[i])) {
+          counters[DropReason::ip_fragment_limit].Add(1);
+          ++normalized;
+          rte_pktmbuf_free(m);
+          continue;
+        }
+      }
       tx_bytes += m->pkt_len;
       out[n_out++] = m;
       continue;

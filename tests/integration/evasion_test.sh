@@ -7,7 +7,10 @@
 # read: it must be unchanged. A control write to register 120 (allowed) must
 # execute, so the suite cannot pass by dropping everything.
 # Every case runs under two policies: strict (non_ics: deny, unparsable: deny)
-# and availability-first (non_ics: allow, unparsable: allow).
+# and availability-first (non_ics: allow, unparsable: allow); the IP fragment
+# cases run once more under a strict conduit that says `fragments: reassemble`,
+# where a fragmented allowed write must execute and no fragmented or
+# overlapping denied write may.
 # Own names: lab prefix "te", control port 50191.
 #   evasion_test.sh CONDUITD CONDUITCTL [CASE,CASE...]
 set -uo pipefail
@@ -36,7 +39,7 @@ cleanup() {
 trap cleanup EXIT
 ctl() { local cmd="$1"; shift; "$CONDUITCTL" "$cmd" --target "127.0.0.1:$PORT" "$@"; }
 
-policy() {  # NAME NON_ICS UNPARSABLE
+policy() {  # NAME NON_ICS UNPARSABLE FRAGMENTS
   cat <<EOF
 version: "evasion/$1"
 mode: enforce
@@ -50,6 +53,7 @@ conduits:
     default: deny
     non_ics: $2
     unparsable: $3
+    fragments: $4
     on_deny: drop
     allow_non_ip: [arp]
     rules:
@@ -73,11 +77,17 @@ conduits:
         action: allow
 EOF
 }
-policy strict deny deny >"$WORK/strict.yaml"
-policy availability allow allow >"$WORK/availability.yaml"
+policy strict deny deny drop >"$WORK/strict.yaml"
+policy availability allow allow drop >"$WORK/availability.yaml"
+policy reassembling deny deny reassemble >"$WORK/reassembling.yaml"
 
 "$LAB/lab.sh" down "$P"; "$LAB/lab.sh" up "$P" >/dev/null || exit 1
-"$LAB/make_config.sh" "$P" "$PORT" | sed "s#state_dir: .*#state_dir: $WORK/state#" >"$WORK/c.yaml"
+# The ports are DPDK's pcap PMD, not the lab's af_packet: DPDK's af_packet PMD
+# joins a PACKET_FANOUT group with PACKET_FANOUT_FLAG_DEFRAG, so the kernel
+# reassembles IPv4 fragments (and drops overlapping ones) before conduitd
+# sees them, and the fragment cases would test Linux, not Conduit.
+"$LAB/make_config.sh" "$P" "$PORT" \
+  | sed -e "s/net_af_packet\([01]\),/net_pcap\1,/" -e "s#state_dir: .*#state_dir: $WORK/state#" >"$WORK/c.yaml"
 printf 'events: {jsonl: %s}\n' "$WORK/events.jsonl" >>"$WORK/c.yaml"
 "$CONDUITD" --config "$WORK/c.yaml" >"$WORK/out" 2>"$WORK/err" &
 PID=$!
@@ -101,21 +111,28 @@ for _ in $(seq 50); do
 done
 
 fail=0
-for pol in strict availability; do
+ATTACKS="$ROOT/tests/integration/evasion/attacks.py"
+FRAG_CASES="control_allowed_write,control_fragmented_allowed_write,$(/usr/bin/python3 "$ATTACKS" --list | grep '^ip_frag' | paste -sd,)"
+for pol in strict availability reassembling; do
   echo "== policy $pol"
+  only="$ONLY"; extra=()
+  if [[ $pol == reassembling ]]; then
+    extra=(--reassembles)
+    [[ -z "$only" ]] && only="$FRAG_CASES"
+  fi
   ctl push "$WORK/$pol.yaml" >/dev/null || { echo "FAIL: push $pol"; fail=1; continue; }
   sleep 0.3
-  ip netns exec "${P}corp" timeout 200 /usr/bin/python3 "$ROOT/tests/integration/evasion/attacks.py" \
-    --policy "$pol" --src-mac "$CORP_MAC" --dst-mac "$PLANT_MAC" --only "$ONLY" | tee "$WORK/$pol.txt"
+  ip netns exec "${P}corp" timeout 200 /usr/bin/python3 "$ATTACKS" "${extra[@]}" \
+    --policy "$pol" --src-mac "$CORP_MAC" --dst-mac "$PLANT_MAC" --only "$only" | tee "$WORK/$pol.txt"
   [[ ${PIPESTATUS[0]} == 0 ]] || fail=1
 done
 
-echo "== table (case: strict availability)"
-/usr/bin/python3 - "$WORK/strict.txt" "$WORK/availability.txt" <<'EOF'
+echo "== table (case: strict availability reassembling)"
+/usr/bin/python3 - "$WORK/strict.txt" "$WORK/availability.txt" "$WORK/reassembling.txt" <<'EOF'
 import sys
 res = {}
 order = []
-for pol, path in zip(("strict", "availability"), sys.argv[1:]):
+for pol, path in zip(("strict", "availability", "reassembling"), sys.argv[1:]):
     for line in open(path):
         w = line.split()
         if w and w[0] in ("PASS", "FAIL"):
@@ -126,7 +143,8 @@ for pol, path in zip(("strict", "availability"), sys.argv[1:]):
                 res[name] = {}; order.append(name)
             res[name][pol] = w[0]
 for n in order:
-    print(f"  {n:36s} {res[n].get('strict','-'):5s} {res[n].get('availability','-')}")
+    print(f"  {n:36s} {res[n].get('strict','-'):5s} {res[n].get('availability','-'):5s}"
+          f" {res[n].get('reassembling','-')}")
 EOF
 echo "== conduitctl counters --json"
 ctl counters --json

@@ -571,9 +571,37 @@ def control_allowed(wire, reader, policy, value):
     return ok
 
 
+def control_fragmented(wire, reader, policy, value, reassembles):
+    """An allowed write (register 120) cut into 8-byte IP fragments, out of
+    order: under `fragments: reassemble` it executes; under `fragments: drop`
+    (the default) its fragments are dropped and it does not."""
+    s = Session(wire)
+    note = ""
+    try:
+        s.connect()
+        n = 20 + 12
+        frames, _ = ip_fragments(s, 0, write_req(1, ALLOWED, value),
+                                 [(o, min(8, n - o)) for o in range(0, n, 8)], random.getrandbits(16))
+        frames.reverse()
+        s.send(*frames)
+        time.sleep(0.4)
+    except ConnectionError as e:
+        note = f"session: {e}"
+    finally:
+        s.close()
+    got = reader.read(ALLOWED)
+    ok = got is not None and (got == value) == reassembles
+    want = "must execute" if reassembles else "fragments dropped: must not execute"
+    print(f"{'PASS' if ok else 'FAIL'} control_fragmented_allowed_write policy={policy} reg{ALLOWED}={got}"
+          f" (wrote {value}, {want}){' ' + note if note else ''}", flush=True)
+    return ok
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--policy", default="?")
+    ap.add_argument("--reassembles", action="store_true",
+                    help="the policy under test says fragments: reassemble")
     ap.add_argument("--iface", default="eth0")
     ap.add_argument("--src-mac")
     ap.add_argument("--dst-mac")
@@ -582,6 +610,7 @@ def main():
     a = ap.parse_args()
     if a.list:
         print("control_allowed_write")
+        print("control_fragmented_allowed_write")
         for name, _ in CASES:
             print(name)
         return 0
@@ -594,6 +623,9 @@ def main():
     if not only or "control_allowed_write" in only:
         if not control_allowed(wire, reader, a.policy, base):
             fails.append("control_allowed_write")
+    if not only or "control_fragmented_allowed_write" in only:
+        if not control_fragmented(wire, reader, a.policy, base + 500, a.reassembles):
+            fails.append("control_fragmented_allowed_write")
     for i, (name, fn) in enumerate(CASES):
         if only and name not in only:
             continue

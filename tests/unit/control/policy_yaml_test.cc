@@ -184,6 +184,8 @@ TEST(PolicyYaml, BadEnumWordsAndTypes) {
             "mode: \"enforcing\": expected enforce, monitor, bypass (line 2)");
   EXPECT_EQ(ErrorOf("version: v\nmode: enforce\nconduits:\n  - {name: c, on_deny: reject}\n"),
             "conduits[0].on_deny: \"reject\": expected reset, drop (line 4)");
+  EXPECT_EQ(ErrorOf("version: v\nmode: enforce\nconduits:\n  - {name: c, fragments: defrag}\n"),
+            "conduits[0].fragments: \"defrag\": expected drop, reassemble (line 4)");
   EXPECT_EQ(ErrorOf("version: v\nmode: enforce\nconduits:\n  - {name: c, wire: -1}\n"),
             "conduits[0].wire: \"-1\" is not a non-negative integer (line 4)");
   EXPECT_EQ(ErrorOf("version: v\nmode: enforce\nzones: [a, b]\n"),
