@@ -34,7 +34,10 @@ DropReason CheckPacket(const uint8_t* frame, ParseResult parsed, const PacketMet
                        const ics::ProtocolPorts& ports);
 
 // Whether a normalizer drop is reported as an evasion attempt: everything
-// but a truncated frame (which a broken link makes as well as an attacker).
-inline bool IsEvasion(DropReason r) { return r != DropReason::ip_truncated; }
+// but a truncated frame (which a broken link makes as well as an attacker)
+// and a fragment held for reassembly (its bytes leave in the datagram).
+inline bool IsEvasion(DropReason r) {
+  return r != DropReason::ip_truncated && r != DropReason::ip_fragment_held;
+}
 
 }  // namespace conduit::normalize

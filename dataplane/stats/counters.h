@@ -14,7 +14,7 @@
 
 namespace conduit {
 
-// Totals. Invariants once queues drain: rx = tx + dropped + fragments_held;
+// Totals. Invariants once queues drain: rx = tx + dropped;
 // rx = inspected + bypassed.
 #define CONDUIT_WORKER_COUNTERS(X)                                      \
   X(rx_packets)                                                         \
@@ -31,8 +31,7 @@ namespace conduit {
   X(resets_failed)   /* RSTs not sent: no mbuf or the TX queue full */ \
   X(overload_enter)  /* bursts of overload bypass begun (hysteresis) */ \
   X(observe_overflow) /* observed tuples with no room left (observe/) */ \
-  X(overload_exit)                                                      \
-  X(fragments_held)  /* kept for reassembly; leave in the whole datagram */
+  X(overload_exit)
 
 // The normalizer's reasons (dataplane/normalize/) follow the first three:
 // packets the receiving host would discard, or that would make it execute
@@ -47,6 +46,7 @@ namespace conduit {
   X(ip_fragment, "IP fragment toward an ICS service (or of TCP)")                     \
   X(ip_fragment_overlap, "fragments overlapping with different bytes (reassemble)")  \
   X(ip_fragment_limit, "fragment past the reassembly table's bounds (reassemble)")   \
+  X(ip_fragment_held, "fragment taken into reassembly; the whole datagram leaves")   \
   X(tcp_no_ack, "TCP data without the ACK flag")                                      \
   X(tcp_urgent, "URG on an ICS flow")                                                 \
   X(tcp_outside_window, "TCP data beyond the receiver's window")                      \

@@ -138,8 +138,9 @@ uint32_t InspectBurst(WorkerContext& ctx, const ForwardPath& path, const policy:
     const PacketVerdict& v = burst.verdicts[i];
     if (!v.drop || observe_only) [[likely]] {
       if (burst.fragment[i] != normalize::IpReassembler::Outcome::kNotFragment) [[unlikely]] {
-        if (v.held) {
-          counters[WorkerCounter::fragments_held].Add(1);
+        if (v.held) {  // counted as dropped: its bytes leave in the datagram
+          counters[DropReason::ip_fragment_held].Add(1);
+          ++normalized;
           rte_pktmbuf_free(m);
           continue;
         }

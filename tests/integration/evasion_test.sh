@@ -147,8 +147,19 @@ for n in order:
           f" {res[n].get('reassembling','-')}")
 EOF
 echo "== conduitctl counters --json"
-ctl counters --json
+ctl counters --json | tee "$WORK/counters.json"
 echo
+# Held fragments count as dropped (ip_fragment_held): the totals still add up.
+/usr/bin/python3 - "$WORK/counters.json" "$ONLY" <<'PY' || fail=1
+import json, sys
+c = json.load(open(sys.argv[1]))
+ok = c["rx_packets"] == c["tx_packets"] + c["dropped_packets"] and \
+     c["dropped_packets"] == sum(c["dropped_by_reason"].values()) and \
+     (c["datagrams_reassembled"] > 0 or sys.argv[2] != "")
+print(("" if ok else "FAIL: ") + f"rx {c['rx_packets']} = tx {c['tx_packets']} + dropped {c['dropped_packets']}"
+      f" (by reason {sum(c['dropped_by_reason'].values())}), reassembled {c['datagrams_reassembled']}")
+sys.exit(0 if ok else 1)
+PY
 echo "== evasion events by reason"
 grep '"event":"evasion"' "$WORK/events.jsonl" 2>/dev/null \
   | sed -n 's/.*"reason":"\([^"]*\)".*/\1/p' | sort | uniq -c || true
