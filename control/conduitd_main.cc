@@ -8,12 +8,16 @@
 
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <memory>
 #include <string>
 
 #include <fstream>
 #include <sstream>
 
+#include "baseline/baseline_api.h"
+#include "baseline/baseline_recorder.h"
+#include "baseline/baseline_store.h"
 #include "common/log.h"
 #include "config/daemon_config.h"
 #include "eal/eal.h"
@@ -125,6 +129,7 @@ DataplaneSpec SpecFrom(const DaemonConfig& config) {
   spec.flow_capacity = config.flow_capacity;
   spec.flow_idle_timeout_s = config.flow_idle_timeout_s;
   spec.report_allowed = config.events_allowed;
+  if (config.baseline.observe_capacity != 0) spec.observe_capacity = config.baseline.observe_capacity;
   spec.overload = OverloadSettings{config.overload_enter_full_bursts, config.overload_exit_calm_polls,
                                    config.overload_cycle_budget};
   return spec;
@@ -212,9 +217,50 @@ int Run(int argc, char** argv) {
       LogError(loaded);
     }
 
+    // The baseline store: what the workers observe, merged into
+    // state_dir/baseline.sqlite. A store that cannot open costs the
+    // baseline, never the wire: logged, and the gateway runs without it.
+    EventRing baseline_events(1024);
+    std::unique_ptr<baseline::BaselineRecorder> recorder;
+    std::unique_ptr<baseline::BaselineApi> baseline_api;
+    {
+      const std::string path = config->state_dir + "/baseline.sqlite";
+      std::error_code ignored;  // Open names the path if the directory is still missing
+      std::filesystem::create_directories(config->state_dir, ignored);
+      auto store = baseline::BaselineStore::Open(path);
+      if (!store.ok()) {
+        LogError("baseline: ", store.status().message(), "; running without a baseline store");
+      } else {
+        constexpr uint64_t kDayNs = 86400ull * 1000000000;
+        baseline::BaselineRecorder::Options options;
+        options.interval = std::chrono::seconds(config->baseline.flush_seconds);
+        options.retention_ns = config->baseline.retention_days * kDayNs;
+        options.stable_after_ns = config->baseline.stable_days * kDayNs;
+        options.wires = static_cast<uint32_t>(config->wires.size());
+        recorder = std::make_unique<baseline::BaselineRecorder>(
+            std::move(*store),
+            [&dp](const baseline::BaselineRecorder::Callback& cb) { dp.DrainObservations(cb); },
+            [&policies](uint32_t wire) -> std::optional<uint16_t> {
+              const auto active = policies.ActiveSnapshot();
+              if (!active) return std::nullopt;
+              for (int i = 0; i < active->conduits_size(); ++i) {
+                if (active->conduits(i).wire() == wire) return static_cast<uint16_t>(i);
+              }
+              return std::nullopt;
+            },
+            &baseline_events, options);
+        baseline_api = std::make_unique<baseline::BaselineApi>(
+            recorder.get(), [&policies] { return policies.ActiveSnapshot(); },
+            config->baseline.stable_days);
+        LogInfo("baseline: ", path, " (merged every ", config->baseline.flush_seconds,
+                " s, kept ", config->baseline.retention_days, " days)");
+      }
+    }
+
     EventDrain drain;
     for (EventRing* ring : dp.event_rings()) drain.AddRing(ring);
     drain.AddRing(&control_events);
+    drain.AddRing(&baseline_events);
     drain.SetNames([&policies](const EventRecord& e) { return policies.NamesFor(e); });
     if (absl::Status s = AddSinks(*config, drain); !s.ok()) {
       dataplane->reset();
@@ -257,6 +303,15 @@ int Run(int argc, char** argv) {
       return std::string();
     };
     hooks.failure_policy = std::string(FailurePolicyName(config->failure));
+    if (baseline_api != nullptr) {
+      hooks.get_baseline = [&baseline_api](const v1::GetBaselineRequest& r, v1::Baseline* out) {
+        return ToGrpc(baseline_api->Get(r, out));
+      };
+      hooks.accept_baseline = [&baseline_api](const v1::AcceptBaselineRequest& r,
+                                              v1::AcceptBaselineResponse* out) {
+        return ToGrpc(baseline_api->Accept(r, out));
+      };
+    }
     GatewayService service(&policies, &drain, hooks, config->workers);
     auto credentials = ServerCredentials(config->tls);
     if (!credentials.ok()) {
@@ -285,6 +340,7 @@ int Run(int argc, char** argv) {
       return Fail(s.message());
     }
     watchdog.Start();
+    if (recorder != nullptr) recorder->Start();
     for (const Wire& w : dp.wires()) {
       LogInfo("wire ", w.name, ": port ", w.port_a, " <-> port ", w.port_b);
     }
@@ -312,6 +368,8 @@ int Run(int argc, char** argv) {
     // Stop taking requests, then the workers, then drain their last events.
     server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
     watchdog.Stop();
+    // The last observations go into the store before the workers stop for good.
+    if (recorder != nullptr) recorder->Stop();
     dp.Stop();
     drain.Stop();
     std::fputs(FormatCounters(dp.CountersPerWorker(), config->workers).c_str(), stdout);

@@ -11,6 +11,10 @@
 //                       [--verify-checksums]
 //   conduitctl propose --pcap FILE [--policy BASE.yaml] [--wire N] [--decode-as tcp:PORT=PROTO]
 //                       a policy that admits what the capture did (control/baseline)
+//   conduitctl propose [--conduit NAME] [--since 30d] [--policy BASE.yaml]
+//                       the same, from a gateway's baseline
+//   conduitctl baseline [--conduit NAME] [--since 30d] [--json]   the communication map
+//   conduitctl baseline accept [--conduit NAME]   new tuples become new_behaviour events
 //
 // Common: --target HOST:PORT (default 127.0.0.1:50051), --targets FILE,
 // --json, --ca FILE, --cert FILE, --key FILE (TLS / mutual TLS), --timeout S.
@@ -23,6 +27,7 @@
 #include "absl/strings/numbers.h"
 #include "baseline/propose.h"
 #include "baseline/tuple_collector.h"
+#include "conduitctl/baseline_commands.h"
 #include "conduitctl/commands.h"
 #include "ics/registry.h"
 #include "policy/validate.h"
@@ -43,6 +48,10 @@ int Usage() {
                "           [--verify-checksums]\n"
                "  propose --pcap FILE [--policy BASE.yaml] [--wire N] [--decode-as tcp:PORT=PROTOCOL]\n"
                "                                   a policy admitting what the capture did\n"
+               "  propose [--conduit NAME] [--since 30d] [--policy BASE.yaml]\n"
+               "                                   the same from the gateway's baseline\n"
+               "  baseline [--conduit NAME] [--since 30d] [--json]   the communication map observed\n"
+               "  baseline accept [--conduit NAME] from now on a new tuple is a new_behaviour event\n"
                "options: --target HOST:PORT | --targets FILE, --json, --ca F --cert F --key F, --timeout S\n");
   return 2;
 }
@@ -82,7 +91,9 @@ int Propose(int argc, char** argv) {
   std::string pcap, base_file;
   uint32_t wire = 0;
   std::vector<std::string> decode_as;
-  bool live = false;
+  std::string conduit;
+  uint64_t since = 0;
+  conduit::ctl::ClientOptions client;
   for (int i = 2; i < argc; ++i) {
     const std::string arg = argv[i];
     if (arg == "--pcap" && i + 1 < argc) {
@@ -93,15 +104,27 @@ int Propose(int argc, char** argv) {
       ++i;
     } else if (arg == "--decode-as" && i + 1 < argc) {
       decode_as.push_back(argv[++i]);
-    } else if ((arg == "--conduit" || arg == "--since" || arg == "--target") && i + 1 < argc) {
-      live = true;
+    } else if (arg == "--conduit" && i + 1 < argc) {
+      conduit = argv[++i];
+    } else if (arg == "--since" && i + 1 < argc) {
+      if (!conduit::ctl::ParseSince(argv[++i], &since)) return Usage();
+    } else if (arg == "--target" && i + 1 < argc) {
+      client.targets.push_back(argv[++i]);
+    } else if (arg == "--ca" && i + 1 < argc) {
+      client.ca = argv[++i];
+    } else if (arg == "--cert" && i + 1 < argc) {
+      client.cert = argv[++i];
+    } else if (arg == "--key" && i + 1 < argc) {
+      client.key = argv[++i];
+    } else if (arg == "--timeout" && i + 1 < argc && absl::SimpleAtoi(argv[i + 1], &client.timeout_seconds)) {
       ++i;
     } else {
       return Usage();
     }
   }
-  if (pcap.empty() || live) {
-    std::fprintf(stderr, "conduitctl: propose from a gateway's baseline is not yet available: use --pcap FILE\n");
+  const bool live = pcap.empty();
+  if (!live && (!conduit.empty() || since != 0 || !client.targets.empty())) {
+    std::fprintf(stderr, "conduitctl: propose takes --pcap FILE or a gateway (--target, --conduit, --since), not both\n");
     return 2;
   }
   conduit::baseline::ProposeOptions options;
@@ -134,6 +157,10 @@ int Propose(int argc, char** argv) {
       }
     }
   }
+  if (live) {
+    if (client.targets.empty()) client.targets.push_back("127.0.0.1:50051");
+    return conduit::ctl::ProposeFromGateway(client, conduit, since, options.base_policy);
+  }
   for (const std::string& spec : decode_as) {
     if (absl::Status s = conduit::AddDecodeAs(spec, collect.ports); !s.ok()) {
       std::fprintf(stderr, "conduitctl: %s\n", std::string(s.message()).c_str());
@@ -163,7 +190,7 @@ int main(int argc, char** argv) {
   if (command == "propose") return Propose(argc, argv);
 
   conduit::ctl::ClientOptions options;
-  std::string targets_file, conduit_name;
+  std::string targets_file, conduit_name, since;
   std::vector<std::string> positional;
   bool json = false, follow = false;
   int seconds = 2, count = 0;
@@ -180,6 +207,7 @@ int main(int argc, char** argv) {
     else if (arg == "--json") json = true;
     else if (arg == "--follow") follow = true;
     else if (arg == "--conduit" && value(conduit_name)) {}
+    else if (arg == "--since" && value(since)) {}
     else if (arg == "--ca" && value(options.ca)) {}
     else if (arg == "--cert" && value(options.cert)) {}
     else if (arg == "--key" && value(options.key)) {}
@@ -207,5 +235,13 @@ int main(int argc, char** argv) {
   if (command == "counters" && positional.empty()) return conduit::ctl::Counters(options, json);
   if (command == "events" && positional.empty()) return conduit::ctl::Events(options, follow, seconds, count);
   if (command == "get-policy" && positional.empty()) return conduit::ctl::GetPolicy(options);
+  uint64_t since_seconds = 0;
+  if (!since.empty() && !conduit::ctl::ParseSince(since, &since_seconds)) return Usage();
+  if (command == "baseline" && positional.empty()) {
+    return conduit::ctl::Baseline(options, conduit_name, since_seconds, json);
+  }
+  if (command == "baseline" && positional.size() == 1 && positional[0] == "accept") {
+    return conduit::ctl::AcceptBaseline(options, conduit_name, json);
+  }
   return Usage();
 }

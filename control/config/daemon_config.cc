@@ -128,7 +128,8 @@ absl::Status ParseSupervisor(const YAML::Node& s, SupervisorConfig& config) {
 absl::Status ParseRoot(const YAML::Node& root, DaemonConfig& config) {
   RETURN_IF_ERROR(CheckKeys(root, "", {"eal", "workers", "wires", "mempool", "queues", "flows",
                                        "control", "policy", "events", "failure",
-                                       "log_level", "supervisor", "watchdog", "overload"}));
+                                       "log_level", "supervisor", "watchdog", "overload",
+                                       "baseline"}));
   if (const YAML::Node eal = root["eal"]) {
     if (!eal.IsSequence()) return FieldError("eal", "expected a list of EAL arguments");
     for (size_t i = 0; i < eal.size(); ++i) {
@@ -162,6 +163,15 @@ absl::Status ParseRoot(const YAML::Node& root, DaemonConfig& config) {
     if (q["rx_desc"]) { ASSIGN_OR_RETURN(config.rx_desc, ReadUint(q["rx_desc"], "queues.rx_desc", 32, 32768)); }
     if (q["tx_desc"]) { ASSIGN_OR_RETURN(config.tx_desc, ReadUint(q["tx_desc"], "queues.tx_desc", 32, 32768)); }
     if (q["burst"]) { ASSIGN_OR_RETURN(config.burst, ReadUint(q["burst"], "queues.burst", 1, 64)); }
+  }
+  if (const YAML::Node b = root["baseline"]) {
+    RETURN_IF_ERROR(CheckKeys(b, "baseline", {"retention_days", "stable_days", "flush_seconds",
+                                              "observe_capacity"}));
+    BaselineConfig& c = config.baseline;
+    if (b["retention_days"]) { ASSIGN_OR_RETURN(c.retention_days, ReadUint(b["retention_days"], "baseline.retention_days", 1, 3650)); }
+    if (b["stable_days"]) { ASSIGN_OR_RETURN(c.stable_days, ReadUint(b["stable_days"], "baseline.stable_days", 1, 365)); }
+    if (b["flush_seconds"]) { ASSIGN_OR_RETURN(c.flush_seconds, ReadUint(b["flush_seconds"], "baseline.flush_seconds", 1, 3600)); }
+    if (b["observe_capacity"]) { ASSIGN_OR_RETURN(c.observe_capacity, ReadUint(b["observe_capacity"], "baseline.observe_capacity", 1024, 1u << 22)); }
   }
   if (const YAML::Node f = root["flows"]) {
     RETURN_IF_ERROR(CheckKeys(f, "flows", {"capacity", "idle_timeout_s"}));

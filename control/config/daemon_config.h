@@ -41,6 +41,15 @@ struct SupervisorConfig {
   std::vector<std::string> probe_args;  // extra conduitctl args (TLS: --ca/--cert/--key)
 };
 
+// The baseline store (control/baseline/): what the workers observed, kept
+// in state_dir/baseline.sqlite.
+struct BaselineConfig {
+  uint32_t retention_days = 90;   // tuples not seen for this long are deleted
+  uint32_t stable_days = 7;       // no new tuple for this long: "stable"
+  uint32_t flush_seconds = 10;    // how often the workers' tables are merged in
+  uint32_t observe_capacity = 0;  // tuples per worker table; 0: the dataplane's default
+};
+
 struct DaemonConfig {
   std::vector<std::string> eal;    // passed to rte_eal_init
   std::vector<unsigned> workers;   // lcores running workers
@@ -62,6 +71,7 @@ struct DaemonConfig {
   FailurePolicy failure = FailurePolicy::kOpen;
   LogLevel log_level = LogLevel::kInfo;
   SupervisorConfig supervisor;
+  BaselineConfig baseline;
   // A worker whose heartbeat has not moved for this long is stalled: the
   // process exits so the supervisor applies the failure policy to the wire.
   uint32_t watchdog_stall_ms = 1000;

@@ -99,6 +99,12 @@ std::string RenderEventJson(const EventRecord& e, const EventNames& names) {
     Field(out, "reason", DropReasonName(static_cast<DropReason>(e.drop_reason)));
     absl::StrAppend(&out, ",\"suspicious\":", e.suspicious ? "true" : "false");
   }
+  if (e.kind == EventKind::kNewBehaviour) {
+    // "This is unusual", apart from policy denies ("this is wrong"): a
+    // client, server and operation the accepted baseline never had.
+    Field(out, "event", "new_behaviour");
+    Field(out, "cause", "not in the accepted baseline");
+  }
   if (e.frame != 0) Field(out, "frame", e.frame);
   if (!names.conduit.empty()) Field(out, "conduit", names.conduit);
   Field(out, "src", AddressText(e.src, e.ip_version));

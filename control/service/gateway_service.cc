@@ -147,4 +147,21 @@ grpc::Status GatewayService::GetCounters(grpc::ServerContext*, const v1::GetCoun
   return grpc::Status::OK;
 }
 
+grpc::Status GatewayService::GetBaseline(grpc::ServerContext*, const v1::GetBaselineRequest* request,
+                                         v1::Baseline* reply) {
+  if (!hooks_.get_baseline) {
+    return grpc::Status(grpc::StatusCode::UNAVAILABLE, "this gateway keeps no baseline store");
+  }
+  return hooks_.get_baseline(*request, reply);
+}
+
+grpc::Status GatewayService::AcceptBaseline(grpc::ServerContext*,
+                                            const v1::AcceptBaselineRequest* request,
+                                            v1::AcceptBaselineResponse* reply) {
+  if (!hooks_.accept_baseline) {
+    return grpc::Status(grpc::StatusCode::UNAVAILABLE, "this gateway keeps no baseline store");
+  }
+  return hooks_.accept_baseline(*request, reply);
+}
+
 }  // namespace conduit

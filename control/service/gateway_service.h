@@ -29,6 +29,12 @@ struct GatewayHooks {
   std::function<std::vector<WorkerHealth>()> workers;
   std::function<std::string()> bypass_reason;  // "" when inspecting
   std::string failure_policy = "open";
+  // The baseline store (control/baseline/baseline_api.h); unset: no store.
+  std::function<grpc::Status(const conduit::v1::GetBaselineRequest&, conduit::v1::Baseline*)>
+      get_baseline;
+  std::function<grpc::Status(const conduit::v1::AcceptBaselineRequest&,
+                             conduit::v1::AcceptBaselineResponse*)>
+      accept_baseline;
 };
 
 class GatewayService final : public conduit::v1::Gateway::Service {
@@ -48,6 +54,10 @@ class GatewayService final : public conduit::v1::Gateway::Service {
                             grpc::ServerWriter<conduit::v1::Event>* writer) override;
   grpc::Status GetCounters(grpc::ServerContext*, const conduit::v1::GetCountersRequest*,
                            conduit::v1::Counters* reply) override;
+  grpc::Status GetBaseline(grpc::ServerContext*, const conduit::v1::GetBaselineRequest* request,
+                           conduit::v1::Baseline* reply) override;
+  grpc::Status AcceptBaseline(grpc::ServerContext*, const conduit::v1::AcceptBaselineRequest* request,
+                              conduit::v1::AcceptBaselineResponse* reply) override;
 
  private:
   PolicyManager* policies_;

@@ -21,6 +21,7 @@ enum class EventKind : uint8_t {
   kModeChange,      // an operator changed a mode (conduit 0xFFFF: the gateway)
   kPolicyRefused,   // a start-up policy was refused (rule: the refusal's id, for its text)
   kEvasion,         // the normalizer stopped a packet (drop_reason: a DropReason)
+  kNewBehaviour,    // a tuple not in the conduit's accepted baseline (control side)
 };
 inline constexpr uint16_t kGatewayScope = 0xFFFF;
 enum class EventMode : uint8_t { kNone = 0, kEnforce, kMonitor, kBypass };

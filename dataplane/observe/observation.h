@@ -18,6 +18,7 @@ namespace conduit::observe {
 // protocol, op kind, function (ics::PolicyFunction: UMAS requests by their
 // own code), unit and direction. For other IP traffic (kind kNone): client,
 // server, L4 protocol and the server's port; function/unit/direction zero.
+// Non-IP frames: ip_version 0, addresses zero, server_port the ethertype.
 // "Client" is the flow's initiator (the side whose SYN or first datagram was
 // seen), as rules' `from` means.
 struct TupleKey {

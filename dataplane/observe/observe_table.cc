@@ -20,6 +20,17 @@ TupleKey NonIcsKey(uint8_t wire, const PacketMeta& meta, bool has_flow, bool fro
   return key;
 }
 
+// The addresses an op touched. One the policy cannot prove (none decoded,
+// or truncated) widens its tuple to every address, as the offline
+// collector does (control/baseline/tuple_collector.cc): a proposed rule
+// must never restrict addresses such an op has to pass.
+static AddressRange RangeOf(const ics::IcsOp& op) {
+  if (op.Has(ics::kOpHasAddress) && !op.Has(ics::kOpTruncated)) {
+    return AddressRange{op.address_first, op.address_last};
+  }
+  return AddressRange{0, 0xFFFFFFFFu};
+}
+
 TupleKey IcsKey(uint8_t wire, const PacketMeta& meta, bool from_client, const ics::IcsOp& op) {
   TupleKey key = NonIcsKey(wire, meta, /*has_flow=*/true, from_client);
   key.protocol = ics::ProtocolOf(op.kind);
@@ -92,6 +103,15 @@ TupleStats* ObserveTable::Touch(const TupleKey& key, uint64_t h, uint64_t now_ns
 template <typename F>
 void ObserveTable::ForEachTuple(uint8_t wire, ParseResult parsed, const PacketMeta& meta,
                                 const Inspection& in, const ics::OpList& ops, F&& f) {
+  if (parsed == ParseResult::kNonIp) {
+    // Non-IP traffic by its ethertype (ip_version 0, no addresses): a
+    // policy proposed from the baseline must keep ARP and its kind passing.
+    TupleKey key;
+    key.wire = wire;
+    key.server_port = meta.ethertype;
+    f(key, nullptr);
+    return;
+  }
   if (parsed != ParseResult::kOk) return;
   const FlowEntry* flow = in.flow;
   const bool from_client = flow == nullptr || in.from_client;
@@ -110,9 +130,7 @@ void ObserveTable::Record(uint8_t wire, ParseResult parsed, const PacketMeta& me
                           const Inspection& in, const ics::OpList& ops, uint64_t now_ns) {
   ForEachTuple(wire, parsed, meta, in, ops, [&](const TupleKey& key, const ics::IcsOp* op) {
     TupleStats* s = Touch(key, now_ns);
-    if (s != nullptr && op != nullptr && op->Has(ics::kOpHasAddress)) {
-      AddRange(*s, AddressRange{op->address_first, op->address_last});
-    }
+    if (s != nullptr && op != nullptr) AddRange(*s, RangeOf(*op));
   });
 }
 
@@ -124,8 +142,8 @@ void ObserveTable::Defer(uint8_t wire, ParseResult parsed, const PacketMeta& met
     st.key = key;
     st.hash = Hash(key);
     st.now_ns = now_ns;
-    st.has_range = op != nullptr && op->Has(ics::kOpHasAddress);
-    if (st.has_range) st.range = AddressRange{op->address_first, op->address_last};
+    st.has_range = op != nullptr;
+    if (st.has_range) st.range = RangeOf(*op);
     __builtin_prefetch(&buckets_[static_cast<uint32_t>(st.hash) & mask_]);
     // The bucket of a tuple staged a packet or two ago has arrived by now:
     // start loading its entry (a whole packet's judging hides the wait).

@@ -6,7 +6,7 @@
 #    same PLC by a host that only ever read;
 #  - addresses are those read; two runs print the same bytes; with --policy
 #    the base's conduit, defaults and signatures stay and only rules change;
-#  - the live form (no --pcap) says it is not available yet (exit 2).
+#  - the live form (no --pcap) with no gateway listening fails naming it.
 # Usage: propose_test.sh CONDUITCTL
 set -eu
 ctl=$(realpath "$1")
@@ -127,10 +127,14 @@ grep -q 'old-rule' "$work/b.yaml" && fail "base rules kept"
 grep -q 'id: modbus-write-198-18-0-30' "$work/b.yaml" || fail "no proposed rules in the base"
 [ "$(deny_count "$work/b.yaml" "$work/train.pcap")" = 0 ] || fail "training capture denied under the based proposal"
 
-# The live form is not there yet.
+# The live form reads a gateway (tests/integration/baseline_test.sh): with
+# none listening it says so; --pcap with a gateway's options is refused.
 set +e
-"$ctl" propose --conduit corp-plant >/dev/null 2>"$work/live.err"
+"$ctl" propose --conduit corp-plant --target 127.0.0.1:1 --timeout 2 >/dev/null 2>"$work/live.err"
 rc=$?
+"$ctl" propose --pcap "$work/train.pcap" --since 30d >/dev/null 2>"$work/both.err"
+rc2=$?
 set -e
-[ "$rc" = 2 ] && grep -q 'not yet available: use --pcap' "$work/live.err" || fail "live form: rc $rc"
+[ "$rc" = 1 ] && grep -q '127.0.0.1:1' "$work/live.err" || fail "live form without a gateway: rc $rc: $(cat "$work/live.err")"
+[ "$rc2" = 2 ] && grep -q 'not both' "$work/both.err" || fail "--pcap with --since: rc $rc2"
 echo "PASS"

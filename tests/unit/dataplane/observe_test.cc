@@ -132,13 +132,19 @@ TEST_F(ObserveTest, NonIcsTrafficIsOneTuplePerClientServerProtocolAndPort) {
       PacketBuilder().Eth().Ipv4("10.0.0.1", "10.0.0.3").Tcp(40001, 80, 2).Payload({'G', 'E', 'T'}).Build(),
       PacketBuilder().Eth().Ipv4("10.0.0.1", "10.0.0.3").Udp(5353, 53).Payload({1, 2}).Build(),
       PacketBuilder().Eth().Ipv4("10.0.0.1", "10.0.0.3").Icmp().Build(),
-      PacketBuilder().Eth().Arp().Build(),  // not IP: not observed
+      PacketBuilder().Eth().Arp().Build(),  // not IP: by its ethertype
   };
   ObserveTable table(64);
   Judge(*observe_only_, table, frames, inspector_);
   std::map<uint8_t, ObservedTuple> by_proto;
   for (const auto& t : All(table)) by_proto[t.key.l4_proto] = t;
-  ASSERT_EQ(by_proto.size(), 3u);
+  ASSERT_EQ(by_proto.size(), 4u);
+  // ARP: ip_version 0, no addresses, the ethertype where a port would be.
+  const ObservedTuple& arp = by_proto.at(0);
+  EXPECT_EQ(arp.key.ip_version, 0);
+  EXPECT_EQ(arp.key.server_port, 0x0806);
+  EXPECT_EQ(arp.key.client, (std::array<uint8_t, 16>{}));
+  EXPECT_EQ(arp.stats.count, 1u);
   const ObservedTuple& tcp = by_proto.at(6);
   EXPECT_FALSE(tcp.key.is_ics());
   EXPECT_EQ(tcp.key.kind, ics::OpKind::kNone);
