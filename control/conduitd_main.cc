@@ -207,6 +207,8 @@ int Run(int argc, char** argv) {
                                config->state_dir},
         [&dp](std::unique_ptr<const policy::CompiledPolicy> next) { return dp.Publish(std::move(next)); });
     policies.SetEventRing(&control_events);
+    policies.SetShadowPublisher(
+        [&dp](std::unique_ptr<const policy::CompiledPolicy> next) { return dp.PublishShadow(std::move(next)); });
     // A refused start-up policy does not stop the gateway (availability
     // first: it forwards as with no policy) but is an error: logged as one,
     // a policy_refused event, and in status until a push is accepted.

@@ -3,6 +3,7 @@
 #include <google/protobuf/util/json_util.h>
 
 #include <cstdio>
+#include <ctime>
 #include <future>
 #include <vector>
 
@@ -48,14 +49,38 @@ struct PushResult {
   v1::PushPolicyResponse reply;
 };
 
+struct PushArgs {
+  const v1::PolicySnapshot* snapshot;
+  uint32_t confirm_within_seconds;
+};
+
 PushResult PushOne(const ClientOptions& options, const std::string& target, const void* arg) {
-  const auto& snapshot = *static_cast<const v1::PolicySnapshot*>(arg);
+  const auto& args = *static_cast<const PushArgs*>(arg);
   PushResult r{target, grpc::Status::OK, {}};
   auto stub = Connect(options, target);
   auto context = Context(options);
-  r.status = stub->PushPolicy(context.get(), snapshot, &r.reply);
+  if (args.confirm_within_seconds == 0) {
+    r.status = stub->PushPolicy(context.get(), *args.snapshot, &r.reply);
+  } else {
+    v1::PushPolicyRequest request;
+    *request.mutable_snapshot() = *args.snapshot;
+    request.set_confirm_within_seconds(args.confirm_within_seconds);
+    r.status = stub->PushPolicyConfirmed(context.get(), request, &r.reply);
+  }
   return r;
 }
+
+// "2026-11-23T10:03:00Z"; JSON null for 0 (no deadline).
+std::string IsoUtc(uint64_t unix_ms) {
+  const std::time_t secs = static_cast<std::time_t>(unix_ms / 1000);
+  std::tm tm;
+  gmtime_r(&secs, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+std::string IsoUtcJson(uint64_t unix_ms) { return unix_ms == 0 ? "null" : JsonQuote(IsoUtc(unix_ms)); }
 
 std::string CountersJson(const v1::Counters& c) {
   // DESIGN.md's shape: the totals at the top level, then the breakdowns.
@@ -94,14 +119,16 @@ std::string CountersJson(const v1::Counters& c) {
 
 }  // namespace
 
-int Push(const ClientOptions& options, const std::string& policy_file, bool json) {
+int Push(const ClientOptions& options, const std::string& policy_file, bool json,
+         uint32_t confirm_within_seconds) {
   // Validate here first: an invalid file never leaves the console.
   auto snapshot = policy::LoadAndValidateFile(policy_file);
   if (!snapshot.ok()) {
     std::fprintf(stderr, "%s: %s\n", policy_file.c_str(), std::string(snapshot.status().message()).c_str());
     return 2;
   }
-  const std::vector<PushResult> results = ForEachTarget<PushResult>(options, &PushOne, &*snapshot);
+  const PushArgs args{&*snapshot, confirm_within_seconds};
+  const std::vector<PushResult> results = ForEachTarget<PushResult>(options, &PushOne, &args);
   int rc = 0;
   if (json) std::printf("[");
   for (size_t i = 0; i < results.size(); ++i) {
@@ -114,21 +141,32 @@ int Push(const ClientOptions& options, const std::string& policy_file, bool json
         absl::StrAppend(&errors, errors.empty() ? "" : ",", JsonQuote(absl::StrCat(e.path(), ": ", e.reason())));
       }
       std::printf("%s{\"target\":%s,\"accepted\":%s,\"active_version\":%s,\"active_hash\":%s,"
-                  "\"compile_micros\":%llu,\"swap_micros\":%llu,\"errors\":[%s]%s}",
+                  "\"compile_micros\":%llu,\"swap_micros\":%llu,\"confirm_deadline\":%s,"
+                  "\"revert_to_version\":%s,\"errors\":[%s]%s}",
                   i ? "," : "", JsonQuote(r.target).c_str(), ok ? "true" : "false",
                   JsonQuote(r.reply.active_version()).c_str(), JsonQuote(r.reply.active_hash()).c_str(),
                   static_cast<unsigned long long>(r.reply.compile_micros()),
-                  static_cast<unsigned long long>(r.reply.swap_micros()), errors.c_str(),
+                  static_cast<unsigned long long>(r.reply.swap_micros()),
+                  IsoUtcJson(r.reply.confirm_deadline_unix_ms()).c_str(),
+                  JsonQuote(r.reply.revert_to_version()).c_str(), errors.c_str(),
                   r.status.ok() ? "" : absl::StrCat(",\"rpc_error\":", JsonQuote(r.status.error_message())).c_str());
       continue;
     }
     if (!r.status.ok()) {
       std::printf("%s\n", Unreachable(r.target, r.status).c_str());
     } else if (r.reply.accepted()) {
-      std::printf("%s: accepted %s (%s), compile %llu us, swap %llu us\n", r.target.c_str(),
+      std::string confirm;
+      if (r.reply.confirm_deadline_unix_ms() != 0) {
+        confirm = absl::StrCat("; reverts to ", r.reply.revert_to_version(), " at ",
+                               IsoUtc(r.reply.confirm_deadline_unix_ms()),
+                               " unless confirmed (conduitctl confirm)");
+      } else if (confirm_within_seconds != 0) {
+        confirm = "; unchanged: nothing to confirm";
+      }
+      std::printf("%s: accepted %s (%s), compile %llu us, swap %llu us%s\n", r.target.c_str(),
                   r.reply.active_version().c_str(), r.reply.active_hash().c_str(),
                   static_cast<unsigned long long>(r.reply.compile_micros()),
-                  static_cast<unsigned long long>(r.reply.swap_micros()));
+                  static_cast<unsigned long long>(r.reply.swap_micros()), confirm.c_str());
     } else {
       std::printf("%s: refused; still running %s\n", r.target.c_str(),
                   r.reply.active_version().empty() ? "no policy" : r.reply.active_version().c_str());
@@ -163,11 +201,14 @@ int Status(const ClientOptions& options, bool json) {
                         ",\"heartbeat_age_micros\":", w.heartbeat_age_micros(), "}");
       }
       std::printf("%s{\"target\":%s,\"policy_version\":%s,\"policy_hash\":%s,\"mode\":%s,\"failure\":%s,"
-                  "\"bypass\":%s,\"policy_refused\":%s,\"uptime_seconds\":%llu,\"workers\":[%s],\"counters\":%s}",
+                  "\"bypass\":%s,\"policy_refused\":%s,\"confirm_deadline\":%s,"
+                  "\"confirm_pending_version\":%s,\"revert_to_version\":%s,"
+                  "\"uptime_seconds\":%llu,\"workers\":[%s],\"counters\":%s}",
                   i ? "," : "", JsonQuote(t).c_str(), JsonQuote(s.policy_version()).c_str(),
                   JsonQuote(s.policy_hash()).c_str(), JsonQuote(ModeName(s.mode())).c_str(),
                   JsonQuote(s.failure()).c_str(), JsonQuote(s.bypass()).c_str(),
-                  JsonQuote(s.policy_refused()).c_str(),
+                  JsonQuote(s.policy_refused()).c_str(), IsoUtcJson(s.confirm_deadline_unix_ms()).c_str(),
+                  JsonQuote(s.confirm_pending_version()).c_str(), JsonQuote(s.revert_to_version()).c_str(),
                   static_cast<unsigned long long>(s.uptime_seconds()), workers.c_str(),
                   CountersJson(s.counters()).c_str());
       continue;
@@ -185,6 +226,11 @@ int Status(const ClientOptions& options, bool json) {
       }
       std::printf("  REFUSED  start-up policy refused: %s\n", refused.c_str());
     }
+    if (s.confirm_deadline_unix_ms() != 0) {
+      std::printf("  confirm  %s awaits confirmation: reverts to %s at %s\n",
+                  s.confirm_pending_version().c_str(), s.revert_to_version().c_str(),
+                  IsoUtc(s.confirm_deadline_unix_ms()).c_str());
+    }
     const auto& totals = s.counters().totals();
     for (const char* name : {"rx_packets", "tx_packets", "dropped_packets", "inspected_packets", "bypassed_packets"}) {
       auto it = totals.find(name);
@@ -192,6 +238,34 @@ int Status(const ClientOptions& options, bool json) {
     }
   }
   if (json) std::printf(options.targets.size() > 1 ? "]\n" : "\n");
+  return rc;
+}
+
+int Confirm(const ClientOptions& options, bool json) {
+  int rc = 0;
+  if (json) std::printf("[");
+  for (size_t i = 0; i < options.targets.size(); ++i) {
+    const std::string& t = options.targets[i];
+    auto stub = Connect(options, t);
+    auto context = Context(options);
+    v1::ConfirmPolicyResponse reply;
+    const grpc::Status st = stub->ConfirmPolicy(context.get(), {}, &reply);
+    rc |= st.ok() && reply.confirmed() ? 0 : 1;
+    if (json) {
+      std::printf("%s{\"target\":%s,\"confirmed\":%s,\"policy_version\":%s,\"error\":%s}", i ? "," : "",
+                  JsonQuote(t).c_str(), st.ok() && reply.confirmed() ? "true" : "false",
+                  JsonQuote(reply.policy_version()).c_str(),
+                  JsonQuote(st.ok() ? reply.error() : st.error_message()).c_str());
+    } else if (!st.ok()) {
+      std::printf("%s\n", Unreachable(t, st).c_str());
+    } else if (reply.confirmed()) {
+      std::printf("%s: confirmed %s\n", t.c_str(), reply.policy_version().c_str());
+    } else {
+      std::printf("%s: not confirmed: %s (running %s)\n", t.c_str(), reply.error().c_str(),
+                  reply.policy_version().empty() ? "no policy" : reply.policy_version().c_str());
+    }
+  }
+  if (json) std::printf("]\n");
   return rc;
 }
 

@@ -3,13 +3,19 @@
 // an invalid policy file (nothing was sent).
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 #include "conduitctl/client.h"
 
 namespace conduit::ctl {
 
-int Push(const ClientOptions& options, const std::string& policy_file, bool json);
+// confirm_within_seconds > 0: the gateway reverts to the previous policy
+// unless Confirm() arrives in time (PushPolicyConfirmed).
+int Push(const ClientOptions& options, const std::string& policy_file, bool json,
+         uint32_t confirm_within_seconds = 0);
+// Confirms a push made with a deadline; 1 when a gateway had nothing pending.
+int Confirm(const ClientOptions& options, bool json);
 int Status(const ClientOptions& options, bool json);
 int Mode(const ClientOptions& options, const std::string& mode, const std::string& conduit,
          bool json);

@@ -2,6 +2,9 @@
 // (--targets FILE, pushed to in parallel, one result line per gateway).
 //
 //   conduitctl push POLICY.yaml      validate locally, push, print each result
+//   conduitctl push POLICY.yaml --confirm-within 180s   ... and the gateway reverts it
+//                                    by itself unless confirmed in time (also 3m, 2h, 180)
+//   conduitctl confirm               keep the policy pushed with --confirm-within
 //   conduitctl status                policy version and hash, mode, bypass, counters
 //   conduitctl mode enforce|monitor|bypass|clear [--conduit NAME]
 //   conduitctl counters              the packet counters (--json: DESIGN.md's shape)
@@ -15,6 +18,9 @@
 //                       the same, from a gateway's baseline
 //   conduitctl baseline [--conduit NAME] [--since 30d] [--json]   the communication map
 //   conduitctl baseline accept [--conduit NAME]   new tuples become new_behaviour events
+//   conduitctl rules [--json]        each rule of the active policy with its hits
+//   conduitctl push --shadow FILE    a candidate judged beside the active policy
+//   conduitctl shadow [--json] | shadow --clear | promote
 //
 // Common: --target HOST:PORT (default 127.0.0.1:50051), --targets FILE,
 // --json, --ca FILE, --cert FILE, --key FILE (TLS / mutual TLS), --timeout S.
@@ -29,6 +35,8 @@
 #include "baseline/tuple_collector.h"
 #include "conduitctl/baseline_commands.h"
 #include "conduitctl/commands.h"
+#include "conduitctl/rules_commands.h"
+#include "conduitctl/shadow_commands.h"
 #include "ics/registry.h"
 #include "policy/validate.h"
 #include "simulate/simulate.h"
@@ -39,6 +47,9 @@ int Usage() {
   std::fprintf(stderr,
                "usage: conduitctl COMMAND [options]\n"
                "  push POLICY.yaml                 validate and push a policy\n"
+               "  push POLICY.yaml --confirm-within 180s\n"
+               "                                   reverted by the gateway unless confirmed in time\n"
+               "  confirm                          keep the policy pushed with --confirm-within\n"
                "  status                           what each gateway runs and sees\n"
                "  mode enforce|monitor|bypass|clear [--conduit NAME]\n"
                "  counters                         packet counters\n"
@@ -52,6 +63,10 @@ int Usage() {
                "                                   the same from the gateway's baseline\n"
                "  baseline [--conduit NAME] [--since 30d] [--json]   the communication map observed\n"
                "  baseline accept [--conduit NAME] from now on a new tuple is a new_behaviour event\n"
+               "  rules                            the active policy's rules with their hits\n"
+               "  push --shadow POLICY.yaml        judge a candidate beside the active policy, not enforced\n"
+               "  shadow [--json] | shadow --clear what the candidate would change | drop it\n"
+               "  promote                          make the candidate the active policy\n"
                "options: --target HOST:PORT | --targets FILE, --json, --ca F --cert F --key F, --timeout S\n");
   return 2;
 }
@@ -190,7 +205,8 @@ int main(int argc, char** argv) {
   if (command == "propose") return Propose(argc, argv);
 
   conduit::ctl::ClientOptions options;
-  std::string targets_file, conduit_name, since;
+  std::string targets_file, conduit_name, since, confirm_within, shadow_file;
+  bool clear = false;
   std::vector<std::string> positional;
   bool json = false, follow = false;
   int seconds = 2, count = 0;
@@ -208,6 +224,9 @@ int main(int argc, char** argv) {
     else if (arg == "--follow") follow = true;
     else if (arg == "--conduit" && value(conduit_name)) {}
     else if (arg == "--since" && value(since)) {}
+    else if (arg == "--confirm-within" && value(confirm_within)) {}
+    else if (arg == "--shadow" && value(shadow_file)) {}
+    else if (arg == "--clear") clear = true;
     else if (arg == "--ca" && value(options.ca)) {}
     else if (arg == "--cert" && value(options.cert)) {}
     else if (arg == "--key" && value(options.key)) {}
@@ -227,7 +246,21 @@ int main(int argc, char** argv) {
   }
   if (options.targets.empty()) options.targets.push_back("127.0.0.1:50051");
 
-  if (command == "push" && positional.size() == 1) return conduit::ctl::Push(options, positional[0], json);
+  if (command == "push" && positional.empty() && !shadow_file.empty()) {
+    return conduit::ctl::PushShadow(options, shadow_file, json);
+  }
+  if (command == "shadow" && positional.empty()) return conduit::ctl::Shadow(options, json, clear);
+  if (command == "promote" && positional.empty()) return conduit::ctl::Promote(options, json);
+  if (command == "push" && positional.size() == 1) {
+    uint64_t within = 0;  // "180s", "3m", "2h" or plain seconds
+    if (!confirm_within.empty() &&
+        (!conduit::ctl::ParseSince(confirm_within, &within) || within > UINT32_MAX)) {
+      std::fprintf(stderr, "conduitctl: --confirm-within wants a duration such as 180s, 3m, 2h or 180\n");
+      return 2;
+    }
+    return conduit::ctl::Push(options, positional[0], json, static_cast<uint32_t>(within));
+  }
+  if (command == "confirm" && positional.empty()) return conduit::ctl::Confirm(options, json);
   if (command == "status" && positional.empty()) return conduit::ctl::Status(options, json);
   if (command == "mode" && positional.size() == 1) {
     return conduit::ctl::Mode(options, positional[0], conduit_name, json);
@@ -237,6 +270,7 @@ int main(int argc, char** argv) {
   if (command == "get-policy" && positional.empty()) return conduit::ctl::GetPolicy(options);
   uint64_t since_seconds = 0;
   if (!since.empty() && !conduit::ctl::ParseSince(since, &since_seconds)) return Usage();
+  if (command == "rules" && positional.empty()) return conduit::ctl::Rules(options, json);
   if (command == "baseline" && positional.empty()) {
     return conduit::ctl::Baseline(options, conduit_name, since_seconds, json);
   }

@@ -79,6 +79,19 @@ std::string RenderEventJson(const EventRecord& e, const EventNames& names) {
     Field(out, "mode", kModes[static_cast<int>(e.mode)]);
     Field(out, "cause", e.kind == EventKind::kPolicyChange ? "policy pushed" : "operator (SetMode)");
     if (!names.policy_version.empty()) Field(out, "policy_version", names.policy_version);
+    // A push with a deadline (conduitctl push --confirm-within): reverted unless confirmed.
+    if (e.kind == EventKind::kPolicyChange && e.rule != 0) Field(out, "confirm_within_s", e.rule);
+    return out + "}";
+  }
+  if (e.kind == EventKind::kPolicyConfirmed || e.kind == EventKind::kPolicyReverted) {
+    // Confirm or roll back: policy_version is the policy running from now on.
+    const bool confirmed = e.kind == EventKind::kPolicyConfirmed;
+    Field(out, "event", confirmed ? "policy_confirmed" : "policy_reverted");
+    Field(out, "scope", "gateway");
+    Field(out, "policy_version", names.policy_version);
+    if (!confirmed && !names.reverted_from.empty()) Field(out, "unconfirmed_version", names.reverted_from);
+    Field(out, "cause", confirmed ? std::string("operator (conduitctl confirm)")
+                                  : "confirm deadline passed: reverted to " + names.policy_version);
     return out + "}";
   }
   if (e.kind == EventKind::kPolicyRefused) {
@@ -104,6 +117,13 @@ std::string RenderEventJson(const EventRecord& e, const EventNames& names) {
     // client, server and operation the accepted baseline never had.
     Field(out, "event", "new_behaviour");
     Field(out, "cause", "not in the accepted baseline");
+  }
+  if (e.kind == EventKind::kShadow) {
+    // The candidate (push --shadow) would decide otherwise than the active
+    // policy: verdict, rule and policy_version below are the candidate's.
+    Field(out, "event", "shadow");
+    Field(out, "change", e.verdict == EventVerdict::kDeny ? "newly_blocked" : "newly_allowed");
+    Field(out, "active_verdict", kVerdicts[e.drop_reason < 4 ? e.drop_reason : 0]);
   }
   if (e.frame != 0) Field(out, "frame", e.frame);
   if (!names.conduit.empty()) Field(out, "conduit", names.conduit);

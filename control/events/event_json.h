@@ -14,6 +14,7 @@ struct EventNames {
   std::string rule;
   std::string policy_version;
   std::string error;  // policy_refused: why (the policy file's path, each error with its line)
+  std::string reverted_from;  // policy_reverted: the pushed version that was not confirmed
 };
 
 std::string RenderEventJson(const EventRecord& event, const EventNames& names);

@@ -43,6 +43,15 @@ uint64_t MicrosSince(Clock::time_point t) {
   return std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - t).count();
 }
 
+// The wall-clock instant `seconds` from now, in ms since the epoch (shown to
+// operators; the deadline itself runs on the steady clock).
+uint64_t UnixMillisIn(uint32_t seconds) {
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                   std::chrono::system_clock::now().time_since_epoch())
+                                   .count()) +
+         uint64_t{seconds} * 1000;
+}
+
 // Writes `bytes` to `path` so that a crash leaves either the old file or the
 // new one, never half of one: temp file, fsync, rename, fsync the directory.
 absl::Status WriteAtomically(const std::string& path, const std::string& bytes) {
@@ -96,10 +105,27 @@ PolicyManager::~PolicyManager() {
 
 void PolicyManager::PublisherLoop() {
   for (;;) {
+    // A pending confirm deadline is timed here, on the steady clock: this
+    // thread alone writes pending_, so reading it first cannot go stale
+    // before the wait.
+    std::optional<Clock::time_point> revert_at;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (pending_) revert_at = pending_->deadline;
+    }
     Job job;
     {
       std::unique_lock<std::mutex> lock(queue_mu_);
-      queue_cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      const auto ready = [this] { return stopping_ || !queue_.empty(); };
+      if (!revert_at) {
+        queue_cv_.wait(lock, ready);
+      } else if (!queue_cv_.wait_until(lock, *revert_at, ready)) {
+        lock.unlock();
+        RevertUnconfirmed();
+        continue;
+      }
+      // Stopping with a push still pending reverts nothing here: policy.pb
+      // holds the previous policy, which the next start runs.
       if (queue_.empty()) return;
       job = std::move(queue_.front());
       queue_.pop_front();
@@ -147,17 +173,38 @@ v1::PolicySnapshot PolicyManager::WithOverrides(const v1::PolicySnapshot& s) con
   return out;
 }
 
-PushOutcome PolicyManager::PushLocked(const v1::PolicySnapshot& snapshot, bool force) {
+PushOutcome PolicyManager::PushLocked(const v1::PolicySnapshot& snapshot, bool force,
+                                      uint32_t confirm_within_seconds) {
   // Runs on the publisher thread: the only writer of the active policy.
   const std::string hash = policy::PolicyHash(snapshot);
   {
     std::lock_guard<std::mutex> lock(mu_);
+    if (confirm_within_seconds > 0 && !active_) {
+      // Reverting would mean back to no policy, which this manager cannot
+      // publish (the workers always hold a compiled policy once one ran).
+      PushOutcome out;
+      out.errors.push_back({"confirm_within_seconds",
+                            "no policy is active, so there is nothing to revert to: push it "
+                            "without a confirm deadline first",
+                            0});
+      return out;
+    }
     if (!force && active_ && active_hash_ == hash) {
       PushOutcome out;
       out.accepted = true;
       out.unchanged = true;
       out.active_version = active_->version();
       out.active_hash = hash;
+      // Re-pushing the pending content with a deadline restarts its clock;
+      // the confirmed content starts no window (nothing would change back).
+      if (pending_ && confirm_within_seconds > 0) {
+        pending_->deadline = Clock::now() + std::chrono::seconds(confirm_within_seconds);
+        pending_->deadline_unix_ms = UnixMillisIn(confirm_within_seconds);
+      }
+      if (pending_) {
+        out.confirm_deadline_unix_ms = pending_->deadline_unix_ms;
+        out.revert_to_version = pending_->revert_to.version();
+      }
       return out;
     }
   }
@@ -173,7 +220,13 @@ PushOutcome PolicyManager::PushLocked(const v1::PolicySnapshot& snapshot, bool f
     effective = WithOverrides(snapshot);
     epoch = epoch_ + 1;
   }
-  auto compiled = policy::CompilePolicy(effective, {options_.worker_count, epoch});
+  std::shared_ptr<policy::RuleHits> keep_hits;
+  {
+    // The same policy recompiled (a mode change) keeps counting its hits.
+    std::lock_guard<std::mutex> lock(mu_);
+    if (active_ && active_hash_ == hash) keep_hits = active_hits_;
+  }
+  auto compiled = policy::CompilePolicy(effective, {options_.worker_count, epoch, keep_hits});
   if (!compiled.ok()) {
     return Refused({policy::PolicyError{"policy", std::string(compiled.status().message()), 0}});
   }
@@ -184,6 +237,7 @@ PushOutcome PolicyManager::PushLocked(const v1::PolicySnapshot& snapshot, bool f
   for (const policy::ConduitPolicy& c : (*compiled)->conduits()) names.conduits.push_back(c.name);
   names.rules = (*compiled)->rule_names();
   const policy::Mode mode = (*compiled)->mode();
+  std::shared_ptr<policy::RuleHits> hits = (*compiled)->shared_hits();
   {
     // Names first: a worker may emit an event of the new epoch as soon as
     // the pointer is published.
@@ -196,24 +250,44 @@ PushOutcome PolicyManager::PushLocked(const v1::PolicySnapshot& snapshot, bool f
   old.reset();  // every worker has moved on: free it here, off the hot path
   const uint64_t swap_micros = MicrosSince(swap_start);
 
+  v1::PolicySnapshot start_up = snapshot;  // what a restart should run
+  uint64_t deadline_unix_ms = 0;
+  std::string revert_to_version;
   {
     std::lock_guard<std::mutex> lock(mu_);
+    if (confirm_within_seconds > 0) {
+      // A second push inside the window keeps the first one's revert
+      // target: the last confirmed policy, not the unconfirmed one it replaces.
+      if (!pending_) pending_ = PendingConfirm{*active_, {}, 0};
+      pending_->deadline = Clock::now() + std::chrono::seconds(confirm_within_seconds);
+      pending_->deadline_unix_ms = UnixMillisIn(confirm_within_seconds);
+    }
     active_ = snapshot;
     active_hash_ = hash;
+    active_hits_ = std::move(hits);
     epoch_ = epoch;
     effective_mode_ = mode;
     if (!force) refused_.clear();  // an accepted policy answers the start-up refusal
+    if (pending_) {
+      // Unconfirmed (also a plain push or a mode change inside the window):
+      // a restart comes back with the last confirmed policy.
+      start_up = pending_->revert_to;
+      deadline_unix_ms = pending_->deadline_unix_ms;
+      revert_to_version = pending_->revert_to.version();
+    }
   }
-  if (!force) Report(EventKind::kPolicyChange, epoch, mode, kGatewayScope);
+  if (!force) Report(EventKind::kPolicyChange, epoch, mode, kGatewayScope, confirm_within_seconds);
   if (!options_.state_dir.empty()) {
     // The policy runs already; failing to persist it is reported, not undone.
-    if (absl::Status s = Persist(snapshot); !s.ok()) {
+    if (absl::Status s = Persist(start_up); !s.ok()) {
       std::fprintf(stderr, "conduitd: warning: policy %s is active but not persisted: %s\n",
-                   snapshot.version().c_str(), std::string(s.message()).c_str());
+                   start_up.version().c_str(), std::string(s.message()).c_str());
     }
   }
   PushOutcome out;
   out.accepted = true;
+  out.confirm_deadline_unix_ms = deadline_unix_ms;
+  out.revert_to_version = revert_to_version;
   out.active_version = snapshot.version();
   out.active_hash = hash;
   out.compile_micros = compile_micros;
@@ -221,7 +295,8 @@ PushOutcome PolicyManager::PushLocked(const v1::PolicySnapshot& snapshot, bool f
   return out;
 }
 
-void PolicyManager::Report(EventKind kind, uint32_t epoch, policy::Mode mode, uint16_t scope) {
+void PolicyManager::Report(EventKind kind, uint32_t epoch, policy::Mode mode, uint16_t scope,
+                           uint32_t rule) {
   if (events_ == nullptr) return;
   EventRecord e;
   e.ts_ns = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -230,6 +305,7 @@ void PolicyManager::Report(EventKind kind, uint32_t epoch, policy::Mode mode, ui
   e.kind = kind;
   e.mode = static_cast<EventMode>(mode);
   e.conduit = scope;
+  e.rule = rule;
   e.policy_epoch = epoch;
   events_->TryPush(e);
 }
@@ -263,6 +339,74 @@ void PolicyManager::ReportRefused(const std::vector<std::string>& refusals) {
 
 PushOutcome PolicyManager::Push(const v1::PolicySnapshot& snapshot) {
   return OnPublisher<PushOutcome>([this, &snapshot] { return PushLocked(snapshot, false); });
+}
+
+PushOutcome PolicyManager::PushConfirmed(const v1::PolicySnapshot& snapshot,
+                                         uint32_t confirm_within_seconds) {
+  return OnPublisher<PushOutcome>([this, &snapshot, confirm_within_seconds] {
+    return PushLocked(snapshot, false, confirm_within_seconds);
+  });
+}
+
+absl::StatusOr<std::string> PolicyManager::Confirm() {
+  return OnPublisher<absl::StatusOr<std::string>>([this]() -> absl::StatusOr<std::string> {
+    v1::PolicySnapshot confirmed;
+    uint32_t epoch;
+    policy::Mode mode;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (!pending_ || !active_) {
+        return absl::FailedPreconditionError("no pushed policy is awaiting confirmation");
+      }
+      pending_.reset();
+      confirmed = *active_;
+      epoch = epoch_;
+      mode = effective_mode_;
+    }
+    Report(EventKind::kPolicyConfirmed, epoch, mode, kGatewayScope);
+    if (!options_.state_dir.empty()) {
+      // From now on a restart runs the confirmed policy.
+      if (absl::Status s = Persist(confirmed); !s.ok()) {
+        std::fprintf(stderr, "conduitd: warning: policy %s is confirmed but not persisted: %s\n",
+                     confirmed.version().c_str(), std::string(s.message()).c_str());
+      }
+    }
+    return confirmed.version();
+  });
+}
+
+void PolicyManager::RevertUnconfirmed() {
+  // The publisher thread, once the deadline has passed with no Confirm.
+  v1::PolicySnapshot previous;
+  std::string unconfirmed;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!pending_) return;
+    previous = std::move(pending_->revert_to);
+    pending_.reset();  // first: the re-publish below persists `previous`
+    if (active_) unconfirmed = active_->version();
+  }
+  // Exactly as a push of the previous policy (compile with the operator's
+  // mode overrides, RCU publish, persist), forced: its content may equal
+  // the active one (a plain push of it inside the window).
+  const PushOutcome out = PushLocked(previous, /*force=*/true);
+  if (!out.accepted) {
+    // It ran before under the same options; only a compile failure gets here.
+    std::fprintf(stderr, "conduitd: error: confirm deadline passed but policy %s could not be restored: %s\n",
+                 previous.version().c_str(), policy::FormatPolicyErrors(out.errors).c_str());
+    return;
+  }
+  uint32_t epoch;
+  policy::Mode mode;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    epoch = epoch_;
+    mode = effective_mode_;
+    if (auto it = names_.find(epoch); it != names_.end()) it->second.reverted_from = unconfirmed;
+  }
+  std::fprintf(stderr, "conduitd: policy %s was not confirmed in time: reverted to %s\n",
+               unconfirmed.c_str(), previous.version().c_str());
+  Report(EventKind::kPolicyReverted, epoch, mode, kGatewayScope);
 }
 
 absl::Status PolicyManager::Persist(const v1::PolicySnapshot& snapshot) const {
@@ -402,7 +546,134 @@ PolicyStatus PolicyManager::Status() const {
   s.mode_override = mode_override_;
   s.conduit_overrides = conduit_overrides_;
   s.refused = refused_;
+  if (pending_ && active_) {
+    s.confirm_pending_version = active_->version();
+    s.confirm_deadline_unix_ms = pending_->deadline_unix_ms;
+    s.revert_to_version = pending_->revert_to.version();
+  }
   return s;
+}
+
+// Shadow epochs never collide with active ones (which count up from 1):
+// events of a candidate find its names, flows never cache its verdicts.
+constexpr uint32_t kShadowEpochBit = 0x80000000u;
+
+static uint64_t UnixMsNow() {
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                   std::chrono::system_clock::now().time_since_epoch())
+                                   .count());
+}
+
+PushOutcome PolicyManager::PushShadow(const v1::PolicySnapshot& snapshot) {
+  return OnPublisher<PushOutcome>([this, &snapshot]() -> PushOutcome {
+    if (!publish_shadow_) {
+      return Refused({policy::PolicyError{"shadow", "this gateway cannot judge a shadow policy", 0}});
+    }
+    std::vector<policy::PolicyError> errors =
+        policy::ValidatePolicy(snapshot, policy::ValidateOptions{options_.wire_count, nullptr});
+    if (!errors.empty()) return Refused(std::move(errors));
+    const Clock::time_point compile_start = Clock::now();
+    uint32_t epoch;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      epoch = kShadowEpochBit | ++shadow_count_;
+    }
+    // As written: the operator's mode overrides are for the active policy.
+    auto compiled = policy::CompilePolicy(snapshot, {options_.worker_count, epoch});
+    if (!compiled.ok()) {
+      return Refused({policy::PolicyError{"policy", std::string(compiled.status().message()), 0}});
+    }
+    const uint64_t compile_micros = MicrosSince(compile_start);
+    ShadowState state{snapshot, (*compiled)->shared_hits(), epoch, UnixMsNow()};
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      EpochNames names;
+      names.version = snapshot.version();
+      for (const policy::ConduitPolicy& c : (*compiled)->conduits()) names.conduits.push_back(c.name);
+      names.rules = (*compiled)->rule_names();
+      // Keep the previous candidate's names (its last events may lag) and
+      // none older.
+      for (auto it = names_.begin(); it != names_.end();) {
+        const bool stale_shadow = (it->first & kShadowEpochBit) != 0 && shadow_ && it->first != shadow_->epoch;
+        it = stale_shadow ? names_.erase(it) : std::next(it);
+      }
+      names_[epoch] = std::move(names);
+    }
+    const Clock::time_point swap_start = Clock::now();
+    publish_shadow_(*std::move(compiled)).reset();
+    const uint64_t swap_micros = MicrosSince(swap_start);
+    PushOutcome out;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      shadow_ = std::move(state);
+      if (active_) {
+        out.active_version = active_->version();
+        out.active_hash = active_hash_;
+      }
+    }
+    out.accepted = true;
+    out.compile_micros = compile_micros;
+    out.swap_micros = swap_micros;
+    return out;
+  });
+}
+
+absl::Status PolicyManager::ClearShadow() {
+  return OnPublisher<absl::Status>([this]() -> absl::Status {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (!shadow_) return absl::FailedPreconditionError("no shadow policy is being judged");
+    }
+    if (publish_shadow_) publish_shadow_(nullptr).reset();
+    std::lock_guard<std::mutex> lock(mu_);
+    shadow_.reset();
+    return absl::OkStatus();
+  });
+}
+
+PushOutcome PolicyManager::PromoteShadow() {
+  std::optional<v1::PolicySnapshot> candidate;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (shadow_) candidate = shadow_->snapshot;
+  }
+  if (!candidate) {
+    return Refused({policy::PolicyError{"shadow", "no shadow policy to promote (push --shadow FILE first)", 0}});
+  }
+  PushOutcome out = Push(*candidate);
+  if (out.accepted) {
+    // The candidate enforces now; judging it beside itself tells nothing.
+    (void)ClearShadow();
+  }
+  return out;
+}
+
+std::optional<PolicyManager::ShadowReport> PolicyManager::Shadow() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!shadow_) return std::nullopt;
+  ShadowReport out;
+  out.candidate_version = shadow_->snapshot.version();
+  if (active_) out.active_version = active_->version();
+  out.since_unix_ms = shadow_->since_unix_ms;
+  if (auto n = names_.find(shadow_->epoch); n != names_.end()) out.rules = n->second.rules;
+  if (shadow_->hits != nullptr) {
+    out.totals = shadow_->hits->Totals();
+    const auto d = shadow_->hits->TotalDisagreements();
+    out.newly_blocked = d.newly_blocked;
+    out.newly_allowed = d.newly_allowed;
+  }
+  return out;
+}
+
+std::optional<PolicyManager::RuleHitsReport> PolicyManager::ActiveRuleHits() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!active_ || active_hits_ == nullptr) return std::nullopt;
+  RuleHitsReport out;
+  out.version = active_->version();
+  const auto names = names_.find(epoch_);
+  if (names != names_.end()) out.rules = names->second.rules;
+  out.totals = active_hits_->Totals();
+  return out;
 }
 
 EventNames PolicyManager::NamesFor(const EventRecord& event) const {
@@ -417,6 +688,7 @@ EventNames PolicyManager::NamesFor(const EventRecord& event) const {
   if (it == names_.end()) return out;
   const EpochNames& n = it->second;
   out.policy_version = n.version;
+  if (event.kind == EventKind::kPolicyReverted) out.reverted_from = n.reverted_from;
   if (event.conduit < n.conduits.size()) out.conduit = n.conduits[event.conduit];
   if (event.rule < n.rules.size()) out.rule = n.rules[event.rule];
   return out;

@@ -8,6 +8,7 @@
 // the grace period under a lock of theirs.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -40,6 +41,10 @@ struct PushOutcome {
   std::vector<policy::PolicyError> errors;  // why a push was refused
   uint64_t compile_micros = 0;
   uint64_t swap_micros = 0;          // publish + grace period
+  // Set while the active policy awaits confirmation (PushConfirmed, or a
+  // plain push made during the window): when it reverts, and to what.
+  uint64_t confirm_deadline_unix_ms = 0;
+  std::string revert_to_version;
 };
 
 struct PolicyStatus {
@@ -54,6 +59,12 @@ struct PolicyStatus {
   // "<file>: <errors>", one refusal a line; empty when none. Cleared by the
   // next accepted push.
   std::string refused;
+  // Confirm or roll back: the pushed policy awaiting Confirm, the deadline
+  // (wall clock, for display; the gateway times it on a steady clock) and
+  // the version it reverts to. Empty / 0 when nothing is pending.
+  std::string confirm_pending_version;
+  uint64_t confirm_deadline_unix_ms = 0;
+  std::string revert_to_version;
 };
 
 class PolicyManager {
@@ -75,6 +86,29 @@ class PolicyManager {
   // Validates, compiles and publishes; returns once every worker runs it (or
   // with the errors and the running policy untouched).
   PushOutcome Push(const conduit::v1::PolicySnapshot& snapshot);
+
+  // Confirm or roll back: pushes as Push does, then, unless Confirm() is
+  // called within `confirm_within_seconds` (steady clock, counted by the
+  // publisher thread), re-publishes the previous policy by itself (a
+  // policy_reverted event). 0 is a plain Push. Refused when no policy is
+  // active: there would be nothing to revert to.
+  //
+  // While a push is pending, policy.pb in state_dir keeps the previous
+  // (last confirmed) policy: a gateway restarted inside the window comes
+  // back with it, never with the unconfirmed one.
+  //
+  // A second push during the window (with a deadline or without) replaces
+  // the pending policy but keeps the revert target: the policy that was
+  // running before the first unconfirmed push. A deadline given with it
+  // replaces the running one; a plain push keeps it. Re-pushing the pending
+  // content with a deadline only resets the deadline.
+  PushOutcome PushConfirmed(const conduit::v1::PolicySnapshot& snapshot,
+                            uint32_t confirm_within_seconds);
+
+  // Makes the pending policy the confirmed one (persisted as the start-up
+  // policy, a policy_confirmed event) and returns its version;
+  // FailedPrecondition when nothing awaits confirmation.
+  absl::StatusOr<std::string> Confirm();
 
   // Start-up: the persisted policy if there is a valid one, else `fallback_file`
   // (the config's `policy:`), else none (bypass). A corrupt or invalid
@@ -99,11 +133,48 @@ class PolicyManager {
   // Names for an event, by the epoch it came from (the drain thread).
   EventNames NamesFor(const EventRecord& event) const;
 
+  // Each rule of the active policy (built-in reasons first, then the
+  // policy's rule ids) with its hits since the policy was compiled (a push
+  // or a mode change); nullopt without a policy.
+  struct RuleHitsReport {
+    std::string version;
+    std::vector<std::string> rules;
+    std::vector<policy::RuleHits::Total> totals;
+  };
+  std::optional<RuleHitsReport> ActiveRuleHits() const;
+
+  // Shadow policy (policy_manager_shadow.cc): a candidate judged beside the
+  // active policy on live traffic, never enforced. `publish` hands a
+  // compiled candidate to the workers (Dataplane::PublishShadow); set it
+  // before the first PushShadow. Without it, PushShadow is refused.
+  void SetShadowPublisher(PublishFn publish) { publish_shadow_ = std::move(publish); }
+  // Validates and compiles the candidate (as Push would, errors alike) and
+  // starts judging with it; replaces an earlier candidate.
+  PushOutcome PushShadow(const conduit::v1::PolicySnapshot& snapshot);
+  // Stops judging with the candidate; FailedPrecondition when there is none.
+  absl::Status ClearShadow();
+  // Pushes the candidate as the active policy (Push: validated and compiled
+  // again, with the operator's mode overrides) and, once accepted, clears it.
+  PushOutcome PromoteShadow();
+  struct ShadowReport {
+    std::string candidate_version;
+    std::string active_version;
+    uint64_t since_unix_ms = 0;
+    std::vector<std::string> rules;  // the candidate's, built-in reasons first
+    std::vector<policy::RuleHits::Total> totals;
+    uint64_t newly_blocked = 0;  // decisions the candidate denies and the active does not
+    uint64_t newly_allowed = 0;  // ... and the other way round
+  };
+  std::optional<ShadowReport> Shadow() const;
+
  private:
   struct Job {
     std::function<void()> run;
   };
-  PushOutcome PushLocked(const conduit::v1::PolicySnapshot& snapshot, bool force);
+  PushOutcome PushLocked(const conduit::v1::PolicySnapshot& snapshot, bool force,
+                         uint32_t confirm_within_seconds = 0);
+  // The publisher thread, when a pending push's deadline has passed.
+  void RevertUnconfirmed();
   PushOutcome Refused(std::vector<policy::PolicyError> errors) const;
   absl::Status Persist(const conduit::v1::PolicySnapshot& snapshot) const;
   // The operator's mode overrides survive a restart too (state_dir/modes).
@@ -114,7 +185,7 @@ class PolicyManager {
   T OnPublisher(std::function<T()> work);
   void PublisherLoop();
 
-  void Report(EventKind kind, uint32_t epoch, policy::Mode mode, uint16_t scope);
+  void Report(EventKind kind, uint32_t epoch, policy::Mode mode, uint16_t scope, uint32_t rule = 0);
   // Start-up refusals: into `refused_` and one policy_refused event each.
   void ReportRefused(const std::vector<std::string>& refusals);
   std::string LoadAtStartInto(const std::string& fallback_file, std::vector<std::string>& refusals);
@@ -126,6 +197,16 @@ class PolicyManager {
   mutable std::mutex mu_;  // guards everything below
   std::optional<conduit::v1::PolicySnapshot> active_;  // as pushed (no overrides)
   std::string active_hash_;
+  std::shared_ptr<policy::RuleHits> active_hits_;  // the active compiled policy's
+  PublishFn publish_shadow_;
+  struct ShadowState {
+    conduit::v1::PolicySnapshot snapshot;
+    std::shared_ptr<policy::RuleHits> hits;
+    uint32_t epoch = 0;  // kShadowEpochBit set: never an active epoch
+    uint64_t since_unix_ms = 0;
+  };
+  std::optional<ShadowState> shadow_;
+  uint32_t shadow_count_ = 0;
   uint32_t epoch_ = 0;
   policy::Mode effective_mode_ = policy::Mode::kBypass;
   std::optional<policy::Mode> mode_override_;
@@ -134,10 +215,18 @@ class PolicyManager {
     std::string version;
     std::vector<std::string> conduits;
     std::vector<std::string> rules;
+    std::string reverted_from;  // set when this epoch reverted an unconfirmed push
   };
   std::map<uint32_t, EpochNames> names_;  // the last few epochs: events lag behind swaps
   std::string refused_;                    // PolicyStatus::refused
   std::map<uint32_t, std::string> refusal_texts_;  // policy_refused events' text, by id (their `rule`)
+  // A push awaiting Confirm (written only by the publisher thread).
+  struct PendingConfirm {
+    conduit::v1::PolicySnapshot revert_to;   // the last confirmed policy (as pushed)
+    std::chrono::steady_clock::time_point deadline;
+    uint64_t deadline_unix_ms = 0;           // the same instant, for display
+  };
+  std::optional<PendingConfirm> pending_;
 
   std::mutex queue_mu_;
   std::condition_variable queue_cv_;

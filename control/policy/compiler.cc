@@ -279,7 +279,12 @@ absl::StatusOr<std::unique_ptr<const CompiledPolicy>> CompilePolicy(
     const auto& [conduit, protocol, l4_proto] = key;
     builder.AttachSignatures(conduit, protocol, l4_proto, *std::move(set));
   }
-  return std::unique_ptr<const CompiledPolicy>(builder.Build());
+  std::unique_ptr<CompiledPolicy> compiled = builder.Build();
+  const size_t rules = compiled->rule_names().size();
+  compiled->AttachHits(options.keep_hits != nullptr && options.keep_hits->rules() == rules
+                           ? options.keep_hits
+                           : std::make_shared<RuleHits>(options.worker_count, rules));
+  return std::unique_ptr<const CompiledPolicy>(std::move(compiled));
 }
 
 }  // namespace conduit::policy

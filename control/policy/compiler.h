@@ -17,6 +17,10 @@ namespace conduit::policy {
 struct CompileOptions {
   size_t worker_count = 1;  // one Hyperscan scratch per worker
   uint32_t epoch = 1;       // stamped into flows' cached verdicts
+  // The hit counts to keep counting into (the same snapshot recompiled for
+  // a mode change: same rules, same indices); null or a different rule
+  // count: fresh counts.
+  std::shared_ptr<RuleHits> keep_hits;
 };
 
 absl::StatusOr<std::unique_ptr<const CompiledPolicy>> CompilePolicy(

@@ -53,7 +53,34 @@ GatewayService::GatewayService(PolicyManager* policies, EventDrain* events, Gate
 
 grpc::Status GatewayService::PushPolicy(grpc::ServerContext*, const v1::PolicySnapshot* request,
                                         v1::PushPolicyResponse* reply) {
-  const PushOutcome out = policies_->Push(*request);
+  FillPushResponse(policies_->Push(*request), *reply);
+  return grpc::Status::OK;
+}
+
+grpc::Status GatewayService::PushPolicyConfirmed(grpc::ServerContext*,
+                                                 const v1::PushPolicyRequest* request,
+                                                 v1::PushPolicyResponse* reply) {
+  FillPushResponse(policies_->PushConfirmed(request->snapshot(), request->confirm_within_seconds()),
+                   *reply);
+  return grpc::Status::OK;
+}
+
+grpc::Status GatewayService::ConfirmPolicy(grpc::ServerContext*, const v1::ConfirmPolicyRequest*,
+                                           v1::ConfirmPolicyResponse* reply) {
+  // Nothing to confirm is an answer (confirmed=false, error), like a refused push.
+  const absl::StatusOr<std::string> version = policies_->Confirm();
+  reply->set_confirmed(version.ok());
+  if (version.ok()) {
+    reply->set_policy_version(*version);
+  } else {
+    reply->set_error(std::string(version.status().message()));
+    reply->set_policy_version(policies_->Status().version);
+  }
+  return grpc::Status::OK;
+}
+
+void FillPushResponse(const PushOutcome& out, v1::PushPolicyResponse& response) {
+  v1::PushPolicyResponse* reply = &response;
   reply->set_accepted(out.accepted);
   reply->set_active_version(out.active_version);
   reply->set_active_hash(out.active_hash);
@@ -64,7 +91,8 @@ grpc::Status GatewayService::PushPolicy(grpc::ServerContext*, const v1::PolicySn
     fe->set_path(e.path);
     fe->set_reason(e.line > 0 ? e.reason + " (line " + std::to_string(e.line) + ")" : e.reason);
   }
-  return grpc::Status::OK;
+  reply->set_confirm_deadline_unix_ms(out.confirm_deadline_unix_ms);
+  reply->set_revert_to_version(out.revert_to_version);
 }
 
 grpc::Status GatewayService::GetPolicy(grpc::ServerContext*, const v1::GetPolicyRequest*,
@@ -74,6 +102,21 @@ grpc::Status GatewayService::GetPolicy(grpc::ServerContext*, const v1::GetPolicy
   *reply = *active;
   return grpc::Status::OK;
 }
+
+namespace {
+
+void FillRuleHits(const PolicyManager::RuleHitsReport& report,
+                  google::protobuf::RepeatedPtrField<v1::RuleHit>* out) {
+  for (size_t i = 0; i < report.totals.size() && i < report.rules.size(); ++i) {
+    v1::RuleHit* r = out->Add();
+    r->set_id(report.rules[i]);
+    r->set_hits(report.totals[i].hits);
+    r->set_last_hit_unix_ns(report.totals[i].last_hit_ns);
+    r->set_would_block(report.totals[i].would_block);
+  }
+}
+
+}  // namespace
 
 grpc::Status GatewayService::GetStatus(grpc::ServerContext*, const v1::GetStatusRequest*,
                                        v1::GatewayStatus* reply) {
@@ -90,6 +133,9 @@ grpc::Status GatewayService::GetStatus(grpc::ServerContext*, const v1::GetStatus
   if (bypass.empty() && s.mode == policy::Mode::kBypass) bypass = "mode bypass";
   reply->set_bypass(bypass);
   reply->set_policy_refused(s.refused);
+  reply->set_confirm_deadline_unix_ms(s.confirm_deadline_unix_ms);
+  reply->set_confirm_pending_version(s.confirm_pending_version);
+  reply->set_revert_to_version(s.revert_to_version);
   reply->set_uptime_seconds(static_cast<uint64_t>(
       std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started_)
           .count()));
@@ -103,6 +149,7 @@ grpc::Status GatewayService::GetStatus(grpc::ServerContext*, const v1::GetStatus
     }
   }
   if (hooks_.counters) FillCounters(hooks_.counters(), lcores_, *reply->mutable_counters());
+  if (const auto hits = policies_->ActiveRuleHits()) FillRuleHits(*hits, reply->mutable_rule_hits());
   return grpc::Status::OK;
 }
 
@@ -145,6 +192,49 @@ grpc::Status GatewayService::GetCounters(grpc::ServerContext*, const v1::GetCoun
                                          v1::Counters* reply) {
   if (hooks_.counters) FillCounters(hooks_.counters(), lcores_, *reply);
   return grpc::Status::OK;
+}
+
+grpc::Status GatewayService::GetRuleHits(grpc::ServerContext*, const v1::GetRuleHitsRequest*,
+                                         v1::RuleHits* reply) {
+  const auto report = policies_->ActiveRuleHits();
+  if (!report) return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION, "no policy is active");
+  reply->set_policy_version(report->version);
+  FillRuleHits(*report, reply->mutable_rules());
+  return grpc::Status::OK;
+}
+
+grpc::Status GatewayService::PushShadow(grpc::ServerContext*, const v1::PolicySnapshot* request,
+                                        v1::PushPolicyResponse* reply) {
+  FillPushResponse(policies_->PushShadow(*request), *reply);
+  return grpc::Status::OK;
+}
+
+grpc::Status GatewayService::GetShadow(grpc::ServerContext*, const v1::GetShadowRequest*,
+                                       v1::ShadowReport* reply) {
+  const auto report = policies_->Shadow();
+  if (!report) {
+    return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
+                        "no shadow policy is being judged (conduitctl push --shadow FILE)");
+  }
+  reply->set_candidate_version(report->candidate_version);
+  reply->set_active_version(report->active_version);
+  reply->set_since_unix_ms(report->since_unix_ms);
+  reply->set_newly_blocked(report->newly_blocked);
+  reply->set_newly_allowed(report->newly_allowed);
+  FillRuleHits(PolicyManager::RuleHitsReport{report->candidate_version, report->rules, report->totals},
+               reply->mutable_rules());
+  return grpc::Status::OK;
+}
+
+grpc::Status GatewayService::PromoteShadow(grpc::ServerContext*, const v1::PromoteShadowRequest*,
+                                           v1::PushPolicyResponse* reply) {
+  FillPushResponse(policies_->PromoteShadow(), *reply);
+  return grpc::Status::OK;
+}
+
+grpc::Status GatewayService::ClearShadow(grpc::ServerContext*, const v1::ClearShadowRequest*,
+                                         v1::ClearShadowResponse*) {
+  return ToGrpc(policies_->ClearShadow());
 }
 
 grpc::Status GatewayService::GetBaseline(grpc::ServerContext*, const v1::GetBaselineRequest* request,

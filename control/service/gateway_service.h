@@ -44,6 +44,10 @@ class GatewayService final : public conduit::v1::Gateway::Service {
 
   grpc::Status PushPolicy(grpc::ServerContext*, const conduit::v1::PolicySnapshot* request,
                           conduit::v1::PushPolicyResponse* reply) override;
+  grpc::Status PushPolicyConfirmed(grpc::ServerContext*, const conduit::v1::PushPolicyRequest* request,
+                                   conduit::v1::PushPolicyResponse* reply) override;
+  grpc::Status ConfirmPolicy(grpc::ServerContext*, const conduit::v1::ConfirmPolicyRequest*,
+                             conduit::v1::ConfirmPolicyResponse* reply) override;
   grpc::Status GetPolicy(grpc::ServerContext*, const conduit::v1::GetPolicyRequest*,
                          conduit::v1::PolicySnapshot* reply) override;
   grpc::Status GetStatus(grpc::ServerContext*, const conduit::v1::GetStatusRequest*,
@@ -54,6 +58,16 @@ class GatewayService final : public conduit::v1::Gateway::Service {
                             grpc::ServerWriter<conduit::v1::Event>* writer) override;
   grpc::Status GetCounters(grpc::ServerContext*, const conduit::v1::GetCountersRequest*,
                            conduit::v1::Counters* reply) override;
+  grpc::Status PushShadow(grpc::ServerContext*, const conduit::v1::PolicySnapshot* request,
+                          conduit::v1::PushPolicyResponse* reply) override;
+  grpc::Status GetShadow(grpc::ServerContext*, const conduit::v1::GetShadowRequest*,
+                         conduit::v1::ShadowReport* reply) override;
+  grpc::Status PromoteShadow(grpc::ServerContext*, const conduit::v1::PromoteShadowRequest*,
+                             conduit::v1::PushPolicyResponse* reply) override;
+  grpc::Status ClearShadow(grpc::ServerContext*, const conduit::v1::ClearShadowRequest*,
+                           conduit::v1::ClearShadowResponse* reply) override;
+  grpc::Status GetRuleHits(grpc::ServerContext*, const conduit::v1::GetRuleHitsRequest*,
+                           conduit::v1::RuleHits* reply) override;
   grpc::Status GetBaseline(grpc::ServerContext*, const conduit::v1::GetBaselineRequest* request,
                            conduit::v1::Baseline* reply) override;
   grpc::Status AcceptBaseline(grpc::ServerContext*, const conduit::v1::AcceptBaselineRequest* request,
@@ -72,5 +86,8 @@ void FillCounters(const std::vector<CounterSnapshot>& per_worker,
                   const std::vector<unsigned>& lcores, conduit::v1::Counters& out);
 
 grpc::Status ToGrpc(const absl::Status& status);
+
+// A push's outcome as the PushPolicy / PushPolicyConfirmed reply.
+void FillPushResponse(const PushOutcome& out, conduit::v1::PushPolicyResponse& reply);
 
 }  // namespace conduit

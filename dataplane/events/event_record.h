@@ -22,6 +22,9 @@ enum class EventKind : uint8_t {
   kPolicyRefused,   // a start-up policy was refused (rule: the refusal's id, for its text)
   kEvasion,         // the normalizer stopped a packet (drop_reason: a DropReason)
   kNewBehaviour,    // a tuple not in the conduit's accepted baseline (control side)
+  kShadow,          // a shadow candidate disagrees (drop_reason: the active EventVerdict)
+  kPolicyConfirmed, // the operator confirmed a policy pushed with a deadline (control side)
+  kPolicyReverted,  // its confirm deadline passed: the previous policy is active again
 };
 inline constexpr uint16_t kGatewayScope = 0xFFFF;
 enum class EventMode : uint8_t { kNone = 0, kEnforce, kMonitor, kBypass };
@@ -44,7 +47,8 @@ struct EventRecord {
   uint16_t conduit = 0;               // index into the policy's conduits
   EventKind kind = EventKind::kVerdict;
   uint8_t worker = 0;                 // state changes: which worker
-  uint32_t rule = 0;                  // index into the policy's rule ids (0: default)
+  uint32_t rule = 0;                  // index into the policy's rule ids (0: default);
+                                      // kPolicyChange: confirm_within seconds (0: none)
   uint32_t policy_epoch = 0;
   uint32_t bytes = 0;                 // payload bytes of the packet
   ics::IcsOp op;                      // op.kind == kNone: not an ICS operation

@@ -15,6 +15,7 @@
 
 #include "ics/ics_op.h"
 #include "ics/ports.h"
+#include "policy/rule_hits.h"
 #include "policy/address_range.h"
 #include "policy/address_set.h"
 
@@ -158,6 +159,13 @@ class CompiledPolicy {
   const std::vector<ConduitPolicy>& conduits() const { return conduits_; }
   size_t rule_entry_count() const { return entries_.size(); }
 
+  // Per-rule hits (rule_hits.h): written by workers, read by control.
+  // Null until the compiler attaches them (unit tests and benchmarks that
+  // build policies by hand count nothing).
+  RuleHits* hits() const { return hits_.get(); }
+  const std::shared_ptr<RuleHits>& shared_hits() const { return hits_; }
+  void AttachHits(std::shared_ptr<RuleHits> hits) { hits_ = std::move(hits); }
+
  private:
   friend class PolicyBuilder;
 
@@ -221,6 +229,7 @@ class CompiledPolicy {
   std::vector<ConduitPolicy> conduits_;
   std::vector<int32_t> conduit_by_wire_;
   std::vector<std::string> rule_names_;
+  std::shared_ptr<RuleHits> hits_;
   // Open-addressing table: read-only once built, power-of-two sized at most
   // half full, linear probing over 16-byte slots: a lookup touches one or
   // two cache lines, takes no lock and never sees a half-written entry

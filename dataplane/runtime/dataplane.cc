@@ -87,6 +87,7 @@ absl::StatusOr<std::unique_ptr<Dataplane>> Dataplane::Create(const DataplaneSpec
     ctx->index = q;
     ctx->clock = clock;
     ctx->policy = &dp->policy_;
+    ctx->shadow = &dp->shadow_;
     ctx->reset_pool = reset_pool;
     ctx->qsbr = dp->qsbr_;
     ctx->overload = OverloadGuard(spec.overload);
@@ -160,6 +161,15 @@ std::unique_ptr<const policy::CompiledPolicy> Dataplane::Publish(
   if (qsbr_ != nullptr && launched_) rte_rcu_qsbr_synchronize(qsbr_, RTE_QSBR_THRID_INVALID);
   std::unique_ptr<const policy::CompiledPolicy> old = std::move(active_);
   active_ = std::move(next);
+  return old;
+}
+
+std::unique_ptr<const policy::CompiledPolicy> Dataplane::PublishShadow(
+    std::unique_ptr<const policy::CompiledPolicy> next) {
+  shadow_.store(next.get(), std::memory_order_release);
+  if (qsbr_ != nullptr && launched_) rte_rcu_qsbr_synchronize(qsbr_, RTE_QSBR_THRID_INVALID);
+  std::unique_ptr<const policy::CompiledPolicy> old = std::move(active_shadow_);
+  active_shadow_ = std::move(next);
   return old;
 }
 

@@ -73,6 +73,10 @@ class Dataplane {
   std::unique_ptr<const policy::CompiledPolicy> Publish(
       std::unique_ptr<const policy::CompiledPolicy> next);
   const policy::CompiledPolicy* active_policy() const { return active_.get(); }
+  // The same for a shadow candidate (null: none): judged beside the active
+  // policy, counted and evented, never enforced.
+  std::unique_ptr<const policy::CompiledPolicy> PublishShadow(
+      std::unique_ptr<const policy::CompiledPolicy> next);
 
   // A worker's loop counter (read by the watchdog; any thread).
   uint64_t heartbeat(size_t i) const { return workers_[i]->heartbeat.load(std::memory_order_relaxed); }
@@ -104,6 +108,8 @@ class Dataplane {
   std::unique_ptr<ics::ProtocolPorts> ports_;
   std::vector<std::unique_ptr<EventRing>> rings_;
   std::atomic<const policy::CompiledPolicy*> policy_{nullptr};
+  std::atomic<const policy::CompiledPolicy*> shadow_{nullptr};
+  std::unique_ptr<const policy::CompiledPolicy> active_shadow_;
   std::unique_ptr<const policy::CompiledPolicy> active_;
   // Judges what no policy covers, for observation (observe/observe_policy.h).
   std::unique_ptr<const policy::CompiledPolicy> observe_policy_;

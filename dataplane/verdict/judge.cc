@@ -7,6 +7,7 @@ namespace {
 
 using policy::Action;
 using policy::Decision;
+using policy::RuleHits;
 using policy::Mode;
 
 FlowDecision ToFlow(const Decision& d) {
@@ -27,6 +28,12 @@ EventVerdict ToEventVerdict(Action a) {
 
 void Emit(const JudgeContext& ctx, const PacketMeta& meta, const Decision& d,
           const ics::IcsOp* op) {
+  // Every decision passes here once (a request, a flow, a signature match):
+  // the rule's hit. A response follows its request's decision: no hit.
+  if (RuleHits* hits = ctx.policy.hits();
+      hits != nullptr && (op == nullptr || op->direction != ics::Direction::kResponse)) {
+    hits->Record(ctx.worker, d.rule, ctx.now_ns);
+  }
   if (ctx.events == nullptr || (!d.Reported() && !ctx.report_all)) return;
   EventRecord e = EventForPacket(meta, ctx.now_ns, ctx.frame);
   e.verdict = ToEventVerdict(d.action);
@@ -37,6 +44,29 @@ void Emit(const JudgeContext& ctx, const PacketMeta& meta, const Decision& d,
   e.policy_epoch = ctx.policy.epoch();
   if (op != nullptr) e.op = *op;
   ctx.events->TryPush(e);  // a full ring drops (and counts) the event, never the packet
+}
+
+// A shadow candidate's decision beside the active one's: counted in the
+// candidate's hits (would_block when it denies), and where the two differ
+// on blocking, a disagreement and an "event":"shadow".
+void JudgeShadow(const JudgeContext& ctx, const PacketMeta& meta, const Decision& active,
+                 const Decision& candidate, const ics::IcsOp* op) {
+  const bool blocks = candidate.action == Action::kDeny;
+  RuleHits* hits = ctx.shadow->hits();
+  if (hits != nullptr) hits->Record(ctx.worker, candidate.rule, ctx.now_ns, blocks);
+  if (blocks == (active.action == Action::kDeny)) return;
+  if (hits != nullptr) hits->RecordDisagreement(ctx.worker, blocks);
+  if (ctx.events == nullptr) return;
+  EventRecord e = EventForPacket(meta, ctx.now_ns, ctx.frame);
+  e.kind = EventKind::kShadow;
+  e.verdict = ToEventVerdict(candidate.action);
+  e.mode = static_cast<EventMode>(candidate.mode);
+  e.conduit = ctx.shadow->ConduitIndex(ctx.shadow_conduit);
+  e.rule = candidate.rule;
+  e.policy_epoch = ctx.shadow->epoch();
+  e.drop_reason = static_cast<uint8_t>(ToEventVerdict(active.action));  // kShadow: the active verdict
+  if (op != nullptr) e.op = *op;
+  ctx.events->TryPush(e);
 }
 
 // simulate: what the flow's peers went on asking after the flow was cut.
@@ -156,6 +186,12 @@ Decision JudgeIcs(const JudgeContext& ctx, const PacketMeta& meta, const uint8_t
                              op.flags,           ToFlow(d),   entry_hint};
       }
       flow.request = ToFlow(d);
+      if (ctx.shadow_conduit != nullptr) [[unlikely]] {
+        JudgeShadow(ctx, meta, d,
+                    ctx.shadow->JudgeRequest(*ctx.shadow_conduit, op, ends.client, ends.server,
+                                             ends.server_port),
+                    &op);
+      }
     }
     Emit(ctx, meta, d, &op);
     verdict = policy::Stricter(verdict, d);
@@ -178,6 +214,12 @@ Decision JudgeNonIcs(const JudgeContext& ctx, const PacketMeta& meta, const uint
       flow.l4_decision = ToFlow(d);
       flow.policy_epoch = ctx.policy.epoch();
       Emit(ctx, meta, d, nullptr);  // reported once per flow, not per packet
+      if (ctx.shadow_conduit != nullptr) [[unlikely]] {
+        JudgeShadow(ctx, meta, d,
+                    ctx.shadow->JudgeL4(*ctx.shadow_conduit, meta.l4_proto, ends.client,
+                                        ends.server, ends.server_port),
+                    nullptr);
+      }
     }
     verdict = FromFlow(flow.l4_decision);
   } else {

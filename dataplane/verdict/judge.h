@@ -58,6 +58,12 @@ struct JudgeContext {
   // it judges here, except those the normalizer dropped. Null: not observed.
   observe::ObserveTable* observe = nullptr;
   uint8_t wire = 0;  // the wire the burst came in on (the tuples' `wire`)
+  // A shadow candidate (push --shadow) and its conduit for this wire: every
+  // request and flow the active policy decides is judged by it too, counted
+  // in its RuleHits, and a disagreement is an "event":"shadow". Never
+  // changes the packet's verdict. Null: none.
+  const policy::CompiledPolicy* shadow = nullptr;
+  const policy::ConduitPolicy* shadow_conduit = nullptr;
 };
 
 // `frame` holds the bytes that were parsed into `meta`. `inspection` comes

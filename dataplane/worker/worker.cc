@@ -113,6 +113,12 @@ uint32_t InspectBurst(WorkerContext& ctx, const ForwardPath& path, const policy:
     judge.observe = ctx.observe->Active();
     judge.wire = static_cast<uint8_t>(path.wire);
   }
+  if (ctx.shadow != nullptr && !observe_only) {
+    if (const policy::CompiledPolicy* shadow = ctx.shadow->load(std::memory_order_acquire)) [[unlikely]] {
+      judge.shadow = shadow;
+      judge.shadow_conduit = shadow->ConduitForWire(path.wire);
+    }
+  }
   ctx.inspector->set_ports(&policy.ports());  // the policy's port overrides apply to new flows
 
   const uint8_t* frames[kMaxBurst];

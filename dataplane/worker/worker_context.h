@@ -55,6 +55,9 @@ struct alignas(64) WorkerContext {
   // The active policy: acquire-loaded once per burst, so a burst sees
   // exactly one policy. Null: no policy, forward everything uninspected.
   const std::atomic<const policy::CompiledPolicy*>* policy = nullptr;
+  // A shadow candidate judged beside it (push --shadow), loaded the same
+  // way; null: none. It never decides what happens to a packet.
+  const std::atomic<const policy::CompiledPolicy*>* shadow = nullptr;
   EventRing* events = nullptr;     // this worker's event ring (single producer)
   rte_mempool* reset_pool = nullptr;  // mbufs for TCP resets
   rte_rcu_qsbr* qsbr = nullptr;    // reports quiescent states (null: not running under RCU)

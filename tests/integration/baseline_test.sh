@@ -8,6 +8,10 @@
 #   3. `conduitctl propose` (from the gateway) gives a policy that validates;
 #      pushed and switched to enforce, the same traffic passes and a write
 #      the training never did (register 160 by the reader) is denied;
+#   3b. `conduitctl rules` counts each rule's decisions; a shadow candidate
+#      without the write rule, beside the active policy, reports exactly the
+#      write as newly blocked (and an "event":"shadow") while the write still
+#      passes; `promote` makes it active; `shadow --clear` drops one;
 #   4. `conduitctl baseline accept`; a new host polls: it is a
 #      new_behaviour event (and denied: the proposal never saw it);
 #   5. restart conduitd: the baseline and its acceptance are still there.
@@ -133,6 +137,38 @@ ctl mode clear >/dev/null
 sed 's/^/     /' "$WORK/denied.txt" "$WORK/get160.txt"
 check "a write the training never did (register 160) is denied" \
   '[[ "$(awk "{print \$3}" "$WORK/get160.txt")" == 160 ]]'
+
+echo "== 3b. rule hits; a shadow candidate without the write rule"
+ctl rules --json >"$WORK/rules.json"
+ctl rules | sed 's/^/     /'
+check "rule hits: the read rule decided the reads, default the denied write" \
+  'json "$WORK/rules.json" "h={r[\"id\"]: r[\"hits\"] for r in d[\"rules\"]}; sys.exit(not(h[\"modbus-read-198-18-0-10\"]>=2 and h[\"modbus-write-198-18-0-10\"]>=1 and h[\"default\"]>=1))"'
+/usr/bin/python3 - "$WORK/proposed.yaml" "$WORK/candidate.yaml" <<'PY'
+import sys, yaml
+p = yaml.safe_load(open(sys.argv[1]))
+p["version"] = "candidate-without-writes"
+for c in p["conduits"]:
+    c["rules"] = [r for r in c["rules"] if not r["id"].startswith("modbus-write")]
+yaml.safe_dump(p, open(sys.argv[2], "w"), sort_keys=False)
+PY
+ctl push --shadow "$WORK/candidate.yaml" >"$WORK/shadow-push.txt" 2>&1; rc=$?
+check "push --shadow (rc $rc)" '[[ $rc == 0 ]]'
+modbus 198.18.0.10 read:0:10 write:120:9 >"$WORK/shadowed.txt"; rc=$?
+check "the active policy keeps deciding: the write still passes" '[[ $rc == 0 ]]'
+sleep 0.5
+ctl shadow --json >"$WORK/shadow.json"
+ctl shadow | sed 's/^/     /'
+check "the candidate reports exactly the write as newly blocked" \
+  'json "$WORK/shadow.json" "h={r[\"id\"]: r for r in d[\"rules\"]}; sys.exit(not(d[\"newly_blocked\"]==1 and d[\"newly_allowed\"]==0 and h[\"default\"].get(\"would_block\",0)==1 and h[\"modbus-read-198-18-0-10\"][\"hits\"]>=1 and h[\"modbus-read-198-18-0-10\"].get(\"would_block\",0)==0 and d[\"candidate_version\"]==\"candidate-without-writes\"))"'
+check "the disagreement is an event: shadow, newly_blocked, the write" \
+  'grep "\"event\":\"shadow\"" "$WORK/events.jsonl" | grep "\"change\":\"newly_blocked\"" | grep -q "\"function_name\":\"write_single_register\""'
+ctl promote >"$WORK/promote.txt" 2>&1; rc=$?
+check "promote (rc $rc): the candidate is active" '[[ $rc == 0 ]] && [[ "$(ctl status --json | /usr/bin/python3 -c "import json,sys; print(json.load(sys.stdin)[\"policy_version\"])")" == candidate-without-writes ]]'
+check "... the write is denied now, reads pass" '! modbus 198.18.0.10 write:120:10 >/dev/null && modbus 198.18.0.10 read:0:10 >/dev/null'
+ctl shadow >/dev/null 2>"$WORK/noshadow.err"; rc=$?
+check "after promote no candidate is left (rc $rc)" '[[ $rc == 1 ]] && grep -q "no shadow policy" "$WORK/noshadow.err"'
+ctl push --shadow "$ROOT/deploy/examples/lab-policy.yaml" >/dev/null && ctl shadow --clear >/dev/null; rc=$?
+check "shadow --clear (rc $rc)" '[[ $rc == 0 ]]'
 
 echo "== 4. accept the baseline; a new host is new behaviour"
 ctl baseline accept >"$WORK/accept.txt" 2>&1; rc=$?
