@@ -139,11 +139,13 @@ std::vector<uint32_t> RssShare(const Workload& load, int worker, int workers) {
 }
 
 // variant 0: the policy as generated; 1: the same without signatures.
-const Policy& GetPolicy(int variant) {
-  static Policy* policies[2] = {};
-  if (policies[variant] != nullptr) return *policies[variant];
+// copy 1: a second compilation of it (BM_ShadowCost's candidate: as large
+// as the active policy, in memory of its own).
+const Policy& GetPolicy(int variant, int copy = 0) {
+  static Policy* policies[2][2] = {};
+  if (policies[variant][copy] != nullptr) return *policies[variant][copy];
   auto* p = new Policy;
-  policies[variant] = p;
+  policies[variant][copy] = p;
   const std::string path = Env("CONDUIT_BENCH_POLICY", "/tmp/conduit-bench/policy.yaml");
   auto snapshot = policy::LoadAndValidateFile(path);
   if (!snapshot.ok()) {
@@ -176,6 +178,8 @@ struct Worker {
   EventRing events;
   std::vector<EventRecord> drained;
   MatchSet matches;
+  // Shadow (BM_ShadowCost): a candidate judged beside the policy; null: none.
+  const Policy* shadow = nullptr;
   // Observation (BM_ObserveCost): the tables this worker records into, as
   // a gateway worker's; null: not observed.
   std::unique_ptr<observe::ObserveBuffers> observe;
@@ -237,6 +241,10 @@ void RunBurst(Worker& w, const Workload& load, const Policy* policy) {
     JudgeContext judge{*policy->compiled, *policy->conduit, w.index, now * 1000, 0,
                        &w.events, &w.matches};
     if (w.observe != nullptr) judge.observe = w.observe->Active();
+    if (w.shadow != nullptr) {
+      judge.shadow = w.shadow->compiled.get();
+      judge.shadow_conduit = w.shadow->conduit;
+    }
     if constexpr (stage == Stage::kFull) {
       JudgeBurst(judge, w.inspector, frames, lengths, uint16_t(burst), now, w.scratch,
                  ChecksumHints());
@@ -434,6 +442,50 @@ void BM_ObserveCost(benchmark::State& state) {
       double(on->observe->overflow() - overflow0) / double(on->packets - on0);
 }
 
+// The cost of judging a shadow candidate (push --shadow) beside the active
+// policy: two workers on the same capture, one with the candidate (the
+// same rules, compiled separately), bursts interleaved so both see the
+// same machine; cost_pct is the candidate's share of a packet's cycles.
+void BM_ShadowCost(benchmark::State& state) {
+  const Workload& load = GetWorkload();
+  const Policy& policy = GetPolicy(static_cast<int>(state.range(0)));
+  const Policy& candidate = GetPolicy(static_cast<int>(state.range(0)), 1);
+  if (!load.error.empty() || !policy.error.empty() || !candidate.error.empty()) {
+    state.SkipWithError((load.error + policy.error + candidate.error).c_str());
+    return;
+  }
+  static std::map<int64_t, std::pair<std::unique_ptr<Worker>, std::unique_ptr<Worker>>> pairs;
+  auto& [off, on] = pairs[state.range(0)];
+  if (off == nullptr) {
+    off = std::make_unique<Worker>(&policy.compiled->ports(), RssShare(load, 0, 1));
+    on = std::make_unique<Worker>(&policy.compiled->ports(), RssShare(load, 0, 1));
+    on->shadow = &candidate;
+    const size_t bursts_per_pass = load.size() / BurstSize() + 1;
+    for (size_t b = 0; b < bursts_per_pass; ++b) {
+      RunBurst<Stage::kFull>(*off, load, &policy);
+      RunBurst<Stage::kFull>(*on, load, &policy);
+    }
+  }
+  const uint64_t off0 = off->packets, on0 = on->packets;
+  uint64_t off_cycles = 0, on_cycles = 0;
+  bool on_first = false;
+  for (auto _ : state) {
+    for (int k = 0; k < 2; ++k) {
+      Worker& w = (k == 0) == on_first ? *on : *off;
+      const uint64_t t0 = __rdtsc();
+      RunBurst<Stage::kFull>(w, load, &policy);
+      (&w == on.get() ? on_cycles : off_cycles) += __rdtsc() - t0;
+    }
+    on_first = !on_first;
+  }
+  const double off_cpp = double(off_cycles) / double(off->packets - off0);
+  const double on_cpp = double(on_cycles) / double(on->packets - on0);
+  state.SetItemsProcessed(static_cast<int64_t>(on->packets - on0 + off->packets - off0));
+  state.counters["off_cycles_per_pkt"] = off_cpp;
+  state.counters["on_cycles_per_pkt"] = on_cpp;
+  state.counters["cost_pct"] = 100.0 * (on_cpp - off_cpp) / off_cpp;
+}
+
 // /0: 10k rules + 1k signatures; /1: the same rules, no signatures.
 BENCHMARK(BM_Pipeline)->Arg(0)->Arg(1)->ArgName("no_sigs");
 BENCHMARK(BM_Baseline_JudgeInOrder)->Arg(0)->Arg(1)->ArgName("no_sigs");
@@ -441,6 +493,7 @@ BENCHMARK(BM_ParseInspect)->Arg(0);
 BENCHMARK(BM_Baseline_Parse)->Arg(0);
 BENCHMARK(BM_Baseline_Touch)->Arg(0);
 BENCHMARK(BM_ObserveCost)->Arg(0)->Arg(1)->ArgName("no_sigs");
+BENCHMARK(BM_ShadowCost)->Arg(0)->Arg(1)->ArgName("no_sigs");
 // 1, 2, 4, 8 workers, up to as many as the machine has cores (a 2-core
 // machine runs 1 and 2; more threads than cores would measure time slicing).
 const bool kWorkersRegistered = [] {

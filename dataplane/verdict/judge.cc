@@ -248,6 +248,12 @@ void PrefetchVerdict(const JudgeContext& ctx, const PacketMeta& meta, const Insp
   const Endpoints ends = EndpointsOf(meta, /*from_client=*/true);
   ctx.policy.PrefetchRequest(ctx.conduit, static_cast<uint8_t>(op.kind), ics::PolicyFunction(op), ends.client,
                              ends.server, same_kind ? last.entry_hint : ~0u);
+  if (ctx.shadow_conduit != nullptr) [[unlikely]] {
+    // The candidate keeps no per-flow cache: its lookup always walks the
+    // table, so its lines load a packet ahead too.
+    ctx.shadow->PrefetchRequest(*ctx.shadow_conduit, static_cast<uint8_t>(op.kind),
+                                ics::PolicyFunction(op), ends.client, ends.server, ~0u);
+  }
 }
 
 PacketVerdict JudgePacket(const JudgeContext& ctx, ParseResult parsed, const PacketMeta& meta,
