@@ -66,7 +66,7 @@ int Usage() {
                "  rules                            the active policy's rules with their hits\n"
                "  push --shadow POLICY.yaml        judge a candidate beside the active policy, not enforced\n"
                "  shadow [--json] | shadow --clear what the candidate would change | drop it\n"
-               "  promote                          make the candidate the active policy\n"
+               "  promote [--confirm-within 180s]  make the candidate the active policy\n"
                "options: --target HOST:PORT | --targets FILE, --json, --ca F --cert F --key F, --timeout S\n");
   return 2;
 }
@@ -250,14 +250,17 @@ int main(int argc, char** argv) {
     return conduit::ctl::PushShadow(options, shadow_file, json);
   }
   if (command == "shadow" && positional.empty()) return conduit::ctl::Shadow(options, json, clear);
-  if (command == "promote" && positional.empty()) return conduit::ctl::Promote(options, json);
+
+  uint64_t within = 0;  // --confirm-within: "180s", "3m", "2h" or plain seconds
+  if (!confirm_within.empty() &&
+      (!conduit::ctl::ParseSince(confirm_within, &within) || within > UINT32_MAX)) {
+    std::fprintf(stderr, "conduitctl: --confirm-within wants a duration such as 180s, 3m, 2h or 180\n");
+    return 2;
+  }
+  if (command == "promote" && positional.empty()) {
+    return conduit::ctl::Promote(options, json, static_cast<uint32_t>(within));
+  }
   if (command == "push" && positional.size() == 1) {
-    uint64_t within = 0;  // "180s", "3m", "2h" or plain seconds
-    if (!confirm_within.empty() &&
-        (!conduit::ctl::ParseSince(confirm_within, &within) || within > UINT32_MAX)) {
-      std::fprintf(stderr, "conduitctl: --confirm-within wants a duration such as 180s, 3m, 2h or 180\n");
-      return 2;
-    }
     return conduit::ctl::Push(options, positional[0], json, static_cast<uint32_t>(within));
   }
   if (command == "confirm" && positional.empty()) return conduit::ctl::Confirm(options, json);

@@ -115,14 +115,21 @@ int Shadow(const ClientOptions& options, bool json, bool clear) {
   return rc;
 }
 
-int Promote(const ClientOptions& options, bool json) {
+int Promote(const ClientOptions& options, bool json, uint32_t confirm_within_seconds) {
   int rc = 0;
   for (const std::string& target : options.targets) {
     auto stub = Connect(options, target);
     auto context = Context(options);
+    v1::PromoteShadowRequest request;
+    request.set_confirm_within_seconds(confirm_within_seconds);
     v1::PushPolicyResponse reply;
-    const grpc::Status st = stub->PromoteShadow(context.get(), {}, &reply);
-    rc |= PrintPush(target, st, reply, "promoted: the candidate is the active policy", json);
+    const grpc::Status st = stub->PromoteShadow(context.get(), request, &reply);
+    const std::string what =
+        reply.confirm_deadline_unix_ms() == 0
+            ? std::string("promoted: the candidate is the active policy")
+            : absl::StrCat("promoted: the candidate is the active policy; reverts to ", reply.revert_to_version(),
+                           " at ", TimeText(reply.confirm_deadline_unix_ms()), " unless confirmed (conduitctl confirm)");
+    rc |= PrintPush(target, st, reply, what.c_str(), json);
   }
   return rc;
 }

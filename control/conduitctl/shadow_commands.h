@@ -13,7 +13,8 @@ namespace conduit::ctl {
 int PushShadow(const ClientOptions& options, const std::string& policy_file, bool json);
 // conduitctl shadow [--json] | shadow --clear
 int Shadow(const ClientOptions& options, bool json, bool clear);
-// conduitctl promote: the candidate becomes the active policy.
-int Promote(const ClientOptions& options, bool json);
+// conduitctl promote [--confirm-within 180s]: the candidate becomes the
+// active policy (reverted by the gateway unless confirmed in time).
+int Promote(const ClientOptions& options, bool json, uint32_t confirm_within_seconds);
 
 }  // namespace conduit::ctl

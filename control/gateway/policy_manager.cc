@@ -631,7 +631,7 @@ absl::Status PolicyManager::ClearShadow() {
   });
 }
 
-PushOutcome PolicyManager::PromoteShadow() {
+PushOutcome PolicyManager::PromoteShadow(uint32_t confirm_within_seconds) {
   std::optional<v1::PolicySnapshot> candidate;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -640,7 +640,7 @@ PushOutcome PolicyManager::PromoteShadow() {
   if (!candidate) {
     return Refused({policy::PolicyError{"shadow", "no shadow policy to promote (push --shadow FILE first)", 0}});
   }
-  PushOutcome out = Push(*candidate);
+  PushOutcome out = PushConfirmed(*candidate, confirm_within_seconds);
   if (out.accepted) {
     // The candidate enforces now; judging it beside itself tells nothing.
     (void)ClearShadow();

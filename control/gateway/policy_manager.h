@@ -153,9 +153,10 @@ class PolicyManager {
   PushOutcome PushShadow(const conduit::v1::PolicySnapshot& snapshot);
   // Stops judging with the candidate; FailedPrecondition when there is none.
   absl::Status ClearShadow();
-  // Pushes the candidate as the active policy (Push: validated and compiled
-  // again, with the operator's mode overrides) and, once accepted, clears it.
-  PushOutcome PromoteShadow();
+  // Pushes the candidate as the active policy (Push, or PushConfirmed with
+  // a deadline: validated and compiled again, with the operator's mode
+  // overrides) and, once accepted, clears it.
+  PushOutcome PromoteShadow(uint32_t confirm_within_seconds = 0);
   struct ShadowReport {
     std::string candidate_version;
     std::string active_version;

@@ -226,9 +226,9 @@ grpc::Status GatewayService::GetShadow(grpc::ServerContext*, const v1::GetShadow
   return grpc::Status::OK;
 }
 
-grpc::Status GatewayService::PromoteShadow(grpc::ServerContext*, const v1::PromoteShadowRequest*,
+grpc::Status GatewayService::PromoteShadow(grpc::ServerContext*, const v1::PromoteShadowRequest* request,
                                            v1::PushPolicyResponse* reply) {
-  FillPushResponse(policies_->PromoteShadow(), *reply);
+  FillPushResponse(policies_->PromoteShadow(request->confirm_within_seconds()), *reply);
   return grpc::Status::OK;
 }
 

@@ -11,10 +11,12 @@
 #   3b. `conduitctl rules` counts each rule's decisions; a shadow candidate
 #      without the write rule, beside the active policy, reports exactly the
 #      write as newly blocked (and an "event":"shadow") while the write still
-#      passes; `promote` makes it active; `shadow --clear` drops one;
+#      passes; `promote --confirm-within` makes it active, `confirm` keeps
+#      it; `shadow --clear` drops one;
 #   4. `conduitctl baseline accept`; a new host polls: it is a
 #      new_behaviour event (and denied: the proposal never saw it);
-#   5. restart conduitd: the baseline and its acceptance are still there.
+#   5. restart conduitd: the baseline and its acceptance are still there;
+#      a push with --confirm-within that nobody confirms rolls back by itself.
 # Own names: lab prefix "tb", control port 50201.
 #   baseline_test.sh CONDUITD CONDUITCTL
 set -uo pipefail
@@ -162,8 +164,13 @@ check "the candidate reports exactly the write as newly blocked" \
   'json "$WORK/shadow.json" "h={r[\"id\"]: r for r in d[\"rules\"]}; sys.exit(not(d[\"newly_blocked\"]==1 and d[\"newly_allowed\"]==0 and h[\"default\"].get(\"would_block\",0)==1 and h[\"modbus-read-198-18-0-10\"][\"hits\"]>=1 and h[\"modbus-read-198-18-0-10\"].get(\"would_block\",0)==0 and d[\"candidate_version\"]==\"candidate-without-writes\"))"'
 check "the disagreement is an event: shadow, newly_blocked, the write" \
   'grep "\"event\":\"shadow\"" "$WORK/events.jsonl" | grep "\"change\":\"newly_blocked\"" | grep -q "\"function_name\":\"write_single_register\""'
-ctl promote >"$WORK/promote.txt" 2>&1; rc=$?
-check "promote (rc $rc): the candidate is active" '[[ $rc == 0 ]] && [[ "$(ctl status --json | /usr/bin/python3 -c "import json,sys; print(json.load(sys.stdin)[\"policy_version\"])")" == candidate-without-writes ]]'
+status_field() { ctl status --json | /usr/bin/python3 -c "import json,sys; print(json.load(sys.stdin)[\"$1\"])"; }
+ctl promote --confirm-within 60s >"$WORK/promote.txt" 2>&1; rc=$?
+sed 's/^/     /' "$WORK/promote.txt"
+check "promote --confirm-within (rc $rc): the candidate is active, a deadline is set" \
+  '[[ $rc == 0 ]] && [[ "$(status_field policy_version)" == candidate-without-writes ]] && [[ "$(status_field confirm_deadline)" != None ]]'
+ctl confirm >"$WORK/confirm.txt" 2>&1; rc=$?
+check "confirm (rc $rc): no deadline left" '[[ $rc == 0 ]] && [[ "$(status_field confirm_deadline)" == None ]]'
 check "... the write is denied now, reads pass" '! modbus 198.18.0.10 write:120:10 >/dev/null && modbus 198.18.0.10 read:0:10 >/dev/null'
 ctl shadow >/dev/null 2>"$WORK/noshadow.err"; rc=$?
 check "after promote no candidate is left (rc $rc)" '[[ $rc == 1 ]] && grep -q "no shadow policy" "$WORK/noshadow.err"'
@@ -189,6 +196,11 @@ start_gateway
 ctl baseline --json >"$WORK/restarted.json"
 check "the tuples are still there" 'json "$WORK/restarted.json" "sys.exit(not any(x.get(\"function\")==6 and x[\"count\"]>=3 for x in d[\"tuples\"]))"'
 check "still accepted" 'json "$WORK/restarted.json" "sys.exit(d[\"accepted_at\"] is None)"'
+ctl push "$ROOT/deploy/examples/lab-policy.yaml" --confirm-within 2s >"$WORK/unconfirmed.txt" 2>&1; rc=$?
+check "a push with --confirm-within 2s is accepted (rc $rc)" '[[ $rc == 0 ]] && [[ "$(status_field policy_version)" != candidate-without-writes ]]'
+sleep 3.5
+check "unconfirmed, it rolls back by itself" '[[ "$(status_field policy_version)" == candidate-without-writes ]]'
+check "... and says so (policy_reverted event)" 'grep -q "\"event\":\"policy_reverted\"" "$WORK/events.jsonl"'
 ctl baseline --conduit no-such-conduit >/dev/null 2>"$WORK/nosuch.err"; rc=$?
 check "an unknown conduit is a clear error (rc $rc)" '[[ $rc == 1 ]] && grep -q "no conduit \"no-such-conduit\"" "$WORK/nosuch.err"'
 
