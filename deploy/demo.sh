@@ -45,7 +45,7 @@ echo
 echo "== building the lab (namespaces corp and plant, veths to the gateway)"
 "$LAB/lab.sh" up
 "$LAB/make_config.sh" "" "$CONTROL_PORT" | sed "s#state_dir: .*#state_dir: $WORK/state#" >"$WORK/conduitd.yaml"
-printf 'events: {jsonl: %s}\n' "$WORK/events.jsonl" >>"$WORK/conduitd.yaml"
+printf 'events: {jsonl: %s}\nbaseline: {flush_seconds: 1}\n' "$WORK/events.jsonl" >>"$WORK/conduitd.yaml"
 
 echo "== starting conduitd (config: $WORK/conduitd.yaml; events: $WORK/events.jsonl)"
 "$ROOT/build/control/conduitd" --config "$WORK/conduitd.yaml" >"$WORK/conduitd.out" 2>"$WORK/conduitd.log" &
@@ -62,6 +62,11 @@ echo
 echo "== 1/3 no policy yet: the gateway forwards everything (and says so)"
 ctl status | sed -n '2,5p' | sed 's/^/ /'
 "$LAB/traffic.sh" "" || step_failed "1/3: traffic did not pass the gateway without a policy"
+sleep 1.5
+echo "   what the gateway observed meanwhile (conduitctl baseline; conduitctl propose turns it into a policy):"
+ctl baseline | head -16 | sed 's/^/ /'
+ctl baseline --json | grep -q '"function_name":"read_holding_registers"' \
+  || step_failed "1/3: the baseline does not show the Modbus reads"
 
 echo
 echo "== 2/3 the rule set in monitor mode: nothing is blocked, would-blocks are reported"

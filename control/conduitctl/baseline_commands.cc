@@ -157,9 +157,14 @@ int Baseline(const ClientOptions& options, const std::string& conduit, uint64_t 
                                     : "no (conduitctl baseline accept: new tuples become new_behaviour events)");
     std::printf("  %-16s %-16s %-9s %-34s %-5s %-9s %-17s %10s  %-20s %s\n", "CLIENT", "SERVER", "PROTOCOL",
                 "FUNCTION / PORT", "UNIT", "DIRECTION", "ADDRESSES", "COUNT", "FIRST SEEN", "LAST SEEN");
+    size_t responses = 0;
     for (const v1::BaselineTuple& p : b->tuples()) {
       const baseline::ObservedTuple t = baseline::FromProto(p);
       const observe::TupleKey& k = t.key;
+      if (k.is_ics() && k.direction == ics::Direction::kResponse) {
+        ++responses;  // they follow their requests; --json lists them
+        continue;
+      }
       std::string protocol, what, unit = "-", direction = "-", addresses = "-";
       if (k.ip_version == 0) {
         protocol = "non-ip";
@@ -184,6 +189,7 @@ int Baseline(const ClientOptions& options, const std::string& conduit, uint64_t 
                   TimeText(t.stats.last_seen_ns).c_str());
     }
     if (b->tuples_size() == 0) std::printf("  (nothing observed yet)\n");
+    if (responses != 0) std::printf("  (%zu response tuples not shown: they follow their requests; --json lists them)\n", responses);
   }
   return rc;
 }

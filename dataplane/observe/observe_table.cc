@@ -20,15 +20,20 @@ TupleKey NonIcsKey(uint8_t wire, const PacketMeta& meta, bool has_flow, bool fro
   return key;
 }
 
-// The addresses an op touched. One the policy cannot prove (none decoded,
-// or truncated) widens its tuple to every address, as the offline
-// collector does (control/baseline/tuple_collector.cc): a proposed rule
-// must never restrict addresses such an op has to pass.
-static AddressRange RangeOf(const ics::IcsOp& op) {
+// The addresses an op touched, if it counts any. A request the policy
+// cannot prove (none decoded, or truncated) widens its tuple to every
+// address, as the offline collector does (control/baseline/
+// tuple_collector.cc): a proposed rule must never restrict addresses such
+// an op has to pass. A response without addresses (most read responses
+// carry only values) adds none: no rule names responses.
+static bool RangeOf(const ics::IcsOp& op, AddressRange* range) {
   if (op.Has(ics::kOpHasAddress) && !op.Has(ics::kOpTruncated)) {
-    return AddressRange{op.address_first, op.address_last};
+    *range = AddressRange{op.address_first, op.address_last};
+    return true;
   }
-  return AddressRange{0, 0xFFFFFFFFu};
+  if (op.direction == ics::Direction::kResponse) return false;
+  *range = AddressRange{0, 0xFFFFFFFFu};
+  return true;
 }
 
 TupleKey IcsKey(uint8_t wire, const PacketMeta& meta, bool from_client, const ics::IcsOp& op) {
@@ -130,7 +135,8 @@ void ObserveTable::Record(uint8_t wire, ParseResult parsed, const PacketMeta& me
                           const Inspection& in, const ics::OpList& ops, uint64_t now_ns) {
   ForEachTuple(wire, parsed, meta, in, ops, [&](const TupleKey& key, const ics::IcsOp* op) {
     TupleStats* s = Touch(key, now_ns);
-    if (s != nullptr && op != nullptr) AddRange(*s, RangeOf(*op));
+    AddressRange range;
+    if (s != nullptr && op != nullptr && RangeOf(*op, &range)) AddRange(*s, range);
   });
 }
 
@@ -142,8 +148,7 @@ void ObserveTable::Defer(uint8_t wire, ParseResult parsed, const PacketMeta& met
     st.key = key;
     st.hash = Hash(key);
     st.now_ns = now_ns;
-    st.has_range = op != nullptr;
-    if (st.has_range) st.range = RangeOf(*op);
+    st.has_range = op != nullptr && RangeOf(*op, &st.range);
     __builtin_prefetch(&buckets_[static_cast<uint32_t>(st.hash) & mask_]);
     // The bucket of a tuple staged a packet or two ago has arrived by now:
     // start loading its entry (a whole packet's judging hides the wait).
