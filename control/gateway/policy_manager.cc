@@ -179,16 +179,6 @@ PushOutcome PolicyManager::PushLocked(const v1::PolicySnapshot& snapshot, bool f
   const std::string hash = policy::PolicyHash(snapshot);
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (confirm_within_seconds > 0 && !active_) {
-      // Reverting would mean back to no policy, which this manager cannot
-      // publish (the workers always hold a compiled policy once one ran).
-      PushOutcome out;
-      out.errors.push_back({"confirm_within_seconds",
-                            "no policy is active, so there is nothing to revert to: push it "
-                            "without a confirm deadline first",
-                            0});
-      return out;
-    }
     if (!force && active_ && active_hash_ == hash) {
       PushOutcome out;
       out.accepted = true;
@@ -203,7 +193,7 @@ PushOutcome PolicyManager::PushLocked(const v1::PolicySnapshot& snapshot, bool f
       }
       if (pending_) {
         out.confirm_deadline_unix_ms = pending_->deadline_unix_ms;
-        out.revert_to_version = pending_->revert_to.version();
+        out.revert_to_version = RevertTarget(*pending_);
       }
       return out;
     }
@@ -250,7 +240,8 @@ PushOutcome PolicyManager::PushLocked(const v1::PolicySnapshot& snapshot, bool f
   old.reset();  // every worker has moved on: free it here, off the hot path
   const uint64_t swap_micros = MicrosSince(swap_start);
 
-  v1::PolicySnapshot start_up = snapshot;  // what a restart should run
+  // What a restart should run (nullopt: no policy).
+  std::optional<v1::PolicySnapshot> start_up = snapshot;
   uint64_t deadline_unix_ms = 0;
   std::string revert_to_version;
   {
@@ -258,7 +249,7 @@ PushOutcome PolicyManager::PushLocked(const v1::PolicySnapshot& snapshot, bool f
     if (confirm_within_seconds > 0) {
       // A second push inside the window keeps the first one's revert
       // target: the last confirmed policy, not the unconfirmed one it replaces.
-      if (!pending_) pending_ = PendingConfirm{*active_, {}, 0};
+      if (!pending_) pending_ = PendingConfirm{active_, {}, 0};
       pending_->deadline = Clock::now() + std::chrono::seconds(confirm_within_seconds);
       pending_->deadline_unix_ms = UnixMillisIn(confirm_within_seconds);
     }
@@ -273,15 +264,18 @@ PushOutcome PolicyManager::PushLocked(const v1::PolicySnapshot& snapshot, bool f
       // a restart comes back with the last confirmed policy.
       start_up = pending_->revert_to;
       deadline_unix_ms = pending_->deadline_unix_ms;
-      revert_to_version = pending_->revert_to.version();
+      revert_to_version = RevertTarget(*pending_);
     }
   }
   if (!force) Report(EventKind::kPolicyChange, epoch, mode, kGatewayScope, confirm_within_seconds);
   if (!options_.state_dir.empty()) {
     // The policy runs already; failing to persist it is reported, not undone.
-    if (absl::Status s = Persist(start_up); !s.ok()) {
+    // No start-up policy (an unconfirmed first push): nothing persisted,
+    // so a restart runs as before it.
+    const absl::Status s = start_up ? Persist(*start_up) : Unpersist();
+    if (!s.ok()) {
       std::fprintf(stderr, "conduitd: warning: policy %s is active but not persisted: %s\n",
-                   start_up.version().c_str(), std::string(s.message()).c_str());
+                   start_up ? start_up->version().c_str() : "(none)", std::string(s.message()).c_str());
     }
   }
   PushOutcome out;
@@ -375,9 +369,19 @@ absl::StatusOr<std::string> PolicyManager::Confirm() {
   });
 }
 
+std::string PolicyManager::RevertTarget(const PendingConfirm& p) {
+  return p.revert_to ? p.revert_to->version() : std::string("none (no policy)");
+}
+
+absl::Status PolicyManager::Unpersist() const {
+  std::error_code error;
+  std::filesystem::remove(std::filesystem::path(options_.state_dir) / kPolicyFile, error);
+  return error ? absl::InternalError(error.message()) : absl::OkStatus();
+}
+
 void PolicyManager::RevertUnconfirmed() {
   // The publisher thread, once the deadline has passed with no Confirm.
-  v1::PolicySnapshot previous;
+  std::optional<v1::PolicySnapshot> previous;
   std::string unconfirmed;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -386,14 +390,37 @@ void PolicyManager::RevertUnconfirmed() {
     pending_.reset();  // first: the re-publish below persists `previous`
     if (active_) unconfirmed = active_->version();
   }
+  if (!previous) {
+    // The unconfirmed push was the first policy: back to none, as before it
+    // (the workers forward and observe; nothing persisted).
+    publish_(nullptr).reset();
+    uint32_t epoch;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      active_.reset();
+      active_hash_.clear();
+      active_hits_.reset();
+      effective_mode_ = policy::Mode::kBypass;
+      epoch = ++epoch_;
+      EpochNames names;
+      names.version = "none (no policy)";
+      names.reverted_from = unconfirmed;
+      names_[epoch] = std::move(names);
+    }
+    if (!options_.state_dir.empty()) (void)Unpersist();
+    std::fprintf(stderr, "conduitd: policy %s was not confirmed in time: back to no policy\n",
+                 unconfirmed.c_str());
+    Report(EventKind::kPolicyReverted, epoch, policy::Mode::kBypass, kGatewayScope);
+    return;
+  }
   // Exactly as a push of the previous policy (compile with the operator's
   // mode overrides, RCU publish, persist), forced: its content may equal
   // the active one (a plain push of it inside the window).
-  const PushOutcome out = PushLocked(previous, /*force=*/true);
+  const PushOutcome out = PushLocked(*previous, /*force=*/true);
   if (!out.accepted) {
     // It ran before under the same options; only a compile failure gets here.
     std::fprintf(stderr, "conduitd: error: confirm deadline passed but policy %s could not be restored: %s\n",
-                 previous.version().c_str(), policy::FormatPolicyErrors(out.errors).c_str());
+                 previous->version().c_str(), policy::FormatPolicyErrors(out.errors).c_str());
     return;
   }
   uint32_t epoch;
@@ -405,7 +432,7 @@ void PolicyManager::RevertUnconfirmed() {
     if (auto it = names_.find(epoch); it != names_.end()) it->second.reverted_from = unconfirmed;
   }
   std::fprintf(stderr, "conduitd: policy %s was not confirmed in time: reverted to %s\n",
-               unconfirmed.c_str(), previous.version().c_str());
+               unconfirmed.c_str(), previous->version().c_str());
   Report(EventKind::kPolicyReverted, epoch, mode, kGatewayScope);
 }
 
@@ -549,7 +576,7 @@ PolicyStatus PolicyManager::Status() const {
   if (pending_ && active_) {
     s.confirm_pending_version = active_->version();
     s.confirm_deadline_unix_ms = pending_->deadline_unix_ms;
-    s.revert_to_version = pending_->revert_to.version();
+    s.revert_to_version = RevertTarget(*pending_);
   }
   return s;
 }

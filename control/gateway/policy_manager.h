@@ -223,11 +223,15 @@ class PolicyManager {
   std::map<uint32_t, std::string> refusal_texts_;  // policy_refused events' text, by id (their `rule`)
   // A push awaiting Confirm (written only by the publisher thread).
   struct PendingConfirm {
-    conduit::v1::PolicySnapshot revert_to;   // the last confirmed policy (as pushed)
+    // The last confirmed policy (as pushed); nullopt: none (the gateway
+    // forwarded with no policy, and goes back to that).
+    std::optional<conduit::v1::PolicySnapshot> revert_to;
     std::chrono::steady_clock::time_point deadline;
     uint64_t deadline_unix_ms = 0;           // the same instant, for display
   };
   std::optional<PendingConfirm> pending_;
+  static std::string RevertTarget(const PendingConfirm& p);  // its version, or "none (no policy)"
+  absl::Status Unpersist() const;  // removes the persisted policy
 
   std::mutex queue_mu_;
   std::condition_variable queue_cv_;

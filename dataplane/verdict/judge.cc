@@ -56,7 +56,8 @@ void JudgeShadow(const JudgeContext& ctx, const PacketMeta& meta, const Decision
   if (hits != nullptr) hits->Record(ctx.worker, candidate.rule, ctx.now_ns, blocks);
   if (blocks == (active.action == Action::kDeny)) return;
   if (hits != nullptr) hits->RecordDisagreement(ctx.worker, blocks);
-  if (ctx.events == nullptr) return;
+  EventRing* events = ctx.shadow_events != nullptr ? ctx.shadow_events : ctx.events;
+  if (events == nullptr) return;
   EventRecord e = EventForPacket(meta, ctx.now_ns, ctx.frame);
   e.kind = EventKind::kShadow;
   e.verdict = ToEventVerdict(candidate.action);
@@ -66,7 +67,7 @@ void JudgeShadow(const JudgeContext& ctx, const PacketMeta& meta, const Decision
   e.policy_epoch = ctx.shadow->epoch();
   e.drop_reason = static_cast<uint8_t>(ToEventVerdict(active.action));  // kShadow: the active verdict
   if (op != nullptr) e.op = *op;
-  ctx.events->TryPush(e);
+  events->TryPush(e);
 }
 
 // simulate: what the flow's peers went on asking after the flow was cut.

@@ -64,6 +64,10 @@ struct JudgeContext {
   // changes the packet's verdict. Null: none.
   const policy::CompiledPolicy* shadow = nullptr;
   const policy::ConduitPolicy* shadow_conduit = nullptr;
+  // Where "event":"shadow" goes: the worker's ring even when `events` is
+  // null because no policy is active (observe-only bursts report nothing
+  // of their own).
+  EventRing* shadow_events = nullptr;
 };
 
 // `frame` holds the bytes that were parsed into `meta`. `inspection` comes

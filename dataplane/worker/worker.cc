@@ -113,10 +113,13 @@ uint32_t InspectBurst(WorkerContext& ctx, const ForwardPath& path, const policy:
     judge.observe = ctx.observe->Active();
     judge.wire = static_cast<uint8_t>(path.wire);
   }
-  if (ctx.shadow != nullptr && !observe_only) {
+  if (ctx.shadow != nullptr) {
+    // Also with no policy (observe-only bursts): a first candidate is tried
+    // against the traffic it would start to enforce on.
     if (const policy::CompiledPolicy* shadow = ctx.shadow->load(std::memory_order_acquire)) [[unlikely]] {
       judge.shadow = shadow;
       judge.shadow_conduit = shadow->ConduitForWire(path.wire);
+      judge.shadow_events = ctx.events;
     }
   }
   ctx.inspector->set_ports(&policy.ports());  // the policy's port overrides apply to new flows

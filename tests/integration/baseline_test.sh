@@ -6,13 +6,14 @@
 #   2. `conduitctl baseline` shows those tuples (reads and the write, with
 #      the address ranges seen), as text and as JSON;
 #   3. `conduitctl propose` (from the gateway) gives a policy that validates;
-#      pushed and switched to enforce, the same traffic passes and a write
-#      the training never did (register 160 by the reader) is denied;
+#      set to enforce and pushed as a shadow (beside no policy), the training
+#      traffic gives zero would-blocks; `promote --confirm-within`, then
+#      `confirm`: the same traffic passes and a write the training never did
+#      (register 160) is denied;
 #   3b. `conduitctl rules` counts each rule's decisions; a shadow candidate
 #      without the write rule, beside the active policy, reports exactly the
 #      write as newly blocked (and an "event":"shadow") while the write still
-#      passes; `promote --confirm-within` makes it active, `confirm` keeps
-#      it; `shadow --clear` drops one;
+#      passes; `promote` makes it active; `shadow --clear` drops one;
 #   4. `conduitctl baseline accept`; a new host polls: it is a
 #      new_behaviour event (and denied: the proposal never saw it);
 #   5. restart conduitd: the baseline and its acceptance are still there;
@@ -127,8 +128,23 @@ check "propose answers (rc $rc)" '[[ $rc == 0 ]]'
 sed 's/^/     /' "$WORK/proposed.yaml" | head -40
 check "reads and the write in separate rules" 'grep -q "functions: \[write_single_register\]" "$WORK/proposed.yaml" && grep -q "read_holding_registers" "$WORK/proposed.yaml"'
 sed -i 's/^mode: monitor/mode: enforce/' "$WORK/proposed.yaml"
-ctl push "$WORK/proposed.yaml" >"$WORK/push.txt" 2>&1; rc=$?
-check "the proposal is accepted by the gateway (rc $rc)" '[[ $rc == 0 ]]'
+status_field() { ctl status --json | /usr/bin/python3 -c "import json,sys; print(json.load(sys.stdin)[\"$1\"])"; }
+ctl push --shadow "$WORK/proposed.yaml" >"$WORK/shadow-proposed.txt" 2>&1; rc=$?
+check "the proposal is accepted as a shadow beside no policy (rc $rc)" '[[ $rc == 0 ]]'
+ok=1
+for _ in 1 2; do modbus 198.18.0.10 read:0:10 read:100:5 write:120:7 >>"$WORK/train2.txt" || ok=0; done
+check "traffic passes while the candidate is judged" '[[ $ok == 1 ]]'
+sleep 0.5
+ctl shadow --json >"$WORK/shadow-proposed.json"
+ctl shadow | sed 's/^/     /'
+check "the training traffic: zero would-blocks, zero newly blocked, the rules hit" \
+  'json "$WORK/shadow-proposed.json" "sys.exit(not(d[\"newly_blocked\"]==0 and sum(r.get(\"would_block\",0) for r in d[\"rules\"])==0 and sum(r[\"hits\"] for r in d[\"rules\"] if r[\"id\"].startswith(\"modbus-\"))>=6))"'
+ctl promote --confirm-within 60s >"$WORK/promote1.txt" 2>&1; rc=$?
+sed 's/^/     /' "$WORK/promote1.txt"
+check "promote --confirm-within (rc $rc): the proposal is active, a deadline is set" \
+  '[[ $rc == 0 ]] && [[ "$(status_field policy_version)" == proposed ]] && [[ "$(status_field confirm_deadline)" != None ]]'
+ctl confirm >"$WORK/confirm.txt" 2>&1; rc=$?
+check "confirm (rc $rc): no deadline left" '[[ $rc == 0 ]] && [[ "$(status_field confirm_deadline)" == None ]]'
 sleep 0.3
 check "the training traffic still passes under it" 'modbus 198.18.0.10 read:0:10 read:100:5 write:120:8 >"$WORK/after.txt"'
 modbus 198.18.0.10 write:160:4242 >"$WORK/denied.txt"
@@ -164,13 +180,8 @@ check "the candidate reports exactly the write as newly blocked" \
   'json "$WORK/shadow.json" "h={r[\"id\"]: r for r in d[\"rules\"]}; sys.exit(not(d[\"newly_blocked\"]==1 and d[\"newly_allowed\"]==0 and h[\"default\"].get(\"would_block\",0)==1 and h[\"modbus-read-198-18-0-10\"][\"hits\"]>=1 and h[\"modbus-read-198-18-0-10\"].get(\"would_block\",0)==0 and d[\"candidate_version\"]==\"candidate-without-writes\"))"'
 check "the disagreement is an event: shadow, newly_blocked, the write" \
   'grep "\"event\":\"shadow\"" "$WORK/events.jsonl" | grep "\"change\":\"newly_blocked\"" | grep -q "\"function_name\":\"write_single_register\""'
-status_field() { ctl status --json | /usr/bin/python3 -c "import json,sys; print(json.load(sys.stdin)[\"$1\"])"; }
-ctl promote --confirm-within 60s >"$WORK/promote.txt" 2>&1; rc=$?
-sed 's/^/     /' "$WORK/promote.txt"
-check "promote --confirm-within (rc $rc): the candidate is active, a deadline is set" \
-  '[[ $rc == 0 ]] && [[ "$(status_field policy_version)" == candidate-without-writes ]] && [[ "$(status_field confirm_deadline)" != None ]]'
-ctl confirm >"$WORK/confirm.txt" 2>&1; rc=$?
-check "confirm (rc $rc): no deadline left" '[[ $rc == 0 ]] && [[ "$(status_field confirm_deadline)" == None ]]'
+ctl promote >"$WORK/promote.txt" 2>&1; rc=$?
+check "promote (rc $rc): the candidate is active" '[[ $rc == 0 ]] && [[ "$(status_field policy_version)" == candidate-without-writes ]]'
 check "... the write is denied now, reads pass" '! modbus 198.18.0.10 write:120:10 >/dev/null && modbus 198.18.0.10 read:0:10 >/dev/null'
 ctl shadow >/dev/null 2>"$WORK/noshadow.err"; rc=$?
 check "after promote no candidate is left (rc $rc)" '[[ $rc == 1 ]] && grep -q "no shadow policy" "$WORK/noshadow.err"'

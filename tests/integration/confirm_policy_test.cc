@@ -172,14 +172,30 @@ class ConfirmPolicyTest : public ::testing::Test {
 
 bool Has(const std::string& line, const std::string& part) { return line.find(part) != std::string::npos; }
 
-TEST_F(ConfirmPolicyTest, NothingPendingOrNothingToRevertToIsAnError) {
-  // No policy yet: there is nothing to revert to, so no deadline is accepted.
+TEST_F(ConfirmPolicyTest, AnUnconfirmedFirstPolicyRevertsToNone) {
+  // No policy yet: unconfirmed, the first policy goes away again and the
+  // gateway forwards as it did before it; nothing is persisted meanwhile.
+  const Clock::time_point pushed = Clock::now();
   const v1::PushPolicyResponse first = Push("A", 1);
-  EXPECT_FALSE(first.accepted());
-  ASSERT_EQ(first.errors_size(), 1);
-  EXPECT_EQ(first.errors(0).path(), "confirm_within_seconds");
+  ASSERT_TRUE(first.accepted());
+  EXPECT_EQ(first.revert_to_version(), "none (no policy)");
+  EXPECT_EQ(workers_.version(), "A");
+  EXPECT_FALSE(std::filesystem::exists(dir_.path() + "/policy.pb"));
+  while (workers_.version() != "" && Clock::now() - pushed < std::chrono::seconds(5)) {
+    std::this_thread::sleep_for(milliseconds(20));
+  }
   EXPECT_EQ(workers_.version(), "");
+  const v1::GatewayStatus s = Status();
+  EXPECT_EQ(s.policy_version(), "");
+  EXPECT_EQ(s.confirm_deadline_unix_ms(), 0u);
+  const std::vector<std::string> events = Events();
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_TRUE(Has(events[1], "\"event\":\"policy_reverted\"")) << events[1];
+  EXPECT_TRUE(Has(events[1], "\"unconfirmed_version\":\"A\"")) << events[1];
+  EXPECT_TRUE(Has(events[1], "reverted to none (no policy)")) << events[1];
+}
 
+TEST_F(ConfirmPolicyTest, NothingPendingIsAnError) {
   v1::ConfirmPolicyResponse c = Confirm();
   EXPECT_FALSE(c.confirmed());
   EXPECT_EQ(c.error(), "no pushed policy is awaiting confirmation");
