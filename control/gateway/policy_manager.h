@@ -90,8 +90,8 @@ class PolicyManager {
   // Confirm or roll back: pushes as Push does, then, unless Confirm() is
   // called within `confirm_within_seconds` (steady clock, counted by the
   // publisher thread), re-publishes the previous policy by itself (a
-  // policy_reverted event). 0 is a plain Push. Refused when no policy is
-  // active: there would be nothing to revert to.
+  // policy_reverted event). 0 is a plain Push. With no policy active the
+  // revert goes back to none (publishes null: forward and observe).
   //
   // While a push is pending, policy.pb in state_dir keeps the previous
   // (last confirmed) policy: a gateway restarted inside the window comes
