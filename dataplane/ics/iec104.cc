@@ -9,7 +9,10 @@ namespace {
 constexpr uint8_t kVariableSize = 0xFF;
 
 // ASDU type identifications (IEC 60870-5-101/104) with the size of one
-// information element, IOA excluded (kVariableSize: not fixed).
+// information element, IOA excluded (kVariableSize: not fixed, F_SG_NA_1's
+// segment). Time tags add to it: CP24Time2a 3 octets, CP56Time2a 7. The size
+// walks the objects (SQ=0) and fixes the APDU length the type and VSQ
+// require (AsduLengthAgrees).
 struct TypeInfo {
   uint8_t id;
   uint8_t element_size;
@@ -72,6 +75,24 @@ constexpr size_t kCommonAddress = 10;
 constexpr size_t kFirstIoa = 12;
 constexpr size_t kIoaSize = 3;
 
+constexpr size_t kAsduHeaderEnd = kFirstIoa - 2;  // APDU length of control + ASDU header
+
+// Whether the APDU length octet `len` of an I-format APDU is what its type
+// identification and VSQ require: control octets, ASDU header, then SQ=0:
+// N x (IOA + element), SQ=1: IOA + N x element. A type of unknown element
+// size (private, or variable) passes on any length; a known type carries
+// objects, so N = 0 never passes.
+bool AsduLengthAgrees(uint8_t type, uint8_t vsq, uint8_t len) {
+  const uint8_t index = kTypeIndex[type];
+  if (index == 0xFF) return true;
+  const size_t count = vsq & 0x7F;
+  if (count == 0) return false;
+  const size_t size = kTypes[index].element_size;
+  if (size == kVariableSize) return true;
+  const size_t body = (vsq & 0x80) ? kIoaSize + count * size : count * (kIoaSize + size);
+  return len == kAsduHeaderEnd + body;
+}
+
 uint32_t Le24(const uint8_t* p) { return uint32_t(p[0]) | uint32_t(p[1]) << 8 | uint32_t(p[2]) << 16; }
 
 // Information object addresses: the smallest and the largest over the
@@ -119,8 +140,13 @@ FrameResult Frame(std::span<const uint8_t> head, bool /*from_client*/) {
   // S- and U-format APDUs are the 4 control octets and nothing else; an
   // I-format APDU carries an ASDU (type, VSQ, COT, common address: 6+).
   const bool i_format = (head[2] & 0x01) == 0;
-  if (i_format ? len < kMinApduLength + 6 : len != kMinApduLength) {
+  if (i_format ? len < kAsduHeaderEnd : len != kMinApduLength) {
     return Malformed(MalformedReason::kIec104Length);
+  }
+  // The type identification and VSQ fix the ASDU's length.
+  if (i_format) {
+    if (head.size() <= kVsq) return {FrameStatus::kNeedMore, 0};
+    if (!AsduLengthAgrees(head[kTypeId], head[kVsq], len)) return Malformed(MalformedReason::kIec104Length);
   }
   return {FrameStatus::kPdu, uint32_t(2 + len)};
 }
@@ -167,6 +193,9 @@ DecodeStatus Decode(const PduView& pdu, StreamState& /*state*/, OpList& ops) {
     }
     if (!complete) op.flags |= kOpTruncated;
     ops.Push(op);
+    // A length the type and VSQ do not allow is malformed even where every
+    // object's address could be read (the APDU holds too many octets).
+    if (end > kVsq && !AsduLengthAgrees(b[kTypeId], b[kVsq], len)) return DecodeStatus::kMalformed;
     if (!complete && end == declared_end) return DecodeStatus::kMalformed;
     return DecodeStatus::kOk;
   }

@@ -5,6 +5,14 @@
 // layer loops over several APDUs in a segment. Leading garbage before 0x68
 // is not skipped (tshark resyncs on it; an enforcement point must not).
 //
+// Strict length: S- and U-format APDUs have L = 4. For an I-format APDU
+// whose type identification has a fixed element size (IEC 60870-5-101/104),
+// L must be 4 + 6 (ASDU header) + the objects its VSQ declares, N = VSQ &
+// 0x7F: SQ=0 N x (3-octet IOA + element), SQ=1 IOA + N x element; N = 0 is
+// malformed. Frame() reports a disagreeing L as kMalformed
+// (MalformedReason::kIec104Length) and Decode() as DecodeStatus::kMalformed.
+// Private type ids (and F_SG_NA_1, whose segment is variable) are not sized.
+//
 // IcsOp fields filled (one op per APDU):
 //   I-format, kind kIec104:
 //     function       ASDU type identification (1..127, e.g. 45 C_SC_NA_1)

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -66,7 +68,12 @@ TEST(Iec104Frame, Lengths) {
   EXPECT_EQ(r.status, FrameStatus::kPdu);
   EXPECT_EQ(r.length, 6u);
   EXPECT_EQ(Frame(FromHex("68fd")).status, FrameStatus::kNeedMore);  // format unknown yet
-  EXPECT_EQ(Frame(FromHex("68fd00")).length, 255u);
+  // An I-format APDU's length is checked against its type and VSQ: wait for them.
+  EXPECT_EQ(Frame(FromHex("68fd00")).status, FrameStatus::kNeedMore);
+  EXPECT_EQ(Frame(FromHex("68fd0000000080")).status, FrameStatus::kNeedMore);
+  EXPECT_EQ(Frame(FromHex("68fd000000008001")).length, 255u);  // type 128: private, not sized
+  EXPECT_EQ(Frame(FromHex("680e000000006401")).length, 16u);    // C_IC_NA_1, one object
+  EXPECT_EQ(Frame(FromHex("680f000000006401")).reason, MalformedReason::kIec104Length);
 }
 
 TEST(Iec104Frame, RejectsGarbage) {
@@ -313,7 +320,9 @@ void ExpectFrames(const std::vector<FrameRow>& rows) {
   for (const FrameRow& c : rows) {
     const FrameResult r = iec104::Frame(c.bytes, c.from_client);
     EXPECT_EQ(r.status, c.status) << c.name;
-    if (c.status == FrameStatus::kPdu) EXPECT_EQ(r.length, c.length) << c.name;
+    if (c.status == FrameStatus::kPdu) {
+      EXPECT_EQ(r.length, c.length) << c.name;
+    }
     EXPECT_EQ(r.reason, c.reason) << c.name << ": " << MalformedReasonName(r.reason);
   }
 }
@@ -328,6 +337,142 @@ TEST(Iec104Frame, StrictLengthTable) {
       {"I frame C_IC_NA_1", FromHex("680e0000000064010600010000000014"), true, FrameStatus::kPdu, 16, MalformedReason::kNone},
       {"length 3", FromHex("6803"), true, FrameStatus::kMalformed, 0, MalformedReason::kIec104Length},
   });
+}
+
+// Objects of an ASDU with VSQ `vsq` whose elements are `element` octets:
+// SQ=0 N x (IOA, element), SQ=1 one IOA then N elements. IOAs count up from
+// 100; element octets are 0x11. `delta` octets are appended (> 0) or cut
+// from the end (< 0).
+Bytes Objects(uint8_t vsq, size_t element, int delta = 0) {
+  const size_t n = vsq & 0x7F;
+  Bytes b;
+  auto ioa = [&](uint32_t a) { b.insert(b.end(), {uint8_t(a), uint8_t(a >> 8), uint8_t(a >> 16)}); };
+  if (vsq & 0x80) ioa(100);
+  for (size_t k = 0; k < n; ++k) {
+    if (!(vsq & 0x80)) ioa(uint32_t(100 + k));
+    b.insert(b.end(), element, 0x11);
+  }
+  if (delta > 0) b.insert(b.end(), size_t(delta), 0x00);
+  if (delta < 0) b.erase(b.end() + std::max<ptrdiff_t>(delta, -ptrdiff_t(b.size())), b.end());
+  return b;
+}
+
+struct AsduRow {
+  const char* name;
+  Bytes bytes;
+  DecodeStatus status;
+};
+
+// The APDU length must be what the type identification and VSQ require.
+// Element sizes (IEC 60870-5-101/104 7.3): SIQ 1; IEEE STD 754 float + QDS
+// 5; + CP56Time2a 7 more; SCO 1; float setpoint + QOS 5; QOI 1; CP56Time2a
+// 7. A kOk row frames as one PDU; a kMalformed row is refused by Frame()
+// with kIec104Length, and Decode() still reports its op.
+TEST(Iec104Decode, AsduLengthTable) {
+  const std::vector<AsduRow> rows = {
+      // M_SP_NA_1 (1): SIQ.
+      {"M_SP_NA_1 SQ=0 N=3", IFrame(1, 0x03, 3, 1, Objects(0x03, 1)), DecodeStatus::kOk},
+      {"M_SP_NA_1 SQ=1 N=8", IFrame(1, 0x88, 20, 1, Objects(0x88, 1)), DecodeStatus::kOk},
+      {"M_SP_NA_1 SQ=0 one octet too many", IFrame(1, 0x03, 3, 1, Objects(0x03, 1, +1)), DecodeStatus::kMalformed},
+      {"M_SP_NA_1 SQ=0 one octet too few", IFrame(1, 0x03, 3, 1, Objects(0x03, 1, -1)), DecodeStatus::kMalformed},
+      {"M_SP_NA_1 SQ=1 one octet too many", IFrame(1, 0x88, 20, 1, Objects(0x88, 1, +1)), DecodeStatus::kMalformed},
+      {"M_SP_NA_1 SQ=1 one octet too few", IFrame(1, 0x88, 20, 1, Objects(0x88, 1, -1)), DecodeStatus::kMalformed},
+      {"M_SP_NA_1 SQ=0 one object too many", IFrame(1, 0x02, 3, 1, Objects(0x03, 1)), DecodeStatus::kMalformed},
+      {"M_SP_NA_1 SQ=1 one object too few", IFrame(1, 0x88, 20, 1, Objects(0x87, 1)), DecodeStatus::kMalformed},
+      // M_ME_NC_1 (13): short float + QDS.
+      {"M_ME_NC_1 SQ=0 N=2", IFrame(13, 0x02, 3, 1, Objects(0x02, 5)), DecodeStatus::kOk},
+      {"M_ME_NC_1 SQ=1 N=4", IFrame(13, 0x84, 1, 1, Objects(0x84, 5)), DecodeStatus::kOk},
+      {"M_ME_NC_1 SQ=0 one octet too many", IFrame(13, 0x02, 3, 1, Objects(0x02, 5, +1)), DecodeStatus::kMalformed},
+      {"M_ME_NC_1 SQ=0 one octet too few", IFrame(13, 0x02, 3, 1, Objects(0x02, 5, -1)), DecodeStatus::kMalformed},
+      {"M_ME_NC_1 SQ=1 one octet too many", IFrame(13, 0x84, 1, 1, Objects(0x84, 5, +1)), DecodeStatus::kMalformed},
+      {"M_ME_NC_1 SQ=1 one octet too few", IFrame(13, 0x84, 1, 1, Objects(0x84, 5, -1)), DecodeStatus::kMalformed},
+      {"M_ME_NC_1 sized as M_ME_TF_1", IFrame(13, 0x01, 3, 1, Objects(0x01, 12)), DecodeStatus::kMalformed},
+      // M_ME_TF_1 (36): short float + QDS + CP56Time2a.
+      {"M_ME_TF_1 SQ=0 N=1", IFrame(36, 0x01, 3, 1, Objects(0x01, 12)), DecodeStatus::kOk},
+      {"M_ME_TF_1 SQ=0 N=3", IFrame(36, 0x03, 3, 1, Objects(0x03, 12)), DecodeStatus::kOk},
+      {"M_ME_TF_1 SQ=1 N=2", IFrame(36, 0x82, 3, 1, Objects(0x82, 12)), DecodeStatus::kOk},
+      {"M_ME_TF_1 SQ=0 one octet too many", IFrame(36, 0x03, 3, 1, Objects(0x03, 12, +1)), DecodeStatus::kMalformed},
+      {"M_ME_TF_1 SQ=0 one octet too few", IFrame(36, 0x03, 3, 1, Objects(0x03, 12, -1)), DecodeStatus::kMalformed},
+      {"M_ME_TF_1 SQ=1 one octet too many", IFrame(36, 0x82, 3, 1, Objects(0x82, 12, +1)), DecodeStatus::kMalformed},
+      {"M_ME_TF_1 SQ=1 one octet too few", IFrame(36, 0x82, 3, 1, Objects(0x82, 12, -1)), DecodeStatus::kMalformed},
+      {"M_ME_TF_1 without its time tag", IFrame(36, 0x01, 3, 1, Objects(0x01, 5)), DecodeStatus::kMalformed},
+      // C_SC_NA_1 (45): SCO.
+      {"C_SC_NA_1 N=1", IFrame(45, 0x01, 6, 1, Objects(0x01, 1)), DecodeStatus::kOk},
+      {"C_SC_NA_1 one octet too many", IFrame(45, 0x01, 6, 1, Objects(0x01, 1, +1)), DecodeStatus::kMalformed},
+      {"C_SC_NA_1 one octet too few", IFrame(45, 0x01, 6, 1, Objects(0x01, 1, -1)), DecodeStatus::kMalformed},
+      {"C_SC_NA_1 a second object hidden", IFrame(45, 0x01, 6, 1, Objects(0x02, 1)), DecodeStatus::kMalformed},
+      // C_SE_NC_1 (50): short float + QOS.
+      {"C_SE_NC_1 N=1", IFrame(50, 0x01, 6, 1, Objects(0x01, 5)), DecodeStatus::kOk},
+      {"C_SE_NC_1 SQ=0 N=2", IFrame(50, 0x02, 6, 1, Objects(0x02, 5)), DecodeStatus::kOk},
+      {"C_SE_NC_1 one octet too many", IFrame(50, 0x01, 6, 1, Objects(0x01, 5, +1)), DecodeStatus::kMalformed},
+      {"C_SE_NC_1 one octet too few", IFrame(50, 0x01, 6, 1, Objects(0x01, 5, -1)), DecodeStatus::kMalformed},
+      // C_IC_NA_1 (100): QOI.
+      {"C_IC_NA_1 N=1", IFrame(100, 0x01, 6, 1, Objects(0x01, 1)), DecodeStatus::kOk},
+      {"C_IC_NA_1 one octet too many", IFrame(100, 0x01, 6, 1, Objects(0x01, 1, +1)), DecodeStatus::kMalformed},
+      {"C_IC_NA_1 one octet too few", IFrame(100, 0x01, 6, 1, Objects(0x01, 1, -1)), DecodeStatus::kMalformed},
+      // C_CS_NA_1 (103): CP56Time2a.
+      {"C_CS_NA_1 N=1", IFrame(103, 0x01, 6, 1, Objects(0x01, 7)), DecodeStatus::kOk},
+      {"C_CS_NA_1 one octet too many", IFrame(103, 0x01, 6, 1, Objects(0x01, 7, +1)), DecodeStatus::kMalformed},
+      {"C_CS_NA_1 one octet too few", IFrame(103, 0x01, 6, 1, Objects(0x01, 7, -1)), DecodeStatus::kMalformed},
+      // C_RD_NA_1 (102): the IOA alone.
+      {"C_RD_NA_1 N=1", IFrame(102, 0x01, 5, 1, Objects(0x01, 0)), DecodeStatus::kOk},
+      {"C_RD_NA_1 one octet too many", IFrame(102, 0x01, 5, 1, Objects(0x01, 0, +1)), DecodeStatus::kMalformed},
+      // N = 0: a known type carries objects.
+      {"M_SP_NA_1 SQ=0 N=0, no objects", IFrame(1, 0x00, 3, 1, {}), DecodeStatus::kMalformed},
+      {"C_IC_NA_1 N=0 with an object", IFrame(100, 0x00, 6, 1, Objects(0x01, 1)), DecodeStatus::kMalformed},
+      {"M_ME_NC_1 SQ=1 N=0, IOA only", IFrame(13, 0x80, 3, 1, Objects(0x80, 5)), DecodeStatus::kMalformed},
+      // Private type ids: not sized, as before.
+      {"type 200 SQ=0 N=1", IFrame(200, 0x01, 6, 1, Objects(0x01, 4)), DecodeStatus::kOk},
+      {"type 200 SQ=0 N=1 odd length", IFrame(200, 0x01, 6, 1, Objects(0x01, 4, +3)), DecodeStatus::kOk},
+      {"type 200 SQ=1 N=0", IFrame(200, 0x80, 6, 1, Objects(0x80, 2)), DecodeStatus::kOk},
+      {"type 200 SQ=0 N=2", IFrame(200, 0x02, 6, 1, Objects(0x02, 1, +5)), DecodeStatus::kOk},
+      // F_SG_NA_1 (125): the segment's length is variable, not sized.
+      {"F_SG_NA_1 N=1", IFrame(125, 0x01, 13, 1, Objects(0x01, 9)), DecodeStatus::kOk},
+      {"F_SG_NA_1 N=0", IFrame(125, 0x00, 13, 1, Objects(0x01, 9)), DecodeStatus::kMalformed},
+  };
+  for (const AsduRow& row : rows) {
+    SCOPED_TRACE(row.name);
+    const Decoded d = DecodeBytes(row.bytes);
+    EXPECT_EQ(d.status, row.status);
+    ASSERT_EQ(d.ops.size(), 1u);  // reported either way
+    const IcsOp& op = d.ops[0];
+    EXPECT_EQ(op.kind, OpKind::kIec104);
+    EXPECT_EQ(op.function, row.bytes[6]);
+    EXPECT_EQ(op.unit, 1u);
+    const FrameResult f = Frame(row.bytes);
+    if (row.status == DecodeStatus::kOk) {
+      EXPECT_EQ(f.status, FrameStatus::kPdu);
+      EXPECT_EQ(f.length, row.bytes.size());
+      EXPECT_EQ(f.reason, MalformedReason::kNone);
+      // Addresses as before: IOAs 100.. over the N objects (a private type
+      // with several SQ=0 objects cannot be walked: any address).
+      const uint8_t vsq = row.bytes[7];
+      const uint32_t n = vsq & 0x7F;
+      EXPECT_EQ(op.object_instance, n);
+      EXPECT_FALSE(op.Has(kOpTruncated));
+      if (FunctionName(OpKind::kIec104, op.function).empty() && n > 1 && !(vsq & 0x80)) {
+        EXPECT_EQ(op.address_first, 0u);
+        EXPECT_EQ(op.address_last, 0xFFFFFFu);
+      } else if (n > 0) {
+        EXPECT_EQ(op.address_first, 100u);
+        EXPECT_EQ(op.address_last, 100u + n - 1);
+      }
+    } else {
+      EXPECT_EQ(f.status, FrameStatus::kMalformed);
+      EXPECT_EQ(f.reason, MalformedReason::kIec104Length);
+    }
+  }
+}
+
+TEST(Iec104Decode, CapturedAsdusHaveTheirTypesLength) {
+  // TestDissectIec104.pcap: C_SC_NA_1 act (frame 124), M_SP_NA_1 x9 SQ=1 and
+  // M_DP_NA_1 x3 SQ=1 (frame 110); automayt__IEC104_SQ.pcap M_SP_NA_1 x16.
+  for (const char* hex : {"680e04000e002d0106010d911a270081", "681604000200018914000d911a2700d0808080c080808080",
+                          "681006000200038314000d912a4e00808080",
+                          "681d02000200019014001e0400000000000000000000000000000000000101"}) {
+    EXPECT_EQ(DecodeBytes(FromHex(hex)).status, DecodeStatus::kOk) << hex;
+    EXPECT_EQ(Frame(FromHex(hex)).status, FrameStatus::kPdu) << hex;
+  }
 }
 
 }  // namespace
