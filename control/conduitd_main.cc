@@ -15,6 +15,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "access/roles.h"
+#include "audit/audit_log.h"
 #include "baseline/baseline_api.h"
 #include "baseline/baseline_recorder.h"
 #include "baseline/baseline_store.h"
@@ -25,6 +27,7 @@
 #include "events/sinks/json_file_sink.h"
 #include "events/sinks/syslog_sink.h"
 #include "gateway/policy_manager.h"
+#include "grants/grant_api.h"
 #include "policy/compiler.h"
 #include "policy/validate.h"
 #include "runtime/dataplane.h"
@@ -271,6 +274,44 @@ int Run(int argc, char** argv) {
     }
     drain.Start();
 
+    // The audit trail (state_dir/audit.jsonl), mirrored to the event sinks.
+    // One that cannot be read costs the trail, never the wire: logged, in
+    // status, and the gateway runs on.
+    const RoleTable roles = config->roles_configured ? RoleTable(config->roles) : RoleTable();
+    std::unique_ptr<AuditLog> audit;
+    {
+      EventRecord control_line;
+      control_line.kind = EventKind::kControlLine;
+      auto opened = AuditLog::Open(config->state_dir + "/audit.jsonl",
+                                   [&drain, control_line](const std::string& line) mutable {
+                                     control_line.ts_ns = static_cast<uint64_t>(
+                                         std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                             std::chrono::system_clock::now().time_since_epoch())
+                                             .count());
+                                     drain.Post(control_line, line);
+                                   });
+      if (!opened.ok()) {
+        LogError("audit: ", opened.status().message(), "; running without an audit trail");
+      } else {
+        audit = std::move(*opened);
+        audit->Append({"", "gateway", "start", policies.Status().version, "ok",
+                       absl::StrCat(loaded, roles.enabled() ? "; roles on" : "; roles off (every caller may do everything)")});
+        if (const AuditHealth h = audit->health(); !h.error.empty()) LogError("audit: ", h.error);
+      }
+    }
+    LogInfo(roles.enabled() ? absl::StrCat("control.roles: ", roles.roles().size(), " role(s); every RPC is authorized")
+                            : std::string("control.roles not set: every caller may do everything"));
+
+    // Time-limited grants (state_dir/grants.json): the persisted ones are
+    // applied (those that ended while the gateway was down dropped and
+    // reported) before the workers judge a packet. Start, end and
+    // revocation are events, and go to on_grant_change.
+    grants::GrantApi grant_api(&policies, &drain, grants::GrantApi::Options{config->state_dir});
+    grant_api.SetChangeHook([](std::string_view action, std::string_view target, std::string_view detail) {
+      LogInfo(std::string(action), " ", std::string(target), ": ", std::string(detail));
+    });
+    LogInfo(grant_api.Start());
+
     Watchdog watchdog(
         dp.worker_count(), [&dp](size_t i) { return dp.heartbeat(i); },
         [&config, &dp](size_t i, std::chrono::milliseconds age) {
@@ -287,6 +328,8 @@ int Run(int argc, char** argv) {
         std::chrono::milliseconds(config->watchdog_stall_ms));
 
     GatewayHooks hooks;
+    hooks.roles = &roles;
+    hooks.audit = audit.get();
     hooks.counters = [&dp] { return dp.CountersPerWorker(); };
     hooks.workers = [&dp, &watchdog, &config] {
       std::vector<WorkerHealth> out;
@@ -314,6 +357,16 @@ int Run(int argc, char** argv) {
         return ToGrpc(baseline_api->Accept(r, out));
       };
     }
+    hooks.grant = [&grant_api](const v1::GrantRequest& r, const std::string& identity, v1::GrantResponse* out) {
+      return ToGrpc(grant_api.Grant(r, identity, out));
+    };
+    hooks.list_grants = [&grant_api](v1::GrantList* out) {
+      grant_api.List(out);
+      return grpc::Status::OK;
+    };
+    hooks.revoke = [&grant_api](const v1::RevokeRequest& r, const std::string& identity, v1::RevokeResponse* out) {
+      return ToGrpc(grant_api.Revoke(r, identity, out));
+    };
     GatewayService service(&policies, &drain, hooks, config->workers);
     auto credentials = ServerCredentials(config->tls);
     if (!credentials.ok()) {
@@ -364,6 +417,7 @@ int Run(int argc, char** argv) {
       }
       if (sig == SIGINT || sig == SIGTERM) {
         LogInfo("received ", strsignal(sig), ", stopping");
+        if (audit != nullptr) audit->Append({"", "gateway", "stop", policies.Status().version, "ok", strsignal(sig)});
         break;
       }
     }

@@ -203,14 +203,17 @@ int Status(const ClientOptions& options, bool json) {
       std::printf("%s{\"target\":%s,\"policy_version\":%s,\"policy_hash\":%s,\"mode\":%s,\"failure\":%s,"
                   "\"bypass\":%s,\"policy_refused\":%s,\"confirm_deadline\":%s,"
                   "\"confirm_pending_version\":%s,\"revert_to_version\":%s,"
-                  "\"uptime_seconds\":%llu,\"workers\":[%s],\"counters\":%s}",
+                  "\"uptime_seconds\":%llu,\"workers\":[%s],\"counters\":%s,"
+                  "\"identity\":%s,\"roles_enabled\":%s,\"audit\":{\"records\":%llu,\"pending\":%llu,\"error\":%s}}",
                   i ? "," : "", JsonQuote(t).c_str(), JsonQuote(s.policy_version()).c_str(),
                   JsonQuote(s.policy_hash()).c_str(), JsonQuote(ModeName(s.mode())).c_str(),
                   JsonQuote(s.failure()).c_str(), JsonQuote(s.bypass()).c_str(),
                   JsonQuote(s.policy_refused()).c_str(), IsoUtcJson(s.confirm_deadline_unix_ms()).c_str(),
                   JsonQuote(s.confirm_pending_version()).c_str(), JsonQuote(s.revert_to_version()).c_str(),
                   static_cast<unsigned long long>(s.uptime_seconds()), workers.c_str(),
-                  CountersJson(s.counters()).c_str());
+                  CountersJson(s.counters()).c_str(), JsonQuote(s.identity()).c_str(),
+                  s.roles_enabled() ? "true" : "false", static_cast<unsigned long long>(s.audit_records()),
+                  static_cast<unsigned long long>(s.audit_pending()), JsonQuote(s.audit_error()).c_str());
       continue;
     }
     std::printf("%s\n  policy   %s (%s)\n  mode     %s\n  failure  %s\n  bypass   %s\n  uptime   %llus\n",
@@ -225,6 +228,14 @@ int Status(const ClientOptions& options, bool json) {
         refused.replace(at, 1, "\n           ");
       }
       std::printf("  REFUSED  start-up policy refused: %s\n", refused.c_str());
+    }
+    std::printf("  caller   %s (%s)\n", s.identity().empty() ? "no client certificate" : s.identity().c_str(),
+                s.roles_enabled() ? "roles on" : "roles off: every caller may do everything");
+    if (!s.audit_error().empty()) {
+      std::printf("  AUDIT    %s (%llu record(s) waiting)\n", s.audit_error().c_str(),
+                  static_cast<unsigned long long>(s.audit_pending()));
+    } else {
+      std::printf("  audit    %llu record(s)\n", static_cast<unsigned long long>(s.audit_records()));
     }
     if (s.confirm_deadline_unix_ms() != 0) {
       std::printf("  confirm  %s awaits confirmation: reverts to %s at %s\n",

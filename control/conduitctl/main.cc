@@ -21,6 +21,10 @@
 //   conduitctl rules [--json]        each rule of the active policy with its hits
 //   conduitctl push --shadow FILE    a candidate judged beside the active policy
 //   conduitctl shadow [--json] | shadow --clear | promote
+//   conduitctl audit [--json] [--since SEQ] [--count N]   the audit trail
+//   conduitctl audit verify --file F [--head HASH]   check a copy of audit.jsonl
+//   conduitctl push POLICY.yaml --targets FILE --canary N --soak 10m --max-would-block K
+//                       [--confirm-within D]   staged: canaries in shadow first (fleet_commands.h)
 //
 // Common: --target HOST:PORT (default 127.0.0.1:50051), --targets FILE,
 // --json, --ca FILE, --cert FILE, --key FILE (TLS / mutual TLS), --timeout S.
@@ -33,8 +37,10 @@
 #include "absl/strings/numbers.h"
 #include "baseline/propose.h"
 #include "baseline/tuple_collector.h"
+#include "conduitctl/audit_commands.h"
 #include "conduitctl/baseline_commands.h"
 #include "conduitctl/commands.h"
+#include "conduitctl/fleet_commands.h"
 #include "conduitctl/rules_commands.h"
 #include "conduitctl/shadow_commands.h"
 #include "ics/registry.h"
@@ -67,6 +73,12 @@ int Usage() {
                "  push --shadow POLICY.yaml        judge a candidate beside the active policy, not enforced\n"
                "  shadow [--json] | shadow --clear what the candidate would change | drop it\n"
                "  promote [--confirm-within 180s]  make the candidate the active policy\n"
+               "  push POLICY.yaml --targets FILE --canary N --soak 10m [--max-would-block K]\n"
+               "       [--confirm-within 180s]     staged rollout: N canaries in shadow first, the rest\n"
+               "                                   only if none would block more than K\n"
+               "  audit [--json] [--since SEQ] [--count N]   who did what (the audit trail)\n"
+               "  audit verify --file audit.jsonl [--head HASH]\n"
+               "                                   check the hash chain, name the first bad record\n"
                "options: --target HOST:PORT | --targets FILE, --json, --ca F --cert F --key F, --timeout S\n");
   return 2;
 }
@@ -205,8 +217,9 @@ int main(int argc, char** argv) {
   if (command == "propose") return Propose(argc, argv);
 
   conduit::ctl::ClientOptions options;
-  std::string targets_file, conduit_name, since, confirm_within, shadow_file;
+  std::string targets_file, conduit_name, since, confirm_within, shadow_file, file, head;
   bool clear = false;
+  conduit::ctl::RolloutOptions rollout;  // push --canary N --soak D --max-would-block K
   std::vector<std::string> positional;
   bool json = false, follow = false;
   int seconds = 2, count = 0;
@@ -227,6 +240,11 @@ int main(int argc, char** argv) {
     else if (arg == "--confirm-within" && value(confirm_within)) {}
     else if (arg == "--shadow" && value(shadow_file)) {}
     else if (arg == "--clear") clear = true;
+    else if (arg == "--file" && value(file)) {}
+    else if (arg == "--head" && value(head)) {}
+    else if (arg == "--canary" && value(rollout.canary)) {}
+    else if (arg == "--soak" && value(rollout.soak)) {}
+    else if (arg == "--max-would-block" && value(rollout.max_would_block)) {}
     else if (arg == "--ca" && value(options.ca)) {}
     else if (arg == "--cert" && value(options.cert)) {}
     else if (arg == "--key" && value(options.key)) {}
@@ -235,6 +253,24 @@ int main(int argc, char** argv) {
     else if (arg == "--timeout" && value(v) && absl::SimpleAtoi(v, &options.timeout_seconds)) {}
     else if (!arg.starts_with("--")) positional.push_back(arg);
     else return Usage();
+  }
+  if (conduit::ctl::WantsRollout(rollout)) {
+    uint64_t within = 0;
+    if (command != "push" || positional.size() != 1 || !shadow_file.empty() ||
+        (!confirm_within.empty() &&
+         (!conduit::ctl::ParseSince(confirm_within, &within) || within > UINT32_MAX))) {
+      return Usage();
+    }
+    rollout.policy_file = positional[0];
+    rollout.targets_file = targets_file;
+    rollout.confirm_within_seconds = static_cast<uint32_t>(within);
+    rollout.json = json;
+    return conduit::ctl::Rollout(options, rollout);
+  }
+  // Offline: a copy of the file, no gateway needed.
+  if (command == "audit" && positional.size() == 1 && positional[0] == "verify") {
+    if (file.empty()) return Usage();
+    return conduit::ctl::VerifyAudit(file, head, json);
   }
   if (!targets_file.empty()) {
     auto t = conduit::ctl::ReadTargets(targets_file);
@@ -274,6 +310,11 @@ int main(int argc, char** argv) {
   uint64_t since_seconds = 0;
   if (!since.empty() && !conduit::ctl::ParseSince(since, &since_seconds)) return Usage();
   if (command == "rules" && positional.empty()) return conduit::ctl::Rules(options, json);
+  if (command == "audit" && positional.empty()) {
+    uint64_t since_seq = 0;
+    if (!since.empty() && !absl::SimpleAtoi(since, &since_seq)) return Usage();
+    return conduit::ctl::Audit(options, json, since_seq, static_cast<uint32_t>(count));
+  }
   if (command == "baseline" && positional.empty()) {
     return conduit::ctl::Baseline(options, conduit_name, since_seconds, json);
   }

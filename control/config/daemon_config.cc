@@ -125,6 +125,51 @@ absl::Status ParseSupervisor(const YAML::Node& s, SupervisorConfig& config) {
   return absl::OkStatus();
 }
 
+absl::StatusOr<std::vector<std::string>> ReadStringList(const YAML::Node& node, absl::string_view path) {
+  if (!node.IsSequence()) return FieldError(path, absl::StrCat("expected a list", Where(node)));
+  std::vector<std::string> out;
+  for (size_t i = 0; i < node.size(); ++i) {
+    ASSIGN_OR_RETURN(std::string v, ReadString(node[i], absl::StrCat(path, "[", i, "]")));
+    if (v.empty()) return FieldError(absl::StrCat(path, "[", i, "]"), "empty");
+    out.push_back(std::move(v));
+  }
+  return out;
+}
+
+// control.roles: {name: {identities: [CN or SAN], may: [permission]}}.
+// Roles bind certificate identities, so they need mutual TLS: without client
+// certificates nobody could hold a role.
+absl::Status ParseRoles(const YAML::Node& roles, DaemonConfig& config) {
+  if (!roles.IsMap()) return FieldError("control.roles", absl::StrCat("expected a map of role names", Where(roles)));
+  if (config.tls.client_ca.empty()) {
+    return FieldError("control.roles",
+                      "roles bind client certificate identities: set control.tls.client_ca (mutual TLS)");
+  }
+  config.roles_configured = true;
+  for (const auto& kv : roles) {
+    Role role;
+    role.name = kv.first.Scalar();
+    const std::string path = absl::StrCat("control.roles.", role.name);
+    if (!kv.second.IsMap()) return FieldError(path, absl::StrCat("expected {identities: [...], may: [...]}", Where(kv.second)));
+    RETURN_IF_ERROR(CheckKeys(kv.second, path, {"identities", "may"}));
+    if (!kv.second["identities"]) return FieldError(absl::StrCat(path, ".identities"), "missing");
+    if (!kv.second["may"]) return FieldError(absl::StrCat(path, ".may"), "missing");
+    ASSIGN_OR_RETURN(role.identities, ReadStringList(kv.second["identities"], absl::StrCat(path, ".identities")));
+    ASSIGN_OR_RETURN(std::vector<std::string> may, ReadStringList(kv.second["may"], absl::StrCat(path, ".may")));
+    for (size_t i = 0; i < may.size(); ++i) {
+      const std::optional<Permission> p = PermissionFromName(may[i]);
+      if (!p) {
+        return FieldError(absl::StrCat(path, ".may[", i, "]"),
+                          absl::StrCat("unknown permission \"", may[i], "\" (one of: ",
+                                       std::string(PermissionNames()), ")"));
+      }
+      role.may.push_back(*p);
+    }
+    config.roles.push_back(std::move(role));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ParseRoot(const YAML::Node& root, DaemonConfig& config) {
   RETURN_IF_ERROR(CheckKeys(root, "", {"eal", "workers", "wires", "mempool", "queues", "flows",
                                        "control", "policy", "events", "failure",
@@ -191,7 +236,7 @@ absl::Status ParseRoot(const YAML::Node& root, DaemonConfig& config) {
   }
 
   if (const YAML::Node c = root["control"]) {
-    RETURN_IF_ERROR(CheckKeys(c, "control", {"listen", "tls", "state_dir"}));
+    RETURN_IF_ERROR(CheckKeys(c, "control", {"listen", "tls", "state_dir", "roles"}));
     if (c["listen"]) {
       ASSIGN_OR_RETURN(config.control_listen, ReadString(c["listen"], "control.listen"));
       const size_t colon = config.control_listen.rfind(':');
@@ -216,6 +261,7 @@ absl::Status ParseRoot(const YAML::Node& root, DaemonConfig& config) {
       }
     }
     if (c["state_dir"]) { ASSIGN_OR_RETURN(config.state_dir, ReadString(c["state_dir"], "control.state_dir")); }
+    if (const YAML::Node r = c["roles"]) RETURN_IF_ERROR(ParseRoles(r, config));
   }
   if (root["policy"]) { ASSIGN_OR_RETURN(config.policy, ReadString(root["policy"], "policy")); }
   if (const YAML::Node e = root["events"]) {

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "access/roles.h"
 #include "port/wire.h"
 
 namespace conduit {
@@ -63,6 +64,10 @@ struct DaemonConfig {
   uint32_t flow_idle_timeout_s = 300;   // an idle flow may be replaced after this
   std::string control_listen = "127.0.0.1:50051";
   TlsConfig tls;
+  // control.roles (DESIGN.md, "Ownership and change control"); unset: every
+  // caller may do everything (lab, plaintext), and status says so.
+  bool roles_configured = false;
+  std::vector<Role> roles;
   std::string state_dir = "/var/lib/conduit";
   std::string policy;              // optional start-up policy file
   std::string events_jsonl;

@@ -144,6 +144,7 @@ EventDrainCounters EventDrain::counters() const {
   c.summaries_written = summaries_written_.load(std::memory_order_relaxed);
   c.repeat_table_full = repeat_table_full_.load(std::memory_order_relaxed);
   c.subscriber_dropped = subscriber_dropped_.load(std::memory_order_relaxed);
+  c.posted_dropped = posted_dropped_.load(std::memory_order_relaxed);
   for (const EventRing* r : rings_) c.ring_dropped += r->dropped();
   return c;
 }
@@ -156,13 +157,13 @@ void EventDrain::Run() {
       CloseWindow(now);
     }
     PruneSubscribers();
-    const size_t handled = DrainRings();
+    const size_t handled = DrainRings() + DrainPosted();
     FlushSinks();
     // Busy rings are drained back to back; idle ones are polled every few ms.
     if (handled == 0) std::this_thread::sleep_for(options_.poll_interval);
   }
   // Stop: whatever the workers left, then the open window's summaries.
-  while (DrainRings() != 0) {
+  while (DrainRings() + DrainPosted() != 0) {
   }
   CloseWindow(Clock::now());
   FlushSinks();
@@ -176,6 +177,25 @@ size_t EventDrain::DrainRings() {
     total += n;
   }
   return total;
+}
+
+void EventDrain::Post(const EventRecord& e, std::string json_line) {
+  std::lock_guard<std::mutex> lock(posted_mu_);
+  if (posted_.size() >= options_.max_posted) {
+    posted_dropped_.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  posted_.emplace_back(e, std::move(json_line));
+}
+
+size_t EventDrain::DrainPosted() {
+  std::deque<std::pair<EventRecord, std::string>> lines;
+  {
+    std::lock_guard<std::mutex> lock(posted_mu_);
+    lines.swap(posted_);
+  }
+  for (const auto& [e, line] : lines) Emit(e, line);
+  return lines.size();
 }
 
 void EventDrain::Handle(const EventRecord& e) {

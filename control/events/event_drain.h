@@ -76,6 +76,7 @@ struct EventDrainOptions {
   size_t max_repeat_keys = 4096;                  // per window
   size_t batch = 256;                             // records popped per ring per pass
   size_t subscriber_capacity = 4096;              // default Subscribe() queue bound
+  size_t max_posted = 4096;                       // Post() lines waiting for the drain
 };
 
 struct EventDrainCounters {
@@ -85,6 +86,7 @@ struct EventDrainCounters {
   uint64_t ring_dropped = 0;        // sum of the rings' dropped(): lost at the worker
   uint64_t repeat_table_full = 0;   // events passed unsuppressed: key table full
   uint64_t subscriber_dropped = 0;  // lines dropped from slow subscribers' queues
+  uint64_t posted_dropped = 0;      // Post() lines dropped: the drain fell behind
 };
 
 // Thread safety: AddRing(), AddSink(), SetNames() before Start() only.
@@ -114,6 +116,13 @@ class EventDrain {
   // complete drain), writes pending summaries, flushes sinks, closes the
   // subscriptions and joins. Idempotent.
   void Stop();
+
+  // A control-side event already rendered (audit records, grants): the drain
+  // thread hands it to the sinks and subscribers as it does a worker's, never
+  // folded into repeats. `e` carries what sinks derive from a record (kind,
+  // verdict for the syslog severity). Any thread; bounded: beyond
+  // max_posted lines waiting, the line is dropped and counted.
+  void Post(const EventRecord& e, std::string json_line);
 
   // A new reader of every line from now on. capacity 0: the options' default.
   // Drop the handle (or Close() it) to leave.
@@ -151,6 +160,7 @@ class EventDrain {
   void Run();
   // One pass over every ring; returns the number of records handled.
   size_t DrainRings();
+  size_t DrainPosted();
   void Handle(const EventRecord& e);
   void Emit(const EventRecord& e, const std::string& line);
   void CloseWindow(std::chrono::steady_clock::time_point now);
@@ -179,6 +189,9 @@ class EventDrain {
   std::atomic<uint64_t> summaries_written_{0};
   std::atomic<uint64_t> repeat_table_full_{0};
   std::atomic<uint64_t> subscriber_dropped_{0};
+  std::mutex posted_mu_;
+  std::deque<std::pair<EventRecord, std::string>> posted_;  // guarded by posted_mu_
+  std::atomic<uint64_t> posted_dropped_{0};
 };
 
 }  // namespace conduit

@@ -7,8 +7,11 @@
 #include <atomic>
 #include <chrono>
 #include <functional>
+#include <string>
 #include <vector>
 
+#include "access/roles.h"
+#include "audit/audit_log.h"
 #include "conduit/v1/gateway.grpc.pb.h"
 #include "events/event_drain.h"
 #include "gateway/policy_manager.h"
@@ -35,6 +38,20 @@ struct GatewayHooks {
   std::function<grpc::Status(const conduit::v1::AcceptBaselineRequest&,
                              conduit::v1::AcceptBaselineResponse*)>
       accept_baseline;
+  // Time-limited grants (control/grants/grant_api.h); unset: this gateway
+  // grants nothing (UNAVAILABLE). `identity` is the caller, recorded as
+  // granted_by / revoked_by.
+  std::function<grpc::Status(const conduit::v1::GrantRequest&, const std::string& identity,
+                             conduit::v1::GrantResponse*)>
+      grant;
+  std::function<grpc::Status(conduit::v1::GrantList*)> list_grants;
+  std::function<grpc::Status(const conduit::v1::RevokeRequest&, const std::string& identity,
+                             conduit::v1::RevokeResponse*)>
+      revoke;
+  // Ownership (DESIGN.md, "Ownership and change control"). Unset roles: every
+  // caller may do everything. Unset audit: nothing is recorded.
+  const RoleTable* roles = nullptr;
+  AuditLog* audit = nullptr;
 };
 
 class GatewayService final : public conduit::v1::Gateway::Service {
@@ -72,8 +89,32 @@ class GatewayService final : public conduit::v1::Gateway::Service {
                            conduit::v1::Baseline* reply) override;
   grpc::Status AcceptBaseline(grpc::ServerContext*, const conduit::v1::AcceptBaselineRequest* request,
                               conduit::v1::AcceptBaselineResponse* reply) override;
+  // Grants (gateway_service_grants.cc).
+  grpc::Status Grant(grpc::ServerContext* context, const conduit::v1::GrantRequest* request,
+                     conduit::v1::GrantResponse* reply) override;
+  grpc::Status ListGrants(grpc::ServerContext* context, const conduit::v1::ListGrantsRequest*,
+                          conduit::v1::GrantList* reply) override;
+  grpc::Status Revoke(grpc::ServerContext* context, const conduit::v1::RevokeRequest* request,
+                      conduit::v1::RevokeResponse* reply) override;
+  // The grants in force, for GetStatus (none without the hook).
+  void FillGrants(conduit::v1::GatewayStatus* reply) const;
+  grpc::Status GetAudit(grpc::ServerContext*, const conduit::v1::GetAuditRequest* request,
+                        conduit::v1::AuditRecords* reply) override;
 
  private:
+  // One RPC's caller and whether it may go on. A refusal is already audited
+  // and `refusal` is the PERMISSION_DENIED to return, naming the permission.
+  struct Call {
+    Caller caller;
+    bool allowed = true;
+    grpc::Status refusal;
+  };
+  Call Authorize(const grpc::ServerContext* context, Permission needed, std::string_view action,
+                 std::string_view target) const;
+  // Appends what an allowed call did to the audit trail.
+  void Audit(const Call& call, std::string_view action, std::string_view target,
+             std::string_view result, std::string_view detail) const;
+
   PolicyManager* policies_;
   EventDrain* events_;
   GatewayHooks hooks_;

@@ -25,6 +25,7 @@ enum class EventKind : uint8_t {
   kShadow,          // a shadow candidate disagrees (drop_reason: the active EventVerdict)
   kPolicyConfirmed, // the operator confirmed a policy pushed with a deadline (control side)
   kPolicyReverted,  // its confirm deadline passed: the previous policy is active again
+  kControlLine,     // rendered on the control side (EventDrain::Post): audit, grants
 };
 inline constexpr uint16_t kGatewayScope = 0xFFFF;
 enum class EventMode : uint8_t { kNone = 0, kEnforce, kMonitor, kBypass };
