@@ -1,10 +1,12 @@
 #include "conduitctl/client.h"
 
 #include <fstream>
+#include <set>
 #include <sstream>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/strip.h"
+#include "absl/strings/str_split.h"
 
 namespace conduit::ctl {
 namespace {
@@ -18,18 +20,50 @@ std::string Slurp(const std::string& path) {
 
 }  // namespace
 
-absl::StatusOr<std::vector<std::string>> ReadTargets(const std::string& path) {
+absl::StatusOr<std::vector<Target>> ReadNamedTargets(const std::string& path) {
   std::ifstream in(path);
   if (!in) return absl::NotFoundError(absl::StrCat("cannot read targets file ", path));
-  std::vector<std::string> out;
+  std::vector<Target> out;
+  std::set<std::string> addresses, names;
   std::string line;
-  while (std::getline(in, line)) {
+  for (int number = 1; std::getline(in, line); ++number) {
     const size_t hash = line.find('#');
     if (hash != std::string::npos) line.resize(hash);
-    std::string t(absl::StripAsciiWhitespace(line));
-    if (!t.empty()) out.push_back(t);
+    const std::vector<std::string> fields = absl::StrSplit(line, absl::ByAnyChar(" \t\r"), absl::SkipEmpty());
+    if (fields.empty()) continue;
+    const std::string where = absl::StrCat(path, ":", number, ": ");
+    if (fields.size() > 2) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(where, "want \"ADDRESS [NAME]\", got ", fields.size(), " fields"));
+    }
+    Target t{fields[0], fields.size() == 2 ? fields[1] : fields[0], number};
+    // host:port, [v6]:port; other gRPC schemes (unix:, dns:///) pass as given.
+    const bool scheme = t.address.starts_with("unix:") || t.address.starts_with("dns:") ||
+                        t.address.starts_with("ipv4:") || t.address.starts_with("ipv6:");
+    const size_t colon = t.address.rfind(':');
+    uint32_t port = 0;
+    if (!scheme && (colon == std::string::npos || colon == 0 ||
+                    !absl::SimpleAtoi(absl::string_view(t.address).substr(colon + 1), &port) ||
+                    port == 0 || port > 65535)) {
+      return absl::InvalidArgumentError(absl::StrCat(where, "\"", t.address, "\" is not HOST:PORT"));
+    }
+    if (!addresses.insert(t.address).second) {
+      return absl::InvalidArgumentError(absl::StrCat(where, "address ", t.address, " is listed twice"));
+    }
+    if (fields.size() == 2 && !names.insert(t.name).second) {
+      return absl::InvalidArgumentError(absl::StrCat(where, "name ", t.name, " is used twice"));
+    }
+    out.push_back(std::move(t));
   }
   if (out.empty()) return absl::InvalidArgumentError(absl::StrCat(path, ": no targets"));
+  return out;
+}
+
+absl::StatusOr<std::vector<std::string>> ReadTargets(const std::string& path) {
+  auto targets = ReadNamedTargets(path);
+  if (!targets.ok()) return targets.status();
+  std::vector<std::string> out;
+  for (const Target& t : *targets) out.push_back(t.address);
   return out;
 }
 

@@ -20,7 +20,19 @@ struct ClientOptions {
   int timeout_seconds = 10;
 };
 
-// "--targets FILE": one host:port per line; blank lines and # comments skipped.
+// One line of a targets file: "ADDRESS [NAME]" (NAME defaults to ADDRESS).
+struct Target {
+  std::string address;  // host:port (or a gRPC scheme such as unix:PATH)
+  std::string name;
+  int line = 0;
+};
+
+// "--targets FILE": one gateway per line, "host:port [name]"; blank lines
+// and # comments skipped. A line with more than two fields, an address that
+// is not host:port, or a name or address given twice is an error naming
+// the file and line.
+absl::StatusOr<std::vector<Target>> ReadNamedTargets(const std::string& path);
+// The addresses of ReadNamedTargets.
 absl::StatusOr<std::vector<std::string>> ReadTargets(const std::string& path);
 
 std::unique_ptr<conduit::v1::Gateway::Stub> Connect(const ClientOptions& options,
