@@ -13,6 +13,7 @@ PACKAGES=(
   libbenchmark-dev libgtest-dev libgmock-dev libyaml-cpp-dev libpcap-dev libsqlite3-dev
   python3 python3-pymodbus python3-serial python3-serial-asyncio python3-scapy python3-yaml
   iproute2 ethtool iputils-ping tshark procps bc coreutils util-linux
+  rsyslog rsyslog-openssl openssl   # tests/integration/syslog_test.sh: a real SIEM receiver
 )
 # tests/integration/packages_test.py checks that every Python module and
 # program the scripts and tests use comes from this list (or what it
