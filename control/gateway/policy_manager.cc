@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -11,6 +12,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "policy/compiler.h"
+#include "policy/expires.h"
 #include "policy/validate.h"
 
 namespace conduit {
@@ -22,6 +24,9 @@ using Clock = std::chrono::steady_clock;
 constexpr size_t kEpochsKept = 8;
 constexpr const char* kPolicyFile = "policy.pb";
 constexpr const char* kModesFile = "modes";
+// The wall clock may be stepped (NTP) while the publisher waits for an
+// expiry on the steady clock: it looks at the wall clock again this often.
+constexpr uint64_t kExpiryRecheckMs = 30000;
 
 const char* ModeWord(policy::Mode m) {
   switch (m) {
@@ -108,20 +113,30 @@ void PolicyManager::PublisherLoop() {
     // A pending confirm deadline is timed here, on the steady clock: this
     // thread alone writes pending_, so reading it first cannot go stale
     // before the wait.
-    std::optional<Clock::time_point> revert_at;
+    // The next rule expiry (policy `expires:`, grants) is waited for the
+    // same way: a wall-clock instant turned into a steady-clock wait.
+    std::optional<Clock::time_point> revert_at, expire_at;
     {
       std::lock_guard<std::mutex> lock(mu_);
       if (pending_) revert_at = pending_->deadline;
+      if (const std::optional<uint64_t> ms = NextExpiryMs()) {
+        const uint64_t now = policy::WallClockMs();
+        const uint64_t delay = std::min(*ms > now ? *ms - now : 0, kExpiryRecheckMs);
+        expire_at = Clock::now() + std::chrono::milliseconds(delay);
+      }
     }
+    std::optional<Clock::time_point> wake = revert_at;
+    if (expire_at && (!wake || *expire_at < *wake)) wake = expire_at;
     Job job;
     {
       std::unique_lock<std::mutex> lock(queue_mu_);
       const auto ready = [this] { return stopping_ || !queue_.empty(); };
-      if (!revert_at) {
+      if (!wake) {
         queue_cv_.wait(lock, ready);
-      } else if (!queue_cv_.wait_until(lock, *revert_at, ready)) {
+      } else if (!queue_cv_.wait_until(lock, *wake, ready)) {
         lock.unlock();
-        RevertUnconfirmed();
+        if (revert_at && Clock::now() >= *revert_at) RevertUnconfirmed();
+        ExpireDue();
         continue;
       }
       // Stopping with a push still pending reverts nothing here: policy.pb
@@ -173,6 +188,114 @@ v1::PolicySnapshot PolicyManager::WithOverrides(const v1::PolicySnapshot& s) con
   return out;
 }
 
+v1::PolicySnapshot PolicyManager::InForce(const v1::PolicySnapshot& s, uint64_t now_ms,
+                                           std::vector<ExpiredRule>* timed,
+                                           std::vector<ExpiredRule>* gone) const {
+  v1::PolicySnapshot out = s;
+  for (v1::Conduit& c : *out.mutable_conduits()) {
+    google::protobuf::RepeatedPtrField<v1::Rule> kept;
+    for (v1::Rule& r : *c.mutable_rules()) {
+      const uint64_t ms = policy::RuleExpiryMs(r);
+      if (ms != 0 && ms <= now_ms) {
+        if (gone != nullptr) gone->push_back({c.name(), r.id(), false, ms});
+        continue;  // its time passed: the rule no longer exists
+      }
+      if (ms != 0 && timed != nullptr) timed->push_back({c.name(), r.id(), false, ms});
+      *kept.Add() = std::move(r);
+    }
+    c.mutable_rules()->Swap(&kept);
+    // After the policy's own rules: the first match decides, so the
+    // policy's explicit deny/alert rules keep winning over a grant.
+    for (const GrantRule& g : grants_) {
+      if (g.conduit != c.name() || g.expires_unix_ms <= now_ms) continue;
+      *c.add_rules() = g.rule;
+      if (timed != nullptr) timed->push_back({c.name(), g.rule.id(), true, g.expires_unix_ms});
+    }
+  }
+  return out;
+}
+
+std::optional<uint64_t> PolicyManager::NextExpiryMs() const {
+  std::optional<uint64_t> next;
+  for (const ExpiredRule& t : timed_) {
+    if (!next || t.expires_unix_ms < *next) next = t.expires_unix_ms;
+  }
+  // Grants outside the compiled policy (none active, conduit gone) still
+  // end on time: they are reported and dropped.
+  for (const GrantRule& g : grants_) {
+    if (!next || g.expires_unix_ms < *next) next = g.expires_unix_ms;
+  }
+  return next;
+}
+
+void PolicyManager::ExpireDue() {
+  const uint64_t now = policy::WallClockMs();
+  std::vector<ExpiredRule> expired;
+  std::optional<v1::PolicySnapshot> snapshot;
+  bool recompile = false;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const ExpiredRule& t : timed_) {
+      if (t.expires_unix_ms <= now) expired.push_back(t);
+    }
+    recompile = !expired.empty();
+    for (const GrantRule& g : grants_) {
+      if (g.expires_unix_ms > now) continue;
+      const bool listed = std::any_of(expired.begin(), expired.end(), [&](const ExpiredRule& e) {
+        return e.grant && e.rule_id == g.rule.id();
+      });
+      if (!listed) expired.push_back({g.conduit, g.rule.id(), true, g.expires_unix_ms});
+    }
+    std::erase_if(grants_, [now](const GrantRule& g) { return g.expires_unix_ms <= now; });
+    if (expired.empty()) return;
+    snapshot = active_;
+  }
+  if (recompile && snapshot) {
+    // The same pushed policy, compiled as it runs now (forced: same content).
+    const PushOutcome out = PushLocked(*snapshot, /*force=*/true);
+    if (!out.accepted) {
+      std::fprintf(stderr, "conduitd: error: rules expired but policy %s could not be recompiled: %s\n",
+                   snapshot->version().c_str(), policy::FormatPolicyErrors(out.errors).c_str());
+    }
+  }
+  for (const ExpiredRule& e : expired) {
+    std::fprintf(stderr, "conduitd: %s %s of conduit %s expired at %s\n", e.grant ? "grant" : "rule",
+                 e.rule_id.c_str(), e.conduit.c_str(), policy::FormatRfc3339(e.expires_unix_ms).c_str());
+  }
+  if (expiry_listener_) expiry_listener_(expired);
+}
+
+void PolicyManager::SetExpiryListener(ExpiryListener listener) {
+  OnPublisher<bool>([this, &listener] {
+    expiry_listener_ = std::move(listener);
+    return true;
+  });
+}
+
+absl::Status PolicyManager::SetGrants(std::vector<GrantRule> grants) {
+  return OnPublisher<absl::Status>([this, grants]() -> absl::Status {
+    std::optional<v1::PolicySnapshot> snapshot;
+    std::vector<GrantRule> previous;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      previous = std::move(grants_);
+      grants_ = grants;
+      snapshot = active_;
+    }
+    if (!snapshot) {
+      return absl::FailedPreconditionError("no policy is loaded: a grant is an exception to a policy");
+    }
+    const PushOutcome out = PushLocked(*snapshot, /*force=*/true);
+    if (!out.accepted) {
+      // The running policy is untouched; so are the grants it runs with.
+      std::lock_guard<std::mutex> lock(mu_);
+      grants_ = std::move(previous);
+      return absl::InternalError(policy::FormatPolicyErrors(out.errors));
+    }
+    return absl::OkStatus();
+  });
+}
+
 PushOutcome PolicyManager::PushLocked(const v1::PolicySnapshot& snapshot, bool force,
                                       uint32_t confirm_within_seconds) {
   // Runs on the publisher thread: the only writer of the active policy.
@@ -205,22 +328,35 @@ PushOutcome PolicyManager::PushLocked(const v1::PolicySnapshot& snapshot, bool f
   const Clock::time_point compile_start = Clock::now();
   v1::PolicySnapshot effective;
   uint32_t epoch;
+  std::vector<ExpiredRule> timed, gone;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    effective = WithOverrides(snapshot);
+    effective = WithOverrides(InForce(snapshot, policy::WallClockMs(), &timed, &gone));
     epoch = epoch_ + 1;
+  }
+  std::string rule_ids;
+  for (const v1::Conduit& c : effective.conduits()) {
+    for (const v1::Rule& r : c.rules()) absl::StrAppend(&rule_ids, r.id(), "\n");
   }
   std::shared_ptr<policy::RuleHits> keep_hits;
   {
-    // The same policy recompiled (a mode change) keeps counting its hits.
+    // The same policy recompiled (a mode change) keeps counting its hits;
+    // a grant or an expiry changes the rules, and so the counters.
     std::lock_guard<std::mutex> lock(mu_);
-    if (active_ && active_hash_ == hash) keep_hits = active_hits_;
+    if (active_ && active_hash_ == hash && active_rule_ids_ == rule_ids) keep_hits = active_hits_;
   }
   auto compiled = policy::CompilePolicy(effective, {options_.worker_count, epoch, keep_hits});
   if (!compiled.ok()) {
     return Refused({policy::PolicyError{"policy", std::string(compiled.status().message()), 0}});
   }
   const uint64_t compile_micros = MicrosSince(compile_start);
+  if (!force) {
+    for (const ExpiredRule& e : gone) {
+      std::fprintf(stderr, "conduitd: policy %s: rule %s of conduit %s expired at %s: left out\n",
+                   snapshot.version().c_str(), e.rule_id.c_str(), e.conduit.c_str(),
+                   policy::FormatRfc3339(e.expires_unix_ms).c_str());
+    }
+  }
 
   EpochNames names;
   names.version = snapshot.version();
@@ -256,6 +392,8 @@ PushOutcome PolicyManager::PushLocked(const v1::PolicySnapshot& snapshot, bool f
     active_ = snapshot;
     active_hash_ = hash;
     active_hits_ = std::move(hits);
+    active_rule_ids_ = std::move(rule_ids);
+    timed_ = std::move(timed);
     epoch_ = epoch;
     effective_mode_ = mode;
     if (!force) refused_.clear();  // an accepted policy answers the start-up refusal
@@ -400,6 +538,8 @@ void PolicyManager::RevertUnconfirmed() {
       active_.reset();
       active_hash_.clear();
       active_hits_.reset();
+      active_rule_ids_.clear();
+      timed_.clear();
       effective_mode_ = policy::Mode::kBypass;
       epoch = ++epoch_;
       EpochNames names;
@@ -605,8 +745,15 @@ PushOutcome PolicyManager::PushShadow(const v1::PolicySnapshot& snapshot) {
       std::lock_guard<std::mutex> lock(mu_);
       epoch = kShadowEpochBit | ++shadow_count_;
     }
-    // As written: the operator's mode overrides are for the active policy.
-    auto compiled = policy::CompilePolicy(snapshot, {options_.worker_count, epoch});
+    // As it would run now (expired rules out, the grants in), but without
+    // the operator's mode overrides: those are for the active policy. It is
+    // not recompiled when a rule expires later.
+    v1::PolicySnapshot candidate;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      candidate = InForce(snapshot, policy::WallClockMs(), nullptr, nullptr);
+    }
+    auto compiled = policy::CompilePolicy(candidate, {options_.worker_count, epoch});
     if (!compiled.ok()) {
       return Refused({policy::PolicyError{"policy", std::string(compiled.status().message()), 0}});
     }

@@ -67,6 +67,23 @@ struct PolicyStatus {
   std::string revert_to_version;
 };
 
+// A rule in force until a wall-clock instant, appended to its conduit of
+// the pushed policy: a grant (control/grants).
+struct GrantRule {
+  std::string conduit;
+  conduit::v1::Rule rule;  // its id is the grant's ("grant-<n>")
+  uint64_t expires_unix_ms = 0;
+};
+
+// A rule that went out of force because its time passed: a policy rule's
+// `expires:` or a grant's end.
+struct ExpiredRule {
+  std::string conduit;
+  std::string rule_id;
+  bool grant = false;
+  uint64_t expires_unix_ms = 0;
+};
+
 class PolicyManager {
  public:
   // Publishes a compiled policy to the workers and returns the one it
@@ -122,6 +139,31 @@ class PolicyManager {
   // the active policy with the override, publishes it, and persists the
   // overrides so a restarted gateway keeps enforcing what it enforced.
   absl::Status SetMode(const std::string& conduit, std::optional<policy::Mode> mode);
+
+  // Time-limited rules. What the workers run is the pushed policy minus
+  // its rules whose `expires` has passed, plus the grants in force appended
+  // to their conduits (after the policy's own rules: the first matching rule
+  // decides, so an explicit deny or alert of the policy that matches the
+  // same operation wins over a grant; a grant wins over the conduit's
+  // default). Status keeps the pushed policy's version and hash.
+  //
+  // The publisher thread recompiles by itself when the next expiry passes on
+  // the wall clock (the confirm-deadline wait, shared); a restarted gateway
+  // compiles the persisted policy without the rules that expired meanwhile.
+  //
+  // SetGrants replaces the grants and recompiles the active policy with
+  // them; every later push re-applies them (a grant whose conduit the new
+  // policy lacks is left out). FailedPrecondition when no policy is active
+  // (the grants are kept for the next push).
+  absl::Status SetGrants(std::vector<GrantRule> grants);
+  // Told, on the publisher thread, which rules went out of force (after the
+  // recompile without them); also grants that expired with no policy to be
+  // part of. It must not call back into this PolicyManager's blocking
+  // methods.
+  using ExpiryListener = std::function<void(const std::vector<ExpiredRule>&)>;
+  // Runs on the publisher thread (so it may also clear the listener while
+  // the manager runs, before its owner goes away).
+  void SetExpiryListener(ExpiryListener listener);
 
   std::optional<conduit::v1::PolicySnapshot> ActiveSnapshot() const;
   PolicyStatus Status() const;
@@ -182,6 +224,17 @@ class PolicyManager {
   absl::Status PersistModes() const;
   void LoadModes();
   conduit::v1::PolicySnapshot WithOverrides(const conduit::v1::PolicySnapshot& s) const;
+  // The pushed snapshot as it runs at `now_ms` (see SetGrants). `timed`
+  // gets every rule with an expiry that made it in, `gone` the pushed rules
+  // already expired. Under mu_.
+  conduit::v1::PolicySnapshot InForce(const conduit::v1::PolicySnapshot& s, uint64_t now_ms,
+                                      std::vector<ExpiredRule>* timed,
+                                      std::vector<ExpiredRule>* gone) const;
+  // The publisher thread: recompiles without the rules whose time passed
+  // and tells the listener. Does nothing when none did.
+  void ExpireDue();
+  // The earliest expiry among the compiled rules and the grants (ms); under mu_.
+  std::optional<uint64_t> NextExpiryMs() const;
   template <typename T>
   T OnPublisher(std::function<T()> work);
   void PublisherLoop();
@@ -230,6 +283,11 @@ class PolicyManager {
     uint64_t deadline_unix_ms = 0;           // the same instant, for display
   };
   std::optional<PendingConfirm> pending_;
+  // Time-limited rules (written only by the publisher thread).
+  std::vector<GrantRule> grants_;
+  std::vector<ExpiredRule> timed_;   // the compiled policy's rules that expire
+  std::string active_rule_ids_;      // the compiled rule ids: same ids, same hit counters
+  ExpiryListener expiry_listener_;
   static std::string RevertTarget(const PendingConfirm& p);  // its version, or "none (no policy)"
   absl::Status Unpersist() const;  // removes the persisted policy
 

@@ -246,7 +246,7 @@ class Loader {
   void Rule(const YAML::Node& n, const std::string& path, v1::Rule& r) {
     r.set_line(Line(n));
     if (!Keys(n, path, {"id", "protocol", "from", "to", "port", "functions", "units", "addresses",
-                        "action", "mode"})) {
+                        "action", "mode", "expires"})) {
       return;
     }
     if (n["id"]) {
@@ -272,6 +272,11 @@ class Loader {
     }
     if (n["mode"]) {
       if (auto m = ModeOf(n["mode"], path + ".mode")) r.set_mode(*m);
+    }
+    // Kept as written: the validator says what is wrong with a bad time,
+    // with this field's path and line.
+    if (n["expires"]) {
+      if (auto s = String(n["expires"], path + ".expires")) r.set_expires(*s);
     }
   }
 

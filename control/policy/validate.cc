@@ -20,6 +20,7 @@
 #include "absl/strings/string_view.h"
 #include "classify/signatures.h"
 #include "ics/registry.h"
+#include "policy/expires.h"
 
 namespace conduit::policy {
 namespace {
@@ -265,6 +266,11 @@ class Validator {
       Add(path, "\"default\" is reserved: events name the conduit's default verdict so", line);
       return;
     }
+    if (id.starts_with(kGrantIdPrefix)) {
+      Add(path, absl::StrCat(Quote(id), ": ids starting with \"", kGrantIdPrefix,
+                             "\" are reserved for grants (conduitctl grant)"), line);
+      return;
+    }
     auto [it, inserted] = ids_.emplace(id, std::make_pair(path, line));
     if (!inserted) {
       const int first_line = LineOf(it->second.first, it->second.second);
@@ -303,6 +309,12 @@ class Validator {
     if (proto != nullptr) ProtocolFields(proto, r, path, line);
     RequiredAction(r.action(), path + ".action", line);
     ModeField(r.mode(), path + ".mode", line);
+    if (!r.expires().empty()) {
+      // An expiry that has passed is no error: the rule simply no longer
+      // exists (the policy manager leaves it out).
+      absl::StatusOr<uint64_t> when = ParseRfc3339(r.expires());
+      if (!when.ok()) Add(path + ".expires", std::string(when.status().message()), line);
+    }
   }
 
   // functions, units, addresses: what they may hold depends on the protocol.

@@ -17,6 +17,10 @@
 
 namespace conduit::policy {
 
+// Rule ids the gateway gives its grants ("grant-<n>"): a policy may not use
+// them, so a grant never collides with a pushed rule.
+inline constexpr char kGrantIdPrefix[] = "grant-";
+
 struct ValidateOptions {
   int wire_count = -1;                   // the daemon's wires; -1: unknown, not checked
   const PolicyLineMap* lines = nullptr;  // from the loader: a line for every error
