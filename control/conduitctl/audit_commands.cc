@@ -3,35 +3,10 @@
 #include <cstdio>
 #include <iostream>
 
-#include "absl/strings/str_cat.h"
 #include "audit/audit_verify.h"
 #include "common/json.h"
 
 namespace conduit::ctl {
-namespace {
-
-// The value of a string field in one record line; records are ours, so the
-// field order and quoting are known (audit_record.h).
-std::string FieldOf(const std::string& line, const std::string& name) {
-  const std::string key = absl::StrCat("\"", name, "\":\"");
-  size_t at = line.find(key);
-  if (at == std::string::npos) return "";
-  at += key.size();
-  std::string out;
-  for (size_t i = at; i < line.size() && line[i] != '"'; ++i) {
-    if (line[i] == '\\' && i + 1 < line.size()) ++i;
-    out += line[i];
-  }
-  return out;
-}
-
-std::string SeqOf(const std::string& line) {
-  const size_t comma = line.find(',');
-  return line.size() > 7 && comma != std::string::npos ? line.substr(7, comma - 7) : "?";
-}
-
-}  // namespace
-
 int Audit(const ClientOptions& options, bool json, uint64_t since_seq, uint32_t limit) {
   int rc = 0;
   for (const std::string& target : options.targets) {
@@ -56,11 +31,11 @@ int Audit(const ClientOptions& options, bool json, uint64_t since_seq, uint32_t 
         std::cout << r << "\n";
         continue;
       }
-      const std::string who = FieldOf(r, "identity");
-      std::cout << SeqOf(r) << "  " << FieldOf(r, "ts") << "  "
-                << (who.empty() ? FieldOf(r, "peer") : who) << "  " << FieldOf(r, "action") << " "
-                << FieldOf(r, "target") << "  " << FieldOf(r, "result");
-      const std::string detail = FieldOf(r, "detail");
+      const std::string who = JsonFieldText(r, "identity");
+      std::cout << JsonFieldText(r, "seq") << "  " << JsonFieldText(r, "ts") << "  "
+                << (who.empty() ? JsonFieldText(r, "peer") : who) << "  " << JsonFieldText(r, "action") << " "
+                << JsonFieldText(r, "target") << "  " << JsonFieldText(r, "result");
+      const std::string detail = JsonFieldText(r, "detail");
       if (!detail.empty()) std::cout << "  (" << detail << ")";
       std::cout << "\n";
     }

@@ -7,6 +7,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "baseline/baseline_api.h"
+#include "baseline/map_rows.h"
 #include "baseline/propose.h"
 #include "common/json.h"
 #include "events/event_json.h"
@@ -14,26 +15,6 @@
 
 namespace conduit::ctl {
 namespace {
-
-std::string TimeText(uint64_t ns) {
-  if (ns == 0) return "-";
-  const std::time_t secs = static_cast<std::time_t>(ns / 1000000000);
-  std::tm tm;
-  gmtime_r(&secs, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
-std::string L4Text(uint32_t proto) {
-  switch (proto) {
-    case 6: return "tcp";
-    case 17: return "udp";
-    case 1: return "icmp";
-    case 58: return "icmpv6";
-    default: return absl::StrCat("ip-proto-", proto);
-  }
-}
 
 // The op a tuple stands for, so the decoders' names apply.
 ics::IcsOp OpOf(const observe::TupleKey& k) {
@@ -46,15 +27,6 @@ ics::IcsOp OpOf(const observe::TupleKey& k) {
 
 std::string DirectionText(ics::Direction d) {
   return d == ics::Direction::kRequest ? "request" : d == ics::Direction::kResponse ? "response" : "unknown";
-}
-
-std::string RangesText(const observe::TupleStats& s) {
-  std::string out;
-  for (int i = 0; i < s.range_count; ++i) {
-    absl::StrAppend(&out, i ? "," : "", s.ranges[i].lo);
-    if (s.ranges[i].hi != s.ranges[i].lo) absl::StrAppend(&out, "-", s.ranges[i].hi);
-  }
-  return out.empty() ? "-" : out;
 }
 
 std::string TupleJson(const baseline::ObservedTuple& t) {
@@ -76,11 +48,11 @@ std::string TupleJson(const baseline::ObservedTuple& t) {
     }
     out += "]";
   } else {
-    absl::StrAppend(&out, ",\"l4\":", JsonQuote(L4Text(k.l4_proto)), ",\"port\":", k.server_port);
+    absl::StrAppend(&out, ",\"l4\":", JsonQuote(baseline::L4Name(k.l4_proto)), ",\"port\":", k.server_port);
   }
   absl::StrAppend(&out, ",\"count\":", t.stats.count, ",\"first_seen\":",
-                  JsonQuote(TimeText(t.stats.first_seen_ns)), ",\"last_seen\":",
-                  JsonQuote(TimeText(t.stats.last_seen_ns)), "}");
+                  JsonQuote(baseline::IsoTimeOrDash(t.stats.first_seen_ns)), ",\"last_seen\":",
+                  JsonQuote(baseline::IsoTimeOrDash(t.stats.last_seen_ns)), "}");
   return out;
 }
 
@@ -144,50 +116,27 @@ int Baseline(const ClientOptions& options, const std::string& conduit, uint64_t 
                   "\"accepted_at\":%s,\"tuples\":[%s]}\n",
                   JsonQuote(target).c_str(), JsonQuote(b->conduit()).c_str(), b->wire(),
                   JsonQuote(b->stability()).c_str(),
-                  b->stable_since_ns() ? JsonQuote(TimeText(b->stable_since_ns())).c_str() : "null",
-                  b->accepted_at_ns() ? JsonQuote(TimeText(b->accepted_at_ns())).c_str() : "null",
+                  b->stable_since_ns() ? JsonQuote(baseline::IsoTimeOrDash(b->stable_since_ns())).c_str() : "null",
+                  b->accepted_at_ns() ? JsonQuote(baseline::IsoTimeOrDash(b->accepted_at_ns())).c_str() : "null",
                   tuples.c_str());
       continue;
     }
     std::printf("%s: %s\n  baseline %s (no new tuple since %s; stable after %u days without one)\n"
                 "  accepted %s\n",
                 target.c_str(), ConduitText(*b).c_str(), b->stability().c_str(),
-                TimeText(b->stable_since_ns()).c_str(), b->stable_days(),
-                b->accepted_at_ns() ? TimeText(b->accepted_at_ns()).c_str()
+                baseline::IsoTimeOrDash(b->stable_since_ns()).c_str(), b->stable_days(),
+                b->accepted_at_ns() ? baseline::IsoTimeOrDash(b->accepted_at_ns()).c_str()
                                     : "no (conduitctl baseline accept: new tuples become new_behaviour events)");
     std::printf("  %-16s %-16s %-9s %-34s %-5s %-9s %-17s %10s  %-20s %s\n", "CLIENT", "SERVER", "PROTOCOL",
                 "FUNCTION / PORT", "UNIT", "DIRECTION", "ADDRESSES", "COUNT", "FIRST SEEN", "LAST SEEN");
-    size_t responses = 0;
-    for (const v1::BaselineTuple& p : b->tuples()) {
-      const baseline::ObservedTuple t = baseline::FromProto(p);
-      const observe::TupleKey& k = t.key;
-      if (k.is_ics() && k.direction == ics::Direction::kResponse) {
-        ++responses;  // they follow their requests; --json lists them
-        continue;
-      }
-      std::string protocol, what, unit = "-", direction = "-", addresses = "-";
-      if (k.ip_version == 0) {
-        protocol = "non-ip";
-        char hex[24];
-        std::snprintf(hex, sizeof(hex), "ethertype 0x%04x", k.server_port);
-        what = hex;
-      } else if (k.is_ics()) {
-        protocol = std::string(ics::ProtocolName(k.protocol));
-        const std::string_view name = ics::FunctionName(OpOf(k));
-        what = name.empty() ? absl::StrCat(k.function) : absl::StrCat(std::string(name), " (", k.function, ")");
-        if (k.has_unit != 0) unit = absl::StrCat(k.unit);
-        direction = DirectionText(k.direction);
-        addresses = RangesText(t.stats);
-      } else {
-        protocol = L4Text(k.l4_proto);
-        what = k.server_port != 0 ? absl::StrCat("port ", k.server_port) : "-";
-      }
-      std::printf("  %-16s %-16s %-9s %-34s %-5s %-9s %-17s %10llu  %-20s %s\n",
-                  AddressText(k.client, k.ip_version).c_str(), AddressText(k.server, k.ip_version).c_str(),
-                  protocol.c_str(), what.c_str(), unit.c_str(), direction.c_str(), addresses.c_str(),
-                  static_cast<unsigned long long>(t.stats.count), TimeText(t.stats.first_seen_ns).c_str(),
-                  TimeText(t.stats.last_seen_ns).c_str());
+    const baseline::MapRows map = baseline::BuildMapRows(*b);
+    for (const baseline::MapRow& r : map.rows) {
+      std::printf("  %-16s %-16s %-9s %-34s %-5s %-9s %-17s %10llu  %-20s %s\n", r.client.c_str(),
+                  r.server.c_str(), r.protocol.c_str(), r.what.c_str(), r.unit.c_str(), r.direction.c_str(),
+                  r.addresses.c_str(), static_cast<unsigned long long>(r.count), r.first_seen.c_str(),
+                  r.last_seen.c_str());
     }
+    const size_t responses = map.responses;
     if (b->tuples_size() == 0) std::printf("  (nothing observed yet)\n");
     if (responses != 0) std::printf("  (%zu response tuples not shown: they follow their requests; --json lists them)\n", responses);
   }
@@ -211,14 +160,14 @@ int AcceptBaseline(const ClientOptions& options, const std::string& conduit, boo
     if (json) {
       std::printf("{\"target\":%s,\"conduit\":%s,\"wire\":%u,\"accepted_at\":%s,\"tuples\":%llu}\n",
                   JsonQuote(target).c_str(), JsonQuote(reply.conduit()).c_str(), reply.wire(),
-                  JsonQuote(TimeText(reply.accepted_at_ns())).c_str(),
+                  JsonQuote(baseline::IsoTimeOrDash(reply.accepted_at_ns())).c_str(),
                   static_cast<unsigned long long>(reply.tuples()));
     } else {
       std::printf("%s: baseline of %s accepted at %s (%llu tuples); a tuple outside it is now a "
                   "new_behaviour event\n",
                   target.c_str(),
                   reply.conduit().empty() ? absl::StrCat("wire ", reply.wire()).c_str() : reply.conduit().c_str(),
-                  TimeText(reply.accepted_at_ns()).c_str(), static_cast<unsigned long long>(reply.tuples()));
+                  baseline::IsoTimeOrDash(reply.accepted_at_ns()).c_str(), static_cast<unsigned long long>(reply.tuples()));
     }
   }
   return rc;

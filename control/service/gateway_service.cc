@@ -193,7 +193,12 @@ grpc::Status GatewayService::GetStatus(grpc::ServerContext* context, const v1::G
                                        v1::GatewayStatus* reply) {
   const Call call = Authorize(context, Permission::kRead, "status", "");
   if (!call.allowed) return call.refusal;
+  FillStatus(reply);
   reply->set_identity(call.caller.identity);
+  return grpc::Status::OK;
+}
+
+void GatewayService::FillStatus(v1::GatewayStatus* reply) const {
   reply->set_roles_enabled(hooks_.roles != nullptr && hooks_.roles->enabled());
   if (hooks_.audit != nullptr) {
     hooks_.audit->Retry();  // a disk that has room again takes what waited
@@ -233,7 +238,6 @@ grpc::Status GatewayService::GetStatus(grpc::ServerContext* context, const v1::G
   if (hooks_.counters) FillCounters(hooks_.counters(), lcores_, *reply->mutable_counters());
   if (const auto hits = policies_->ActiveRuleHits()) FillRuleHits(*hits, reply->mutable_rule_hits());
   FillGrants(reply);
-  return grpc::Status::OK;
 }
 
 grpc::Status GatewayService::SetMode(grpc::ServerContext* context, const v1::SetModeRequest* request,

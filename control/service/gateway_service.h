@@ -101,6 +101,10 @@ class GatewayService final : public conduit::v1::Gateway::Service {
   grpc::Status GetAudit(grpc::ServerContext*, const conduit::v1::GetAuditRequest* request,
                         conduit::v1::AuditRecords* reply) override;
 
+ // Everything GetStatus answers but the caller's identity, without
+  // authorization: for the read-only metrics listener (control/telemetry).
+  void FillStatus(conduit::v1::GatewayStatus* reply) const;
+
  private:
   // One RPC's caller and whether it may go on. A refusal is already audited
   // and `refusal` is the PERMISSION_DENIED to return, naming the permission.
