@@ -25,6 +25,9 @@
 //   conduitctl audit verify --file F [--head HASH]   check a copy of audit.jsonl
 //   conduitctl push POLICY.yaml --targets FILE --canary N --soak 10m --max-would-block K
 //                       [--confirm-within D]   staged: canaries in shadow first (fleet_commands.h)
+//   conduitctl grant --conduit C --from CIDR [--to CIDR] --protocol P --functions F[,F]
+//                    [--units U[,U]] [--addresses LO-HI] --for 2h --reason TEXT
+//                       a time-limited exception (grant_commands.h); grants [--json]; revoke ID
 //
 // Common: --target HOST:PORT (default 127.0.0.1:50051), --targets FILE,
 // --json, --ca FILE, --cert FILE, --key FILE (TLS / mutual TLS), --timeout S.
@@ -41,6 +44,7 @@
 #include "conduitctl/baseline_commands.h"
 #include "conduitctl/commands.h"
 #include "conduitctl/fleet_commands.h"
+#include "conduitctl/grant_commands.h"
 #include "conduitctl/rules_commands.h"
 #include "conduitctl/shadow_commands.h"
 #include "ics/registry.h"
@@ -79,6 +83,10 @@ int Usage() {
                "  audit [--json] [--since SEQ] [--count N]   who did what (the audit trail)\n"
                "  audit verify --file audit.jsonl [--head HASH]\n"
                "                                   check the hash chain, name the first bad record\n"
+               "  grant --conduit C --from CIDR[,CIDR] [--to CIDR] --protocol P --functions F[,F]\n"
+               "        [--units U[,U]] [--addresses LO-HI] --for 2h --reason TEXT\n"
+               "                                   allow exactly that until it expires (at most 7d)\n"
+               "  grants [--json] | revoke ID      the grants in force | end one now\n"
                "options: --target HOST:PORT | --targets FILE, --json, --ca F --cert F --key F, --timeout S\n");
   return 2;
 }
@@ -215,6 +223,9 @@ int main(int argc, char** argv) {
   const std::string command = argv[1];
   if (command == "simulate") return Simulate(argc, argv);
   if (command == "propose") return Propose(argc, argv);
+  if (command == "grant" || command == "grants" || command == "revoke") {
+    return conduit::ctl::GrantMain(argc, argv);
+  }
 
   conduit::ctl::ClientOptions options;
   std::string targets_file, conduit_name, since, confirm_within, shadow_file, file, head;
