@@ -33,6 +33,8 @@
 #include "runtime/dataplane.h"
 #include "service/gateway_service.h"
 #include "stats/counters_report.h"
+#include "telemetry/recent_events.h"
+#include "telemetry/telemetry_server.h"
 #include "watchdog/watchdog.h"
 
 namespace conduit {
@@ -387,6 +389,47 @@ int Run(int argc, char** argv) {
       return Fail(absl::StrCat("control.listen: cannot listen on ", config->control_listen));
     }
 
+    // metrics.listen: Prometheus and the status page. A port that cannot be
+    // bound is a start-up error naming the field, like control.listen.
+    std::unique_ptr<telemetry::RecentEvents> recent;
+    std::unique_ptr<telemetry::TelemetryServer> metrics;
+    if (!config->metrics_listen.empty()) {
+      recent = std::make_unique<telemetry::RecentEvents>(&drain);
+      telemetry::TelemetrySources sources;
+      sources.status = [&service](v1::GatewayStatus* out) { service.FillStatus(out); };
+      sources.events = [&drain] { return drain.counters(); };
+      sources.recent = recent.get();
+      if (baseline_api != nullptr) {
+        sources.maps = [&baseline_api, &policies, &config] {
+          std::vector<v1::Baseline> maps;
+          const auto active = policies.ActiveSnapshot();
+          std::vector<std::string> conduits;
+          if (active) {
+            for (const auto& c : active->conduits()) conduits.push_back(c.name());
+          }
+          if (conduits.empty()) conduits.push_back("");  // wire 0, no policy
+          for (const std::string& name : conduits) {
+            v1::GetBaselineRequest request;
+            request.set_conduit(name);
+            v1::Baseline map;
+            if (baseline_api->Get(request, &map).ok()) maps.push_back(std::move(map));
+          }
+          return maps;
+        };
+      }
+      auto started = telemetry::TelemetryServer::Start(config->metrics_listen, std::move(sources));
+      if (!started.ok()) {
+        server->Shutdown();
+        recent.reset();
+        drain.Stop();
+        dataplane->reset();
+        CleanupEal();
+        return Fail(started.status().message());
+      }
+      metrics = std::move(*started);
+      LogInfo("metrics and status page on http://", config->metrics_listen, "/");
+    }
+
     if (absl::Status s = dp.Launch(); !s.ok()) {
       server->Shutdown();
       drain.Stop();
@@ -422,6 +465,8 @@ int Run(int argc, char** argv) {
       }
     }
     // Stop taking requests, then the workers, then drain their last events.
+    metrics.reset();
+    recent.reset();
     server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
     watchdog.Stop();
     // The last observations go into the store before the workers stop for good.

@@ -10,7 +10,7 @@ PACKAGES=(
   meson ninja-build pkg-config g++ clang libclang-rt-14-dev
   dpdk libdpdk-dev libhyperscan-dev libabsl-dev
   libprotobuf-dev protobuf-compiler libgrpc++-dev protobuf-compiler-grpc libssl-dev
-  libbenchmark-dev libgtest-dev libgmock-dev libyaml-cpp-dev libpcap-dev libsqlite3-dev
+  libbenchmark-dev libgtest-dev libgmock-dev libyaml-cpp-dev libpcap-dev libsqlite3-dev libcpp-httplib-dev
   python3 python3-pymodbus python3-serial python3-serial-asyncio python3-scapy python3-yaml
   iproute2 ethtool iputils-ping tshark procps bc coreutils util-linux
   rsyslog rsyslog-openssl openssl   # tests/integration/syslog_test.sh: a real SIEM receiver

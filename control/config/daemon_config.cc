@@ -174,7 +174,7 @@ absl::Status ParseRoot(const YAML::Node& root, DaemonConfig& config) {
   RETURN_IF_ERROR(CheckKeys(root, "", {"eal", "workers", "wires", "mempool", "queues", "flows",
                                        "control", "policy", "events", "failure",
                                        "log_level", "supervisor", "watchdog", "overload",
-                                       "baseline"}));
+                                       "baseline", "metrics"}));
   if (const YAML::Node eal = root["eal"]) {
     if (!eal.IsSequence()) return FieldError("eal", "expected a list of EAL arguments");
     for (size_t i = 0; i < eal.size(); ++i) {
@@ -208,6 +208,18 @@ absl::Status ParseRoot(const YAML::Node& root, DaemonConfig& config) {
     if (q["rx_desc"]) { ASSIGN_OR_RETURN(config.rx_desc, ReadUint(q["rx_desc"], "queues.rx_desc", 32, 32768)); }
     if (q["tx_desc"]) { ASSIGN_OR_RETURN(config.tx_desc, ReadUint(q["tx_desc"], "queues.tx_desc", 32, 32768)); }
     if (q["burst"]) { ASSIGN_OR_RETURN(config.burst, ReadUint(q["burst"], "queues.burst", 1, 64)); }
+  }
+  if (const YAML::Node m = root["metrics"]) {
+    RETURN_IF_ERROR(CheckKeys(m, "metrics", {"listen"}));
+    if (m["listen"]) {
+      ASSIGN_OR_RETURN(config.metrics_listen, ReadString(m["listen"], "metrics.listen"));
+      const size_t colon = config.metrics_listen.rfind(':');
+      uint32_t port;
+      if (colon == std::string::npos || !absl::SimpleAtoi(config.metrics_listen.substr(colon + 1), &port) ||
+          port > 65535) {
+        return FieldError("metrics.listen", absl::StrCat("\"", config.metrics_listen, "\" is not host:port"));
+      }
+    }
   }
   if (const YAML::Node b = root["baseline"]) {
     RETURN_IF_ERROR(CheckKeys(b, "baseline", {"retention_days", "stable_days", "flush_seconds",

@@ -77,6 +77,8 @@ struct DaemonConfig {
   LogLevel log_level = LogLevel::kInfo;
   SupervisorConfig supervisor;
   BaselineConfig baseline;
+  // metrics.listen: /metrics and the status page (control/telemetry); "" off.
+  std::string metrics_listen;
   // A worker whose heartbeat has not moved for this long is stalled: the
   // process exits so the supervisor applies the failure policy to the wire.
   uint32_t watchdog_stall_ms = 1000;
