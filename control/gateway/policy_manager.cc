@@ -256,6 +256,10 @@ void PolicyManager::ExpireDue() {
     if (!out.accepted) {
       std::fprintf(stderr, "conduitd: error: rules expired but policy %s could not be recompiled: %s\n",
                    snapshot->version().c_str(), policy::FormatPolicyErrors(out.errors).c_str());
+      // Not waited for again (the wait would spin): the next push or grant
+      // recompiles without them.
+      std::lock_guard<std::mutex> lock(mu_);
+      std::erase_if(timed_, [now](const ExpiredRule& t) { return t.expires_unix_ms <= now; });
     }
   }
   for (const ExpiredRule& e : expired) {
