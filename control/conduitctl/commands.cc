@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "common/json.h"
 #include "policy/validate.h"
 
@@ -200,11 +201,17 @@ int Status(const ClientOptions& options, bool json) {
                         w.healthy() ? "true" : "false", ",\"bypass\":", w.bypass() ? "true" : "false",
                         ",\"heartbeat_age_micros\":", w.heartbeat_age_micros(), "}");
       }
+      std::string grants;  // in force: id, conduit, expiry (conduitctl grants has the rest)
+      for (const v1::GrantInfo& g : s.grants()) {
+        absl::StrAppend(&grants, grants.empty() ? "" : ",", "{\"id\":", JsonQuote(g.id()), ",\"conduit\":",
+                        JsonQuote(g.conduit()), ",\"expires\":", IsoUtcJson(g.expires_unix_ms()), "}");
+      }
       std::printf("%s{\"target\":%s,\"policy_version\":%s,\"policy_hash\":%s,\"mode\":%s,\"failure\":%s,"
                   "\"bypass\":%s,\"policy_refused\":%s,\"confirm_deadline\":%s,"
                   "\"confirm_pending_version\":%s,\"revert_to_version\":%s,"
                   "\"uptime_seconds\":%llu,\"workers\":[%s],\"counters\":%s,"
-                  "\"identity\":%s,\"roles_enabled\":%s,\"audit\":{\"records\":%llu,\"pending\":%llu,\"error\":%s}}",
+                  "\"identity\":%s,\"roles_enabled\":%s,\"audit\":{\"records\":%llu,\"pending\":%llu,\"error\":%s},"
+                  "\"grants\":[%s]}",
                   i ? "," : "", JsonQuote(t).c_str(), JsonQuote(s.policy_version()).c_str(),
                   JsonQuote(s.policy_hash()).c_str(), JsonQuote(ModeName(s.mode())).c_str(),
                   JsonQuote(s.failure()).c_str(), JsonQuote(s.bypass()).c_str(),
@@ -213,7 +220,8 @@ int Status(const ClientOptions& options, bool json) {
                   static_cast<unsigned long long>(s.uptime_seconds()), workers.c_str(),
                   CountersJson(s.counters()).c_str(), JsonQuote(s.identity()).c_str(),
                   s.roles_enabled() ? "true" : "false", static_cast<unsigned long long>(s.audit_records()),
-                  static_cast<unsigned long long>(s.audit_pending()), JsonQuote(s.audit_error()).c_str());
+                  static_cast<unsigned long long>(s.audit_pending()), JsonQuote(s.audit_error()).c_str(),
+                  grants.c_str());
       continue;
     }
     std::printf("%s\n  policy   %s (%s)\n  mode     %s\n  failure  %s\n  bypass   %s\n  uptime   %llus\n",
@@ -241,6 +249,11 @@ int Status(const ClientOptions& options, bool json) {
       std::printf("  confirm  %s awaits confirmation: reverts to %s at %s\n",
                   s.confirm_pending_version().c_str(), s.revert_to_version().c_str(),
                   IsoUtc(s.confirm_deadline_unix_ms()).c_str());
+    }
+    for (const v1::GrantInfo& g : s.grants()) {
+      std::printf("  grant    %s in %s from %s (%s) until %s\n", g.id().c_str(), g.conduit().c_str(),
+                  absl::StrJoin(g.rule().from(), ",").c_str(), g.rule().protocol().c_str(),
+                  IsoUtc(g.expires_unix_ms()).c_str());
     }
     const auto& totals = s.counters().totals();
     for (const char* name : {"rx_packets", "tx_packets", "dropped_packets", "inspected_packets", "bypassed_packets"}) {

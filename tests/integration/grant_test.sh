@@ -136,7 +136,7 @@ ctl grants --json >"$WORK/grants1.json"
 ctl grants | sed 's/^/     /'
 check "grants lists it with its rule and reason" \
   'json "$WORK/grants1.json" "g=d[\"grants\"]; sys.exit(not(len(g)==1 and g[0][\"id\"]==\"grant-1\" and g[0][\"from\"]==[\"$VENDOR/32\"] and g[0][\"functions\"]==[\"write_single_register\"] and g[0][\"reason\"].startswith(\"vendor\")))"'
-check "the grant is a rule of the running policy (rules)" 'ctl rules --json | grep -q "\"grant-1\""'
+check "status and rules carry the grant" 'ctl status --json | grep -q "\"grants\":\[{\"id\":\"grant-1\"" && ctl rules --json | grep -q "\"grant-1\""'
 check "the vendor's write passes during the grant" 'modbus $VENDOR write:130:2'
 check "... a register it did not name is still denied" '! modbus $VENDOR write:300:2'
 check "... and so is a function it did not name (a read)" '! modbus $VENDOR read:130:1'

@@ -171,7 +171,7 @@ conduits:
         fucntions: [1]
 )"),
             "conduits[0].rules[0].fucntions: unknown field; expected one of: id, protocol, from, "
-            "to, port, functions, units, addresses, action, mode (line 8)");
+            "to, port, functions, units, addresses, action, mode, expires (line 8)");
   EXPECT_EQ(ErrorOf("version: v\nmode: enforce\nzone: {}\n"),
             "zone: unknown field; expected one of: version, mode, zones, conduits, signatures, "
             "ports (line 3)");
