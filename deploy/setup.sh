@@ -14,6 +14,7 @@ PACKAGES=(
   python3 python3-pymodbus python3-serial python3-serial-asyncio python3-scapy python3-yaml
   iproute2 ethtool iputils-ping tshark procps bc coreutils util-linux
   rsyslog rsyslog-openssl openssl   # tests/integration/syslog_test.sh: a real SIEM receiver
+  prometheus chromium fonts-dejavu-core curl   # tests/integration/telemetry_test.sh: the real scraper and browser
 )
 # tests/integration/packages_test.py checks that every Python module and
 # program the scripts and tests use comes from this list (or what it

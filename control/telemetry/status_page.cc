@@ -118,6 +118,9 @@ void Blocked(std::string& out, const std::vector<std::string>& blocked) {
     const std::string unit = JsonFieldText(e, "unit");
     if (!unit.empty()) absl::StrAppend(&op, " unit ", unit);
     const std::string mode = JsonFieldText(e, "mode");
+    // A summary line stands for the repeats the drain folded into it.
+    const std::string repeats = JsonFieldText(e, "repeats");
+    if (!repeats.empty()) absl::StrAppend(&op, " (+", repeats, " more)");
     absl::StrAppend(&out, "<tr class=\"blocked-op\"><td>", HtmlEscape(JsonFieldText(e, "ts")), "</td><td>",
                     HtmlEscape(JsonFieldText(e, "conduit")), "</td><td>",
                     HtmlEscape(absl::StrCat(JsonFieldText(e, "src"), ":", JsonFieldText(e, "sport"))), "</td><td>",
