@@ -113,10 +113,17 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ServerCredentials(const
 absl::Status AddSinks(const DaemonConfig& config, EventDrain& drain) {
   if (!config.events_jsonl.empty()) drain.AddSink(std::make_shared<JsonFileSink>(config.events_jsonl));
   if (!config.syslog.address.empty()) {
-    auto options = SyslogOptionsFromConfig(config.syslog.address, config.syslog.transport);
+    const SyslogConfig& s = config.syslog;
+    auto options = SyslogOptionsFromConfig(s.address, s.transport, s.format);
     if (!options.ok()) return absl::InvalidArgumentError(absl::StrCat("events.syslog.address: ", options.status().message()));
+    options->tls = {s.ca, s.cert, s.key, s.server_name};
+    // Errors name their field: "events.syslog.ca \"FILE\": cannot load: ...".
     auto sink = SyslogSink::Create(*options);
-    if (!sink.ok()) return absl::InvalidArgumentError(absl::StrCat("events.syslog.address: ", sink.status().message()));
+    if (!sink.ok()) {
+      const absl::string_view why = sink.status().message();
+      const bool names_field = why.substr(0, 3) == "ca " || why.substr(0, 5) == "cert " || why.substr(0, 4) == "key ";
+      return absl::InvalidArgumentError(absl::StrCat(names_field ? "events.syslog." : "events.syslog.address: ", why));
+    }
     drain.AddSink(std::shared_ptr<SyslogSink>(std::move(*sink)));
   }
   return absl::OkStatus();
@@ -309,8 +316,13 @@ int Run(int argc, char** argv) {
     // reported) before the workers judge a packet. Start, end and
     // revocation are events, and go to on_grant_change.
     grants::GrantApi grant_api(&policies, &drain, grants::GrantApi::Options{config->state_dir});
-    grant_api.SetChangeHook([](std::string_view action, std::string_view target, std::string_view detail) {
+    // Grants given and revoked are audited by the service with the caller's
+    // identity; an expiry is the gateway's own act, audited here.
+    grant_api.SetChangeHook([&audit](std::string_view action, std::string_view target, std::string_view detail) {
       LogInfo(std::string(action), " ", std::string(target), ": ", std::string(detail));
+      if (audit != nullptr && action == "grant_expired") {
+        audit->Append({"", "gateway", "grant-expired", std::string(target), "ok", std::string(detail)});
+      }
     });
     LogInfo(grant_api.Start());
 

@@ -150,6 +150,13 @@ grep -q 'identity "vendor-acme" (roles: vendor)' <<<"$out" && ok "refusal names 
 js="$(as sec status --json)"
 grep -q '"identity":"soc","roles_enabled":true' <<<"$js" && ok "status: identity soc, roles on" || fail "status: $js"
 
+# A grant records who gave it.
+out="$(as eng grant --conduit corp-plant --from 198.18.0.50/32 --protocol modbus \
+  --functions write_single_register --for 1m --reason "vendor visit" 2>&1)" \
+  && ok "engineering grants: $out" || fail "engineering grant: $out"
+as vendor grants --json 2>&1 | grep -q '"granted_by":"plant-eng"' && ok "the grant names plant-eng as granted_by" \
+  || fail "granted_by: $(as vendor grants --json 2>&1 | head -c 300)"
+
 # --- the audit trail -------------------------------------------------------
 audit="$(as sec audit --json)"
 grep -q '"identity":"vendor-acme".*"action":"push".*"result":"denied"' <<<"$audit" \
@@ -157,6 +164,8 @@ grep -q '"identity":"vendor-acme".*"action":"push".*"result":"denied"' <<<"$audi
 grep -q '"identity":"plant-eng".*"action":"push","target":"access-1","result":"ok"' <<<"$audit" \
   && ok "an accepted push is audited" || fail "audit lacks the accepted push"
 grep -q '"action":"start"' <<<"$audit" && ok "the gateway's start is audited" || fail "no start record"
+grep -q '"identity":"plant-eng".*"action":"grant".*"result":"ok".*vendor visit' <<<"$audit" \
+  && ok "the grant is audited with its identity and reason" || fail "audit lacks the grant"
 grep -q '"event":"audit".*"result":"denied"' "$WORK/events.jsonl" \
   && ok "audit records reach the event sinks" || fail "no audit event in the JSONL sink"
 "$CTL" audit verify --file "$WORK/state/audit.jsonl" >"$WORK/verify.out" 2>&1 \
