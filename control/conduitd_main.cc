@@ -311,6 +311,11 @@ int Run(int argc, char** argv) {
     LogInfo(roles.enabled() ? absl::StrCat("control.roles: ", roles.roles().size(), " role(s); every RPC is authorized")
                             : std::string("control.roles not set: every caller may do everything"));
 
+    policies.SetSelfActionHook([&audit](const std::string& action, const std::string& target,
+                                        const std::string& detail) {
+      if (audit != nullptr) audit->Append({"", "gateway", action, target, "ok", detail});
+    });
+
     // Time-limited grants (state_dir/grants.json): the persisted ones are
     // applied (those that ended while the gateway was down dropped and
     // reported) before the workers judge a packet. Start, end and

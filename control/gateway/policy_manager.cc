@@ -555,6 +555,7 @@ void PolicyManager::RevertUnconfirmed() {
     std::fprintf(stderr, "conduitd: policy %s was not confirmed in time: back to no policy\n",
                  unconfirmed.c_str());
     Report(EventKind::kPolicyReverted, epoch, policy::Mode::kBypass, kGatewayScope);
+    if (self_action_) self_action_("revert", unconfirmed, "not confirmed in time: back to no policy");
     return;
   }
   // Exactly as a push of the previous policy (compile with the operator's
@@ -578,6 +579,9 @@ void PolicyManager::RevertUnconfirmed() {
   std::fprintf(stderr, "conduitd: policy %s was not confirmed in time: reverted to %s\n",
                unconfirmed.c_str(), previous->version().c_str());
   Report(EventKind::kPolicyReverted, epoch, mode, kGatewayScope);
+  if (self_action_) {
+    self_action_("revert", unconfirmed, "not confirmed in time: reverted to " + previous->version());
+  }
 }
 
 absl::Status PolicyManager::Persist(const v1::PolicySnapshot& snapshot) const {

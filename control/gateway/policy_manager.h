@@ -171,6 +171,11 @@ class PolicyManager {
   // Where policy and mode changes are reported (a ring the event drain
   // reads). Set before the first push; written only by the publisher thread.
   void SetEventRing(EventRing* ring) { events_ = ring; }
+  // What the gateway changes by itself, on its own clock (a confirm deadline
+  // passing): (action, target, detail), for the audit trail. Before Start.
+  using SelfActionHook = std::function<void(const std::string& action, const std::string& target,
+                                            const std::string& detail)>;
+  void SetSelfActionHook(SelfActionHook hook) { self_action_ = std::move(hook); }
 
   // Names for an event, by the epoch it came from (the drain thread).
   EventNames NamesFor(const EventRecord& event) const;
@@ -218,6 +223,7 @@ class PolicyManager {
                          uint32_t confirm_within_seconds = 0);
   // The publisher thread, when a pending push's deadline has passed.
   void RevertUnconfirmed();
+  SelfActionHook self_action_;
   PushOutcome Refused(std::vector<policy::PolicyError> errors) const;
   absl::Status Persist(const conduit::v1::PolicySnapshot& snapshot) const;
   // The operator's mode overrides survive a restart too (state_dir/modes).

@@ -157,6 +157,11 @@ out="$(as eng grant --conduit corp-plant --from 198.18.0.50/32 --protocol modbus
 as vendor grants --json 2>&1 | grep -q '"granted_by":"plant-eng"' && ok "the grant names plant-eng as granted_by" \
   || fail "granted_by: $(as vendor grants --json 2>&1 | head -c 300)"
 
+# What the gateway does on its own clock is audited too: an unconfirmed push reverts.
+sed 's/"access-1"/"access-2"/' "$WORK/policy.yaml" >"$WORK/policy2.yaml"
+as eng push "$WORK/policy2.yaml" --confirm-within 2s >/dev/null 2>&1 || fail "push --confirm-within"
+sleep 4
+
 # --- the audit trail -------------------------------------------------------
 audit="$(as sec audit --json)"
 grep -q '"identity":"vendor-acme".*"action":"push".*"result":"denied"' <<<"$audit" \
@@ -164,6 +169,8 @@ grep -q '"identity":"vendor-acme".*"action":"push".*"result":"denied"' <<<"$audi
 grep -q '"identity":"plant-eng".*"action":"push","target":"access-1","result":"ok"' <<<"$audit" \
   && ok "an accepted push is audited" || fail "audit lacks the accepted push"
 grep -q '"action":"start"' <<<"$audit" && ok "the gateway's start is audited" || fail "no start record"
+grep -q '"peer":"gateway","action":"revert","target":"access-2","result":"ok"' <<<"$audit" \
+  && ok "the gateway's own revert is audited" || fail "audit lacks the revert: $(grep -c . <<<"$audit") records"
 grep -q '"identity":"plant-eng".*"action":"grant".*"result":"ok".*vendor visit' <<<"$audit" \
   && ok "the grant is audited with its identity and reason" || fail "audit lacks the grant"
 grep -q '"event":"audit".*"result":"denied"' "$WORK/events.jsonl" \
