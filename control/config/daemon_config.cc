@@ -170,6 +170,51 @@ absl::Status ParseRoles(const YAML::Node& roles, DaemonConfig& config) {
   return absl::OkStatus();
 }
 
+// events.syslog (DESIGN.md, "Telemetry"). The TLS files are read when
+// conduitd starts the sink; here only what the text alone can tell.
+absl::Status ParseSyslog(const YAML::Node& s, SyslogConfig& config) {
+  RETURN_IF_ERROR(CheckKeys(s, "events.syslog",
+                            {"address", "transport", "format", "ca", "cert", "key", "server_name"}));
+  const auto read = [&s](const char* key, std::string& out) -> absl::Status {
+    if (!s[key]) return absl::OkStatus();
+    ASSIGN_OR_RETURN(out, ReadString(s[key], absl::StrCat("events.syslog.", key)));
+    return absl::OkStatus();
+  };
+  RETURN_IF_ERROR(read("address", config.address));
+  RETURN_IF_ERROR(read("transport", config.transport));
+  RETURN_IF_ERROR(read("format", config.format));
+  RETURN_IF_ERROR(read("ca", config.ca));
+  RETURN_IF_ERROR(read("cert", config.cert));
+  RETURN_IF_ERROR(read("key", config.key));
+  RETURN_IF_ERROR(read("server_name", config.server_name));
+  if (config.address.empty()) return FieldError("events.syslog.address", absl::StrCat("missing", Where(s)));
+  if (config.transport != "udp" && config.transport != "tcp" && config.transport != "tls") {
+    return FieldError("events.syslog.transport", absl::StrCat("\"", config.transport,
+                                                              "\": expected udp, tcp or tls"));
+  }
+  if (config.format != "rfc5424" && config.format != "cef") {
+    return FieldError("events.syslog.format", absl::StrCat("\"", config.format,
+                                                           "\": expected rfc5424 or cef"));
+  }
+  if (config.transport == "tls") {
+    if (config.ca.empty()) {
+      return FieldError("events.syslog.ca", "missing: transport tls verifies the SIEM's certificate against this CA file");
+    }
+    if (config.cert.empty() != config.key.empty()) {
+      return FieldError(config.cert.empty() ? "events.syslog.cert" : "events.syslog.key",
+                        "a client certificate needs both cert and key");
+    }
+  } else {
+    for (const char* key : {"ca", "cert", "key", "server_name"}) {
+      if (s[key]) {
+        return FieldError(absl::StrCat("events.syslog.", key),
+                          absl::StrCat("only with transport tls (transport is ", config.transport, ")"));
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ParseRoot(const YAML::Node& root, DaemonConfig& config) {
   RETURN_IF_ERROR(CheckKeys(root, "", {"eal", "workers", "wires", "mempool", "queues", "flows",
                                        "control", "policy", "events", "failure",
@@ -285,13 +330,7 @@ absl::Status ParseRoot(const YAML::Node& root, DaemonConfig& config) {
     }
     if (e["jsonl"]) { ASSIGN_OR_RETURN(config.events_jsonl, ReadString(e["jsonl"], "events.jsonl")); }
     if (const YAML::Node s = e["syslog"]) {
-      RETURN_IF_ERROR(CheckKeys(s, "events.syslog", {"address", "transport"}));
-      if (s["address"]) { ASSIGN_OR_RETURN(config.syslog.address, ReadString(s["address"], "events.syslog.address")); }
-      if (s["transport"]) { ASSIGN_OR_RETURN(config.syslog.transport, ReadString(s["transport"], "events.syslog.transport")); }
-      if (config.syslog.transport != "udp" && config.syslog.transport != "tcp") {
-        return FieldError("events.syslog.transport", absl::StrCat("\"", config.syslog.transport,
-                                                                  "\": expected udp or tcp"));
-      }
+      RETURN_IF_ERROR(ParseSyslog(s, config.syslog));
     }
   }
   if (root["failure"]) {

@@ -26,7 +26,12 @@ struct TlsConfig {
 
 struct SyslogConfig {
   std::string address;             // host:port; empty: no syslog sink
-  std::string transport = "udp";   // udp | tcp
+  std::string transport = "udp";   // udp | tcp | tls (RFC 5425)
+  std::string format = "rfc5424";  // rfc5424 (the JSON line as MSG) | cef
+  std::string ca;                  // tls: the CA the SIEM's certificate must chain to
+  std::string cert;                // tls, optional: client certificate ...
+  std::string key;                 // ... and its key
+  std::string server_name;         // tls, optional: name to verify; default the address's host
 };
 
 // Read by deploy/supervisor/conduit-supervisor, not by conduitd; parsed here

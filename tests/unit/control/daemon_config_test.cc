@@ -86,6 +86,40 @@ TEST(DaemonConfig, ErrorsNameTheField) {
             std::string::npos);
 }
 
+// events.syslog (DESIGN.md "Telemetry"): transports, formats, TLS files.
+TEST(DaemonConfig, SyslogTlsAndCef) {
+  const auto syslog = [](const std::string& body) {
+    return Replace(kGood, "syslog: {address: \"127.0.0.1:5514\", transport: udp}", "syslog: {" + body + "}");
+  };
+  auto c = ParseDaemonConfig(syslog(
+      "address: \"siem.plant:6514\", transport: tls, format: cef, ca: /etc/conduit/siem-ca.pem, "
+      "cert: /etc/conduit/gw.pem, key: /etc/conduit/gw.key, server_name: siem.plant"));
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->syslog.transport, "tls");
+  EXPECT_EQ(c->syslog.format, "cef");
+  EXPECT_EQ(c->syslog.ca, "/etc/conduit/siem-ca.pem");
+  EXPECT_EQ(c->syslog.cert, "/etc/conduit/gw.pem");
+  EXPECT_EQ(c->syslog.key, "/etc/conduit/gw.key");
+  EXPECT_EQ(c->syslog.server_name, "siem.plant");
+  c = ParseDaemonConfig(syslog("address: \"siem:514\", transport: tcp"));
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->syslog.format, "rfc5424");  // the default
+
+  EXPECT_EQ(ErrorOf(syslog("address: \"siem:6514\", transport: tls")),
+            "events.syslog.ca: missing: transport tls verifies the SIEM's certificate against this CA file");
+  EXPECT_EQ(ErrorOf(syslog("address: \"siem:514\", format: leef")),
+            "events.syslog.format: \"leef\": expected rfc5424 or cef");
+  EXPECT_EQ(ErrorOf(syslog("address: \"siem:514\", transport: sctp")),
+            "events.syslog.transport: \"sctp\": expected udp, tcp or tls");
+  EXPECT_EQ(ErrorOf(syslog("address: \"siem:514\", transport: tcp, ca: /ca.pem")),
+            "events.syslog.ca: only with transport tls (transport is tcp)");
+  EXPECT_EQ(ErrorOf(syslog("address: \"siem:6514\", transport: tls, ca: /ca.pem, cert: /c.pem")),
+            "events.syslog.key: a client certificate needs both cert and key");
+  EXPECT_NE(ErrorOf(syslog("transport: tcp")).find("events.syslog.address: missing"), std::string::npos);
+  EXPECT_NE(ErrorOf(syslog("address: \"siem:514\", tls: true")).find("events.syslog.tls: unknown field"),
+            std::string::npos);
+}
+
 TEST(DaemonConfig, AllowedEventsAreOptIn) {
   auto off = ParseDaemonConfig(kGood);
   ASSERT_TRUE(off.ok());
