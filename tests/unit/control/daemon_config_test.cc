@@ -196,5 +196,44 @@ TEST(DaemonConfig, EalArgumentsAddLcoresAndLogLevel) {
   EXPECT_EQ(std::count(given.begin(), given.end(), "-l"), 1);  // the operator's list wins
 }
 
+TEST(DaemonConfig, RolesBindIdentitiesToPermissionsOverMutualTls) {
+  const std::string mtls = Replace(kGood, R"(tls: {cert: "", key: "", client_ca: ""})",
+                                   R"(tls: {cert: s.pem, key: s.key, client_ca: ca.pem}
+  roles:
+    engineering: {identities: [plant-eng], may: [read, push, mode, grant, confirm]}
+    security: {identities: [soc, soc-backup], may: [read, events, audit]})");
+  auto c = ParseDaemonConfig(mtls);
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_TRUE(c->roles_configured);
+  ASSERT_EQ(c->roles.size(), 2u);
+  EXPECT_EQ(c->roles[1].name, "security");
+  EXPECT_EQ(c->roles[1].identities, (std::vector<std::string>{"soc", "soc-backup"}));
+  EXPECT_EQ(c->roles[0].may.size(), 5u);
+  const RoleTable table(c->roles);
+  Caller soc{"soc", {"soc"}, "peer"};
+  EXPECT_TRUE(table.Allows(soc, Permission::kAudit));
+  EXPECT_FALSE(table.Allows(soc, Permission::kPush));
+  EXPECT_FALSE(table.Allows(Caller{}, Permission::kRead));  // no certificate, no role
+  EXPECT_TRUE(RoleTable().Allows(Caller{}, Permission::kPush));  // roles off: everything
+
+  EXPECT_EQ(ErrorOf(Replace(mtls, "may: [read, events, audit]", "may: [read, sudo]")),
+            "control.roles.security.may[1]: unknown permission \"sudo\" (one of: read, events, push, "
+            "confirm, mode, grant, audit)");
+  EXPECT_EQ(ErrorOf(Replace(mtls, "identities: [soc, soc-backup], ", "")),
+            "control.roles.security.identities: missing");
+  EXPECT_EQ(ErrorOf(Replace(mtls, ", client_ca: ca.pem", "")),
+            "control.roles: roles bind client certificate identities: set control.tls.client_ca (mutual TLS)");
+}
+
+TEST(DaemonConfig, MetricsListen) {
+  auto c = ParseDaemonConfig(std::string(kGood) + "metrics: {listen: \"127.0.0.1:9460\"}\n");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->metrics_listen, "127.0.0.1:9460");
+  EXPECT_EQ(ErrorOf(std::string(kGood) + "metrics: {listen: nowhere}\n"),
+            "metrics.listen: \"nowhere\" is not host:port");
+  EXPECT_NE(ErrorOf(std::string(kGood) + "metrics: {lisen: \"127.0.0.1:1\"}\n").find("metrics.lisen: unknown field"),
+            std::string::npos);
+}
+
 }  // namespace
 }  // namespace conduit
