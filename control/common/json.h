@@ -16,9 +16,4 @@ inline std::string JsonQuote(std::string_view s) {
   return out;
 }
 
-// The value of a top-level field in one of our own one-line objects (events,
-// audit records): a string unescaped, a number or literal as written; ""
-// when absent. Not a general parser: it relies on our flat field layout.
-std::string JsonFieldText(std::string_view line, std::string_view name);
-
 }  // namespace conduit

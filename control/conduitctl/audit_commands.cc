@@ -5,6 +5,7 @@
 
 #include "audit/audit_verify.h"
 #include "common/json.h"
+#include "common/json_fields.h"
 
 namespace conduit::ctl {
 int Audit(const ClientOptions& options, bool json, uint64_t since_seq, uint32_t limit) {
@@ -31,11 +32,13 @@ int Audit(const ClientOptions& options, bool json, uint64_t since_seq, uint32_t 
         std::cout << r << "\n";
         continue;
       }
-      const std::string who = JsonFieldText(r, "identity");
-      std::cout << JsonFieldText(r, "seq") << "  " << JsonFieldText(r, "ts") << "  "
-                << (who.empty() ? JsonFieldText(r, "peer") : who) << "  " << JsonFieldText(r, "action") << " "
-                << JsonFieldText(r, "target") << "  " << JsonFieldText(r, "result");
-      const std::string detail = JsonFieldText(r, "detail");
+      const JsonFields fields(r);
+      auto field = [&fields](std::string_view key) { return std::string(fields.Get(key)); };
+      const std::string who = field("identity");
+      std::cout << field("seq") << "  " << field("ts") << "  "
+                << (who.empty() ? field("peer") : who) << "  " << field("action") << " "
+                << field("target") << "  " << field("result");
+      const std::string detail = field("detail");
       if (!detail.empty()) std::cout << "  (" << detail << ")";
       std::cout << "\n";
     }

@@ -2,7 +2,7 @@
 
 #include <chrono>
 
-#include "common/json.h"
+#include "common/json_fields.h"
 
 namespace conduit::telemetry {
 
@@ -22,7 +22,7 @@ void RecentEvents::Run() {
       if (subscription_->closed()) return;
       continue;
     }
-    if (JsonFieldText(line, "verdict") != "deny") continue;
+    if (JsonFields(line).Get("verdict") != "deny") continue;
     std::lock_guard<std::mutex> lock(mu_);
     blocked_.push_front(line);
     if (blocked_.size() > capacity_) blocked_.pop_back();

@@ -4,7 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "baseline/map_rows.h"
-#include "common/json.h"
+#include "common/json_fields.h"
 
 namespace conduit::telemetry {
 namespace {
@@ -112,21 +112,23 @@ void Blocked(std::string& out, const std::vector<std::string>& blocked) {
   }
   out += "<table><tr><th>time</th><th>conduit</th><th>from</th><th>to</th><th>protocol</th><th>operation</th>"
          "<th>rule</th><th>mode</th></tr>\n";
-  for (const std::string& e : blocked) {
-    std::string op = JsonFieldText(e, "function_name");
-    if (op.empty()) op = JsonFieldText(e, "function");
-    const std::string unit = JsonFieldText(e, "unit");
+  for (const std::string& line : blocked) {
+    const JsonFields fields(line);
+    auto field = [&fields](std::string_view key) { return std::string(fields.Get(key)); };
+    std::string op = field("function_name");
+    if (op.empty()) op = field("function");
+    const std::string unit = field("unit");
     if (!unit.empty()) absl::StrAppend(&op, " unit ", unit);
-    const std::string mode = JsonFieldText(e, "mode");
+    const std::string mode = field("mode");
     // A summary line stands for the repeats the drain folded into it.
-    const std::string repeats = JsonFieldText(e, "repeats");
+    const std::string repeats = field("repeats");
     if (!repeats.empty()) absl::StrAppend(&op, " (+", repeats, " more)");
-    absl::StrAppend(&out, "<tr class=\"blocked-op\"><td>", HtmlEscape(JsonFieldText(e, "ts")), "</td><td>",
-                    HtmlEscape(JsonFieldText(e, "conduit")), "</td><td>",
-                    HtmlEscape(absl::StrCat(JsonFieldText(e, "src"), ":", JsonFieldText(e, "sport"))), "</td><td>",
-                    HtmlEscape(absl::StrCat(JsonFieldText(e, "dst"), ":", JsonFieldText(e, "dport"))), "</td><td>",
-                    HtmlEscape(JsonFieldText(e, "protocol")), "</td><td>", HtmlEscape(op), "</td><td>",
-                    HtmlEscape(JsonFieldText(e, "rule")), "</td><td>",
+    absl::StrAppend(&out, "<tr class=\"blocked-op\"><td>", HtmlEscape(field("ts")), "</td><td>",
+                    HtmlEscape(field("conduit")), "</td><td>",
+                    HtmlEscape(absl::StrCat(field("src"), ":", field("sport"))), "</td><td>",
+                    HtmlEscape(absl::StrCat(field("dst"), ":", field("dport"))), "</td><td>",
+                    HtmlEscape(field("protocol")), "</td><td>", HtmlEscape(op), "</td><td>",
+                    HtmlEscape(field("rule")), "</td><td>",
                     mode == "enforce" ? "<span class=\"bad\">dropped</span>"
                                       : absl::StrCat("reported (", HtmlEscape(mode), ")"),
                     "</td></tr>\n");

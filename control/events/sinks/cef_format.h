@@ -13,7 +13,7 @@
 #include <string_view>
 
 #include "events/event_record.h"
-#include "events/sinks/json_fields.h"
+#include "common/json_fields.h"
 
 namespace conduit {
 

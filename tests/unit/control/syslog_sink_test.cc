@@ -22,7 +22,7 @@
 
 #include "events/event_json.h"
 #include "events/sinks/cef_format.h"
-#include "events/sinks/json_fields.h"
+#include "common/json_fields.h"
 
 namespace conduit {
 namespace {

@@ -1,4 +1,4 @@
-#include "events/sinks/json_fields.h"
+#include "common/json_fields.h"
 
 #include <cstdint>
 
