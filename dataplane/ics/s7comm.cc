@@ -1,5 +1,6 @@
 #include "ics/s7comm.h"
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 
@@ -7,6 +8,8 @@ namespace conduit::ics::s7comm {
 namespace {
 
 constexpr size_t kTpktLen = 4;
+constexpr size_t kCotpDtEnd = kTpktLen + 3;       // TPKT + COTP DT (li, code, EOT/nr)
+constexpr size_t kS7HeaderEnd = kCotpDtEnd + 10;  // + the shortest S7comm header
 constexpr uint8_t kS7ProtocolId = 0x32;
 constexpr uint8_t kS7PlusProtocolId = 0x72;
 
@@ -27,6 +30,10 @@ bool ValidCotpType(uint8_t code) {
       return false;
   }
 }
+
+// Cursor::full of a first COTP segment (no EOT): the message's length is
+// not known from this TPDU.
+constexpr size_t kUnknownLength = SIZE_MAX / 2;
 
 // Bytes of the PDU present in the (possibly truncated) view, from `off`.
 struct Cursor {
@@ -191,7 +198,12 @@ DecodeStatus DecodeS7(const Cursor& c, const PduView& pdu, IcsOp& op) {
   const size_t header_len = has_error ? 12 : 10;
   const size_t param_len = Be16(c.p + 6);
   const size_t data_len = Be16(c.p + 8);
-  if (header_len + param_len + data_len > c.full) return DecodeStatus::kMalformed;
+  // The header, parameter and data blocks are the whole TPDU payload: bytes
+  // past them would reach the PLC unjudged, bytes short of them cut the PDU.
+  // A first segment without EOT (full unknown) is a prefix: not judged here.
+  if (c.full != kUnknownLength && header_len + param_len + data_len != c.full) {
+    return DecodeStatus::kMalformed;
+  }
   if (!c.Has(0, header_len)) return DecodeStatus::kTruncated;
 
   op.kind = OpKind::kS7comm;
@@ -364,6 +376,26 @@ constexpr NamedFunction kS7Names[] = {
     {kNoParameter, "ack"},
 };
 
+// Whether a TPDU's S7comm header (if it has one) declares exactly the bytes
+// the TPKT carries: 10 (job, userdata) or 12 (ack, ack-data: error class and
+// code) header bytes + parameter length + data length == TPKT length - 7
+// (TPKT 4, COTP DT 3). Only a final DT (EOT) whose payload looks like an S7
+// header is judged: 0x32, a known ROSCTR and redundancy id 0 -- so the last
+// segment of a COTP-segmented message (arbitrary bytes, stateless Frame
+// cannot tell) is only mistaken for one by a 1-in-2^26 chance. Decode judges
+// the rest with its per-flow segment state (the same equality).
+bool S7LengthsAgree(std::span<const uint8_t> head, uint32_t length) {
+  if ((head[5] >> 4) != kCotpData || head[4] != 2 || (head[6] & 0x80) == 0) return true;
+  if (length < kS7HeaderEnd || head[kCotpDtEnd] != kS7ProtocolId) return true;
+  const uint8_t* s7 = head.data() + kCotpDtEnd;
+  const uint8_t rosctr = s7[1];
+  const bool acked = rosctr == kAck || rosctr == kAckData;
+  if (rosctr != kJob && rosctr != kUserdata && !acked) return true;
+  if (Be16(s7 + 2) != 0) return true;
+  const size_t header_len = acked ? 12 : 10;
+  return header_len + Be16(s7 + 6) + Be16(s7 + 8) == length - kCotpDtEnd;
+}
+
 }  // namespace
 
 FrameResult Frame(std::span<const uint8_t> head, bool /*from_client*/) {
@@ -371,12 +403,13 @@ FrameResult Frame(std::span<const uint8_t> head, bool /*from_client*/) {
   if (head[0] != 3 || head[1] != 0) return {FrameStatus::kInvalid, 0};
   const uint32_t length = Be16(head.data() + 2);
   if (length < kTpktLen + 3) return Malformed(MalformedReason::kTpktLength);
-  // With the COTP header in view, reject what cannot be a COTP TPDU.
-  if (head.size() >= kTpktLen + 2) {
-    const uint8_t li = head[4];
-    if (!ValidCotpType(head[5] >> 4)) return {FrameStatus::kInvalid, 0};
-    if (li < 2 || kTpktLen + 1 + li > length) return Malformed(MalformedReason::kCotpLength);
-  }
+  // The COTP header and an S7 header, where the TPDU has one, are judged
+  // before framing: ask for them (never for more than the TPDU holds).
+  if (head.size() < std::min<size_t>(length, kS7HeaderEnd)) return NeedMore();
+  const uint8_t li = head[4];
+  if (!ValidCotpType(head[5] >> 4)) return {FrameStatus::kInvalid, 0};
+  if (li < 2 || kTpktLen + 1 + li > length) return Malformed(MalformedReason::kCotpLength);
+  if (!S7LengthsAgree(head, length)) return Malformed(MalformedReason::kS7Length);
   return {FrameStatus::kPdu, length};
 }
 
@@ -430,8 +463,7 @@ DecodeStatus Decode(const PduView& pdu, StreamState& state, OpList& ops) {
   if (continuation) return DecodeStatus::kOk;  // op came with the first segment
 
   // A segment without EOT is a prefix of the message the peer reassembles:
-  // its S7 lengths describe more than this TPDU holds.
-  constexpr size_t kUnknownLength = SIZE_MAX / 2;
+  // its S7 lengths describe more than this TPDU holds (kUnknownLength).
   const Cursor c{p + cotp_end, avail > cotp_end ? avail - cotp_end : 0,
                  eot ? full - cotp_end : kUnknownLength};
   if (c.avail == 0) return DecodeStatus::kTruncated;

@@ -60,6 +60,16 @@
 // the frame of the last segment; no capture in the corpus segments a
 // non-empty message.
 //
+// Strict length: the S7comm header's lengths are the whole TPDU payload,
+// header (10; 12 for ack/ack-data) + parameter length + data length == TPKT
+// length - 7, with no trailing bytes allowed (no capture in the corpus has
+// any, and bytes past the data block would reach the PLC unjudged). Frame()
+// asks for the first 17 bytes (never more than the TPKT length) and reports
+// a final DT (EOT) whose payload is an S7 header (0x32, ROSCTR 1/2/3/7,
+// redundancy id 0) with other lengths as kMalformed
+// (MalformedReason::kS7Length); Decode() returns kMalformed on any final
+// segment's mismatch (it knows the segment state Frame does not).
+//
 // A DT payload that is neither S7comm nor S7comm-plus (e.g. MMS/IEC 61850,
 // which shares port 102) returns kNotThisProtocol.
 #pragma once

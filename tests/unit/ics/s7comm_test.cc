@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <string_view>
 #include <vector>
@@ -91,8 +92,12 @@ TEST(S7commFrame, AcceptsTpkt) {
   auto r = Frame(b);
   EXPECT_EQ(r.status, FrameStatus::kPdu);
   EXPECT_EQ(r.length, b.size());
-  // Only the TPKT header in view: enough for the length.
-  r = Frame(std::span<const uint8_t>(b.data(), 4));
+  // Only the TPKT header in view: the COTP DT and S7 headers are judged
+  // before framing, so Frame asks for them (17 bytes), no more.
+  for (size_t n = 4; n < 17; ++n) {
+    EXPECT_EQ(Frame(std::span<const uint8_t>(b.data(), n)).status, FrameStatus::kNeedMore) << n;
+  }
+  r = Frame(std::span<const uint8_t>(b.data(), 17));
   EXPECT_EQ(r.status, FrameStatus::kPdu);
   EXPECT_EQ(r.length, b.size());
 }
@@ -108,7 +113,7 @@ TEST(S7commFrame, RejectsGarbage) {
   EXPECT_EQ(Frame(Hex("0400001902f080")).status, FrameStatus::kInvalid);  // version 4
   EXPECT_EQ(Frame(Hex("0301001902f080")).status, FrameStatus::kInvalid);  // reserved
   EXPECT_EQ(Frame(Hex("03000006020f00")).status, FrameStatus::kMalformed);  // length < 7
-  EXPECT_EQ(Frame(Hex("0300001902300000")).status, FrameStatus::kInvalid);  // COTP code 3
+  EXPECT_EQ(Frame(Hex("03000007023000")).status, FrameStatus::kInvalid);  // COTP code 3
   EXPECT_EQ(Frame(Hex("0300000720f000")).status, FrameStatus::kMalformed);  // LI past end
   EXPECT_EQ(Frame(Hex("474554202f20485454502f312e31")).status, FrameStatus::kInvalid);
 }
@@ -493,8 +498,91 @@ TEST(S7commFrame, StrictLengthTable) {
       {"TPKT length 6", Hex("03000006020f00"), true, FrameStatus::kMalformed, 0, MalformedReason::kTpktLength},
       {"COTP LI past TPKT", Hex("0300000720f000"), false, FrameStatus::kMalformed, 0, MalformedReason::kCotpLength},
       {"COTP LI 1", Hex("0300000701f080"), true, FrameStatus::kMalformed, 0, MalformedReason::kCotpLength},
-      {"COTP code 3", Hex("0300001902300000"), true, FrameStatus::kInvalid, 0, MalformedReason::kNone},
+      {"COTP code 3", Hex("03000007023000"), true, FrameStatus::kInvalid, 0, MalformedReason::kNone},
   });
+}
+
+// `hex` with the bytes at `at` replaced by `patch` (hex), then `extra`
+// appended; the TPKT length is set to the result's size (the S7 lengths, not
+// the TPKT's, are what these rows get wrong).
+std::vector<uint8_t> Patched(const char* hex, size_t at, std::string_view patch, std::string_view extra = "") {
+  std::vector<uint8_t> b = Hex(hex);
+  const std::vector<uint8_t> p = Hex(patch);
+  std::copy(p.begin(), p.end(), b.begin() + long(at));
+  const std::vector<uint8_t> e = Hex(extra);
+  b.insert(b.end(), e.begin(), e.end());
+  b[2] = uint8_t(b.size() >> 8);
+  b[3] = uint8_t(b.size());
+  return b;
+}
+
+// The S7comm header's lengths must be the TPDU payload exactly: header (10,
+// or 12 for ack/ack-data) + parameter length (bytes 13-14 of the TPKT) + data
+// length (15-16) == TPKT length - 7. Each row: the frame, and what Frame and
+// Decode say. Byte 3 is the TPKT length, 8 the ROSCTR.
+struct S7LengthRow {
+  const char* name;
+  std::vector<uint8_t> bytes;
+  FrameStatus frame;
+  MalformedReason reason;
+  DecodeStatus decode;
+};
+
+const std::vector<S7LengthRow>& S7LengthRows() {
+  static const std::vector<S7LengthRow> rows = {
+      {"job read var: 10 + 14 + 0 = 24", Hex(kHexReadVar), FrameStatus::kPdu, MalformedReason::kNone,
+       DecodeStatus::kOk},
+      {"job write var: 10 + 14 + 8 = 32", Hex(kHexWriteVar), FrameStatus::kPdu, MalformedReason::kNone,
+       DecodeStatus::kOk},
+      {"ack-data: 12 + 2 + 8 = 22", Hex(kHexReadVarAck), FrameStatus::kPdu, MalformedReason::kNone,
+       DecodeStatus::kOk},
+      {"ack with error, no parameter: 12", Hex(kHexAckError), FrameStatus::kPdu, MalformedReason::kNone,
+       DecodeStatus::kOk},
+      {"userdata: 10 + 8 + 8 = 26", Hex(kHexUserdata), FrameStatus::kPdu, MalformedReason::kNone,
+       DecodeStatus::kOk},
+      {"job with a trailing byte in the TPKT", Patched(kHexReadVar, 7, "32", "00"), FrameStatus::kMalformed,
+       MalformedReason::kS7Length, DecodeStatus::kMalformed},
+      {"job with a smuggled second S7 header", Patched(kHexReadVar, 7, "32", "32010000000000000000"),
+       FrameStatus::kMalformed, MalformedReason::kS7Length, DecodeStatus::kMalformed},
+      {"job parameter length one short", Patched(kHexReadVar, 13, "000d"), FrameStatus::kMalformed,
+       MalformedReason::kS7Length, DecodeStatus::kMalformed},
+      {"job data length past the TPKT", Patched(kHexReadVar, 15, "0001"), FrameStatus::kMalformed,
+       MalformedReason::kS7Length, DecodeStatus::kMalformed},
+      {"ack-data read as a job (10-byte header)", Patched(kHexReadVarAck, 8, "01"), FrameStatus::kMalformed,
+       MalformedReason::kS7Length, DecodeStatus::kMalformed},
+      {"job read as ack-data (12-byte header)", Patched(kHexWriteVar, 8, "03"), FrameStatus::kMalformed,
+       MalformedReason::kS7Length, DecodeStatus::kMalformed},
+      {"userdata with a trailing byte", Patched(kHexUserdata, 7, "32", "00"), FrameStatus::kMalformed,
+       MalformedReason::kS7Length, DecodeStatus::kMalformed},
+      {"ack without parameter, data length 1 past the TPKT", Patched(kHexAckError, 15, "0001"),
+       FrameStatus::kMalformed, MalformedReason::kS7Length, DecodeStatus::kMalformed},
+      // Redundancy id != 0: not taken for an S7 header by Frame (the last
+      // segment of a segmented message may hold anything); Decode, which
+      // knows the segment state, still refuses the lengths.
+      {"redundancy id set, trailing byte", Patched(kHexReadVar, 9, "0001", "00"), FrameStatus::kPdu,
+       MalformedReason::kNone, DecodeStatus::kMalformed},
+      // A first segment (no EOT): its lengths describe the whole message.
+      {"DT without EOT: a prefix", Patched(kHexReadVar, 6, "00"), FrameStatus::kPdu, MalformedReason::kNone,
+       DecodeStatus::kOk},
+      {"S7comm-plus: not judged by S7 lengths", Hex(kHexPlusV2Resp), FrameStatus::kPdu, MalformedReason::kNone,
+       DecodeStatus::kOk},
+  };
+  return rows;
+}
+
+TEST(S7commFrame, S7HeaderLengthTable) {
+  for (const S7LengthRow& row : S7LengthRows()) {
+    const FrameResult f = Frame(row.bytes);
+    EXPECT_EQ(f.status, row.frame) << row.name;
+    EXPECT_EQ(f.reason, row.reason) << row.name << ": " << MalformedReasonName(f.reason);
+    if (row.frame == FrameStatus::kPdu) EXPECT_EQ(f.length, row.bytes.size()) << row.name;
+  }
+}
+
+TEST(S7commDecode, S7HeaderLengthTable) {
+  for (const S7LengthRow& row : S7LengthRows()) {
+    EXPECT_EQ(Dec(row.bytes).status, row.decode) << row.name;
+  }
 }
 
 }  // namespace
