@@ -11,7 +11,14 @@
 // 0x7F: SQ=0 N x (3-octet IOA + element), SQ=1 IOA + N x element; N = 0 is
 // malformed. Frame() reports a disagreeing L as kMalformed
 // (MalformedReason::kIec104Length) and Decode() as DecodeStatus::kMalformed.
-// Private type ids (and F_SG_NA_1, whose segment is variable) are not sized.
+// Types with length octets inside are sized by them: F_SG_NA_1 is one
+// object (VSQ = 1) whose LOS octet gives the segment's length; the IEC
+// 60870-5-7 security ASDUs (no IOA) by their CLN/HLN/WKL/ELN fields (and
+// S_KS_NA_1's MAC algorithm) when the message is sent whole, S_KR_NA_1 is
+// a 2-octet user number; S_IT_TC_1 has a 14-octet element. Private type
+// ids, S_AR_NA_1 (its MAC length is the session's) and the segments of a
+// segmented security message are not sized; the update-key types 88-95 are
+// treated as private.
 //
 // IcsOp fields filled (one op per APDU):
 //   I-format, kind kIec104:
@@ -25,7 +32,8 @@
 //     address_last   objects (kOpHasAddress): one object: its IOA; SQ=1:
 //                    IOA..IOA + N - 1; SQ=0: min..max over the objects
 //                    present when the element size of the type is known,
-//                    else 0..0xFFFFFF (cannot walk them: any address)
+//                    else 0..0xFFFFFF (cannot walk them: any address);
+//                    the security types 81-87 have no IOA (no kOpHasAddress)
 //     object_instance number of information objects (VSQ & 0x7F)
 //     direction      from pdu.from_client (the controlling station is the
 //                    TCP client); COT is semantic, not a direction bit

@@ -426,8 +426,11 @@ TEST(Iec104Decode, AsduLengthTable) {
       {"type 200 SQ=0 N=1 odd length", IFrame(200, 0x01, 6, 1, Objects(0x01, 4, +3)), DecodeStatus::kOk},
       {"type 200 SQ=1 N=0", IFrame(200, 0x80, 6, 1, Objects(0x80, 2)), DecodeStatus::kOk},
       {"type 200 SQ=0 N=2", IFrame(200, 0x02, 6, 1, Objects(0x02, 1, +5)), DecodeStatus::kOk},
-      // F_SG_NA_1 (125): the segment's length is variable, not sized.
-      {"F_SG_NA_1 N=1", IFrame(125, 0x01, 13, 1, Objects(0x01, 9)), DecodeStatus::kOk},
+      // S_IT_TC_1 (41): AID + BCR + CP56Time2a.
+      {"S_IT_TC_1 SQ=0 N=2", IFrame(41, 0x02, 3, 1, Objects(0x02, 14)), DecodeStatus::kOk},
+      {"S_IT_TC_1 one octet too few", IFrame(41, 0x01, 3, 1, Objects(0x01, 14, -1)), DecodeStatus::kMalformed},
+      {"S_IT_TC_1 sized as M_IT_TB_1", IFrame(41, 0x01, 3, 1, Objects(0x01, 12)), DecodeStatus::kMalformed},
+      // F_SG_NA_1 (125) is sized by its LOS octet (FileSegmentTable).
       {"F_SG_NA_1 N=0", IFrame(125, 0x00, 13, 1, Objects(0x01, 9)), DecodeStatus::kMalformed},
   };
   for (const AsduRow& row : rows) {
@@ -460,6 +463,116 @@ TEST(Iec104Decode, AsduLengthTable) {
     } else {
       EXPECT_EQ(f.status, FrameStatus::kMalformed);
       EXPECT_EQ(f.reason, MalformedReason::kIec104Length);
+    }
+  }
+}
+
+// F_SG_NA_1 (IEC 60870-5-101 7.3.6.7): VSQ = 1, IOA, NOF (2), NOS (1), LOS
+// (1), then LOS segment octets.
+Bytes FileSegment(uint8_t los, size_t present, uint8_t vsq = 0x01) {
+  Bytes o{0x01, 0x00, 0x00, 0x05, 0x00, 0x01, los};  // IOA 1, NOF 5, NOS 1, LOS
+  o.insert(o.end(), present, 0xAB);
+  return IFrame(125, vsq, 13, 1, o);
+}
+
+// A whole (FIR and FIN) IEC 60870-5-7 security message of type `type`:
+// segmentation octet 0xC0, then `message`.
+Bytes Security(uint8_t type, const Bytes& message, uint8_t segmentation = 0xC0) {
+  Bytes o{segmentation};
+  o.insert(o.end(), message.begin(), message.end());
+  return IFrame(type, 0x01, 14, 1, o);
+}
+
+// `fixed` octets with a 2-octet little-endian length `declared` at `at`,
+// then `present` octets of the variable part.
+Bytes Message(size_t fixed, size_t at, uint16_t declared, size_t present) {
+  Bytes m(fixed, 0x01);
+  m[at] = uint8_t(declared);
+  m[at + 1] = uint8_t(declared >> 8);
+  m.insert(m.end(), present, 0x5A);
+  return m;
+}
+
+// S_KS_NA_1: KSQ 4, USR 2, KWA 1, KST 1, HAL 1, CLN 2, challenge, MAC.
+Bytes KeyStatus(uint8_t hal, uint16_t cln, size_t challenge, size_t mac) {
+  Bytes m = Message(11, 9, cln, challenge);
+  m[8] = hal;
+  m.insert(m.end(), mac, 0x77);
+  return m;
+}
+
+// Variable-length types: the length octets inside the ASDU must add up to
+// the APDU length. A kOk row frames as one PDU; a kMalformed row is refused
+// by Frame() with kIec104Length, and Decode() reports kMalformed.
+TEST(Iec104Decode, VariableLengthTypesTable) {
+  const std::vector<AsduRow> rows = {
+      // F_SG_NA_1 (125).
+      {"F_SG_NA_1 LOS 5, 5 octets", FileSegment(5, 5), DecodeStatus::kOk},
+      {"F_SG_NA_1 LOS 0, empty segment", FileSegment(0, 0), DecodeStatus::kOk},
+      {"F_SG_NA_1 LOS 200, 200 octets", FileSegment(200, 200), DecodeStatus::kOk},
+      {"F_SG_NA_1 LOS 5, 6 octets", FileSegment(5, 6), DecodeStatus::kMalformed},
+      {"F_SG_NA_1 LOS 5, 4 octets", FileSegment(5, 4), DecodeStatus::kMalformed},
+      {"F_SG_NA_1 LOS 200, 5 octets", FileSegment(200, 5), DecodeStatus::kMalformed},
+      {"F_SG_NA_1 two objects", FileSegment(5, 5, 0x02), DecodeStatus::kMalformed},
+      {"F_SG_NA_1 SQ=1", FileSegment(5, 5, 0x81), DecodeStatus::kMalformed},
+      {"F_SG_NA_1 without LOS", IFrame(125, 0x01, 13, 1, Bytes{1, 0, 0, 5, 0, 1}), DecodeStatus::kMalformed},
+      // S_CH_NA_1 (81): CLN at 8, 10 fixed octets.
+      {"S_CH_NA_1 CLN 4", Security(81, Message(10, 8, 4, 4)), DecodeStatus::kOk},
+      {"S_CH_NA_1 CLN 4, 5 octets", Security(81, Message(10, 8, 4, 5)), DecodeStatus::kMalformed},
+      {"S_CH_NA_1 CLN 4, 3 octets", Security(81, Message(10, 8, 4, 3)), DecodeStatus::kMalformed},
+      {"S_CH_NA_1 shorter than its fields", Security(81, Bytes(9, 0)), DecodeStatus::kMalformed},
+      // S_RP_NA_1 (82): HLN at 6, 8 fixed octets.
+      {"S_RP_NA_1 HLN 16", Security(82, Message(8, 6, 16, 16)), DecodeStatus::kOk},
+      {"S_RP_NA_1 HLN 16, 17 octets", Security(82, Message(8, 6, 16, 17)), DecodeStatus::kMalformed},
+      {"S_RP_NA_1 HLN 0xFFFF", Security(82, Message(8, 6, 0xFFFF, 16)), DecodeStatus::kMalformed},
+      // S_KS_NA_1 (85): CLN at 9, MAC length from HAL.
+      {"S_KS_NA_1 HAL 4 (16), CLN 4", Security(85, KeyStatus(4, 4, 4, 16)), DecodeStatus::kOk},
+      {"S_KS_NA_1 HAL 0 (none), CLN 4", Security(85, KeyStatus(0, 4, 4, 0)), DecodeStatus::kOk},
+      {"S_KS_NA_1 HAL 4 with a 10-octet MAC", Security(85, KeyStatus(4, 4, 4, 10)), DecodeStatus::kMalformed},
+      {"S_KS_NA_1 CLN 4, 5 octets", Security(85, KeyStatus(2, 4, 5, 10)), DecodeStatus::kMalformed},
+      {"S_KS_NA_1 vendor HAL, any MAC", Security(85, KeyStatus(200, 4, 4, 7)), DecodeStatus::kOk},
+      {"S_KS_NA_1 vendor HAL, short challenge", Security(85, KeyStatus(200, 8, 4, 0)), DecodeStatus::kMalformed},
+      // S_KC_NA_1 (86): WKL at 6, 8 fixed octets.
+      {"S_KC_NA_1 WKL 40", Security(86, Message(8, 6, 40, 40)), DecodeStatus::kOk},
+      {"S_KC_NA_1 WKL 40, 41 octets", Security(86, Message(8, 6, 40, 41)), DecodeStatus::kMalformed},
+      // S_ER_NA_1 (87): ELN at 16, 18 fixed octets.
+      {"S_ER_NA_1 ELN 0", Security(87, Message(18, 16, 0, 0)), DecodeStatus::kOk},
+      {"S_ER_NA_1 ELN 12", Security(87, Message(18, 16, 12, 12)), DecodeStatus::kOk},
+      {"S_ER_NA_1 ELN 12, 11 octets", Security(87, Message(18, 16, 12, 11)), DecodeStatus::kMalformed},
+      // S_KR_NA_1 (84): a user number, nothing else (no segmentation octet).
+      {"S_KR_NA_1", IFrame(84, 0x01, 14, 1, Bytes{0x01, 0x00}), DecodeStatus::kOk},
+      {"S_KR_NA_1 one octet too many", IFrame(84, 0x01, 14, 1, Bytes{0x01, 0x00, 0x00}), DecodeStatus::kMalformed},
+      {"S_KR_NA_1 one octet too few", IFrame(84, 0x01, 14, 1, Bytes{0x01}), DecodeStatus::kMalformed},
+      // Not sized beyond the segmentation octet: a slice of a segmented
+      // message, and S_AR_NA_1 (its MAC length is the session's).
+      {"S_RP_NA_1 first segment (FIR)", Security(82, Message(8, 6, 200, 16), 0x40), DecodeStatus::kOk},
+      {"S_RP_NA_1 middle segment", Bytes(Security(82, Bytes(30, 0x11), 0x01)), DecodeStatus::kOk},
+      {"S_AR_NA_1 whole", Security(83, Bytes(25, 0x11)), DecodeStatus::kOk},
+      {"S_CH_NA_1 without segmentation octet", IFrame(81, 0x01, 14, 1, {}), DecodeStatus::kMalformed},
+  };
+  for (const AsduRow& row : rows) {
+    SCOPED_TRACE(row.name);
+    ASSERT_LE(row.bytes.size(), 2u + kMaxApduLength);
+    const Decoded d = DecodeBytes(row.bytes);
+    EXPECT_EQ(d.status, row.status);
+    ASSERT_EQ(d.ops.size(), 1u);  // reported either way
+    EXPECT_EQ(d.ops[0].function, row.bytes[6]);
+    const FrameResult f = Frame(row.bytes);
+    if (row.status == DecodeStatus::kOk) {
+      EXPECT_EQ(f.status, FrameStatus::kPdu);
+      EXPECT_EQ(f.length, row.bytes.size());
+      EXPECT_EQ(f.reason, MalformedReason::kNone);
+    } else {
+      EXPECT_EQ(f.status, FrameStatus::kMalformed);
+      EXPECT_EQ(f.reason, MalformedReason::kIec104Length);
+    }
+    // Every prefix that reaches the length octets is judged the same; a
+    // shorter one asks for more (never a verdict on bytes not yet seen).
+    for (size_t n = 8; n < row.bytes.size(); ++n) {
+      const FrameResult p = Frame(std::span<const uint8_t>(row.bytes.data(), n));
+      if (p.status == FrameStatus::kNeedMore) continue;
+      EXPECT_EQ(p.status, f.status) << "prefix " << n;
+      EXPECT_EQ(p.reason, f.reason) << "prefix " << n;
     }
   }
 }
