@@ -211,6 +211,85 @@ bool ParseTypeId(const uint8_t* b, size_t end, size_t off, TypeId& t) {
   }
 }
 
+// ---------------------------------------------------------------------------
+// Strict sizes. A transport message (HEL, ERR, RHE) is fixed fields and
+// strings and nothing else, so its chunk size must be exactly those; an OPN
+// chunk's security header strings (policy URI, certificate, thumbprint) and
+// the sequence header after them must fit inside its chunk size. Bytes no
+// field accounts for would reach the server unjudged, a string past the
+// chunk swallows the next one: both are malformed (kOpcuaSize).
+//
+// Frame() judges the bytes in view and asks for more only within
+// kLookahead bytes (the framer's carry can always provide them); what lies
+// further out Decode() judges on the whole chunk (lookahead 0).
+
+constexpr size_t kLookahead = 64;
+constexpr size_t kMaxTransportString = 4096;  // Part 6 7.1.2: EndpointUrl, Reason, ServerUri
+constexpr size_t kSequenceHeader = 8;
+
+enum class Strict : uint8_t { kOk, kMalformed, kNeedMore };
+
+class SizeChecker {
+ public:
+  SizeChecker(std::span<const uint8_t> bytes, uint32_t size, size_t lookahead)
+      : p_(bytes.data()), avail_(bytes.size()), size_(size), lookahead_(lookahead) {}
+
+  Strict Check(OpcuaMessageType type) const {
+    switch (type) {
+      case kHel: return Transport(kHeaderSize + 20, 1);  // 5 uint32, EndpointUrl
+      case kErr: return Transport(kHeaderSize + 4, 1);   // Error, Reason
+      case kRhe: return Transport(kHeaderSize, 2);       // ServerUri, EndpointUrl
+      case kOpn: return SecurityHeader();
+      default: return Strict::kOk;  // ACK is fixed (Frame); MSG/CLO bodies carry no sizes
+    }
+  }
+
+ private:
+  // Where the String at `off` ends; end SIZE_MAX when its length field is
+  // out of view (kNeedMore within the lookahead, else nothing to judge).
+  struct StringEnd {
+    Strict verdict;
+    size_t end;
+  };
+  StringEnd SkipString(size_t off, size_t max_len) const {
+    if (off + 4 > size_) return {Strict::kMalformed, 0};
+    if (off + 4 > avail_) {
+      return {off + 4 <= lookahead_ ? Strict::kNeedMore : Strict::kOk, SIZE_MAX};
+    }
+    const int32_t n = int32_t(Le32(p_ + off));
+    if (n < -1 || size_t(n < 0 ? 0 : n) > max_len) return {Strict::kMalformed, 0};
+    const size_t end = off + 4 + size_t(n < 0 ? 0 : n);
+    return {end > size_ ? Strict::kMalformed : Strict::kOk, end};
+  }
+
+  // `strings` Strings from `off`, then the end of the chunk.
+  Strict Transport(size_t off, int strings) const {
+    for (int i = 0; i < strings; ++i) {
+      const StringEnd s = SkipString(off, kMaxTransportString);
+      if (s.verdict != Strict::kOk || s.end == SIZE_MAX) return s.verdict;
+      off = s.end;
+    }
+    return off == size_ ? Strict::kOk : Strict::kMalformed;
+  }
+
+  // OPN: SecureChannelId, SecurityPolicyUri, SenderCertificate,
+  // ReceiverCertificateThumbprint, then the sequence header.
+  Strict SecurityHeader() const {
+    size_t off = kHeaderSize + 4;
+    for (int i = 0; i < 3; ++i) {
+      const StringEnd s = SkipString(off, size_);
+      if (s.verdict != Strict::kOk || s.end == SIZE_MAX) return s.verdict;
+      off = s.end;
+    }
+    return off + kSequenceHeader <= size_ ? Strict::kOk : Strict::kMalformed;
+  }
+
+  const uint8_t* p_;
+  size_t avail_;
+  uint32_t size_;
+  size_t lookahead_;
+};
+
 }  // namespace
 
 std::string_view MessageTypeTag(uint16_t function) {
@@ -230,10 +309,17 @@ FrameResult Frame(std::span<const uint8_t> head, bool /*from_client*/) {
   if (size < MinChunkSize(type) || size > kMaxChunkSize || (type == kAck && size != MinChunkSize(kAck))) {
     return Malformed(MalformedReason::kOpcuaSize);
   }
+  switch (SizeChecker(head.first(std::min<size_t>(head.size(), size)), size, kLookahead).Check(type)) {
+    case Strict::kOk: break;
+    case Strict::kMalformed: return Malformed(MalformedReason::kOpcuaSize);
+    case Strict::kNeedMore: return {FrameStatus::kNeedMore, 0};
+  }
   return {FrameStatus::kPdu, size};
 }
 
-DecodeStatus Decode(const PduView& pdu, StreamState& stream, OpList& ops) {
+namespace {
+
+DecodeStatus DecodeChunk(const PduView& pdu, StreamState& stream, OpList& ops) {
   const std::span<const uint8_t> bytes = pdu.bytes;
   if (bytes.size() < 3) return DecodeStatus::kTruncated;
   const auto parsed = ParseMessageType(bytes.data());
@@ -358,6 +444,22 @@ DecodeStatus Decode(const PduView& pdu, StreamState& stream, OpList& ops) {
 
   ops.Push(op);
   if (op.Has(kOpTruncated) && end == size) return DecodeStatus::kMalformed;
+  return DecodeStatus::kOk;
+}
+
+}  // namespace
+
+DecodeStatus Decode(const PduView& pdu, StreamState& stream, OpList& ops) {
+  const DecodeStatus status = DecodeChunk(pdu, stream, ops);
+  if (status != DecodeStatus::kOk) return status;
+  // The op is reported either way; sizes the chunk's fields disagree with
+  // (the same checks as Frame(), on every byte kept) make it malformed.
+  const std::span<const uint8_t> bytes = pdu.bytes;
+  const uint32_t size = Le32(bytes.data() + 4);
+  const std::span<const uint8_t> kept = bytes.first(std::min<size_t>(bytes.size(), size));
+  if (SizeChecker(kept, size, 0).Check(*ParseMessageType(bytes.data())) == Strict::kMalformed) {
+    return DecodeStatus::kMalformed;
+  }
   return DecodeStatus::kOk;
 }
 

@@ -26,6 +26,12 @@
 //   flags          kOpException for ERR, abort ('A') chunks and ServiceFault;
 //                  kOpTruncated when the type id lies beyond the bytes kept.
 //
+// Strict sizes (kOpcuaSize): ACK is exactly 28 bytes; HEL (5 uint32 +
+// EndpointUrl), ERR (Error + Reason) and RHE (ServerUri + EndpointUrl) are
+// exactly their fields, strings at most 4096 bytes; an OPN's security header
+// strings and the sequence header after them fit in its chunk. Frame()
+// reports a mismatch as kMalformed, Decode() as kMalformed with its op.
+//
 // Multi-chunk messages: the first 'C' chunk carries the type id; it is kept in
 // StreamState and reported again on every later chunk of that request id, so
 // a policy can drop a message from its first chunk on (tshark reports the

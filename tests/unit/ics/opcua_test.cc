@@ -116,7 +116,7 @@ TEST(OpcuaFrame, RejectsGarbage) {
   EXPECT_EQ(Frame(FromHex("4d534746ffffff7f")).status, FrameStatus::kMalformed);    // 2 GiB
   EXPECT_EQ(Frame(FromHex("6d73674618000000")).status, FrameStatus::kInvalid);      // "msg"
   EXPECT_EQ(Frame(FromHex("4d53474318000000")).status, FrameStatus::kPdu);          // MSG 'C'
-  EXPECT_EQ(Frame(FromHex("455252461000000000000280")).status, FrameStatus::kPdu);  // ERR
+  EXPECT_EQ(Frame(FromHex("455252461000000000000280ffffffff")).status, FrameStatus::kPdu);  // ERR
 }
 
 TEST(OpcuaDecode, TransportMessages) {
@@ -376,6 +376,130 @@ TEST(OpcuaFrame, StrictLengthTable) {
       {"MSG 2 GiB", FromHex("4d534746ffffff7f"), true, FrameStatus::kMalformed, 0, MalformedReason::kOpcuaSize},
       {"chunk X", FromHex("4d53475808000000"), true, FrameStatus::kInvalid, 0, MalformedReason::kNone},
   });
+}
+
+// HEL: 5 uint32, then EndpointUrl declaring `declared` bytes of which
+// `present` follow; the chunk size is what is there plus `extra`.
+Bytes Hel(int32_t declared, size_t present, size_t extra = 0) {
+  Bytes b = Header("HEL", 'F');
+  for (int i = 0; i < 5; ++i) Put32(b, 65535);
+  Put32(b, uint32_t(declared));
+  b.insert(b.end(), present, 'u');
+  b.insert(b.end(), extra, 0);
+  SetSize(b);
+  return b;
+}
+
+// ERR: Error, Reason.
+Bytes Err(int32_t declared, size_t present, size_t extra = 0) {
+  Bytes b = Header("ERR", 'F');
+  Put32(b, 0x80020000);
+  Put32(b, uint32_t(declared));
+  b.insert(b.end(), present, 'r');
+  b.insert(b.end(), extra, 0);
+  SetSize(b);
+  return b;
+}
+
+// RHE: ServerUri, EndpointUrl.
+Bytes Rhe(std::string_view server, std::string_view endpoint, size_t extra = 0) {
+  Bytes b = Header("RHE", 'F');
+  PutString(b, server);
+  PutString(b, endpoint);
+  b.insert(b.end(), extra, 0);
+  SetSize(b);
+  return b;
+}
+
+// OPN with policy None and a certificate declaring `cert` bytes of which
+// `present` follow, no thumbprint, the sequence header and `body`.
+Bytes OpnCert(int32_t cert, size_t present, const Bytes& body = TypeId(446)) {
+  Bytes b = Header("OPN", 'F');
+  Put32(b, 0);
+  PutString(b, kNone);
+  Put32(b, uint32_t(cert));
+  b.insert(b.end(), present, 0xC5);
+  Put32(b, 0xFFFFFFFF);  // no thumbprint
+  Put32(b, 1);
+  Put32(b, 1);
+  b.insert(b.end(), body.begin(), body.end());
+  SetSize(b);
+  return b;
+}
+
+struct SizeRow {
+  const char* name;
+  Bytes bytes;
+  bool agrees;
+};
+
+// Every string a HEL, ERR, RHE or an OPN security header declares must
+// account for exactly the bytes of its chunk: Frame() reports a mismatch as
+// kOpcuaSize (never framing on it), Decode() as kMalformed with its op.
+TEST(OpcuaFrame, DeclaredSizesTable) {
+  const std::string url = "opc.tcp://localhost:4840";
+  const std::vector<SizeRow> rows = {
+      {"HEL url 24", Hel(24, 24), true},
+      {"HEL null url", Hel(-1, 0), true},
+      {"HEL empty url", Hel(0, 0), true},
+      {"HEL url 24, a trailing byte", Hel(24, 24, 1), false},
+      {"HEL url 30 of 24", Hel(30, 24), false},
+      {"HEL url 24 of 30", Hel(24, 30), false},
+      {"HEL url over 4096", Hel(5000, 5000), false},
+      {"HEL url length -2", Hel(-2, 0), false},
+      {"ERR null reason", Err(-1, 0), true},
+      {"ERR reason 10", Err(10, 10), true},
+      {"ERR reason 10, 4 trailing bytes", Err(10, 10, 4), false},
+      {"ERR reason 10 of 9", Err(10, 9), false},
+      {"RHE", Rhe("urn:server", url), true},
+      {"RHE long server uri", Rhe(std::string(200, 's'), url), true},
+      {"RHE trailing bytes", Rhe("urn:server", url, 3), false},
+      {"RHE long server uri, trailing byte", Rhe(std::string(200, 's'), url, 1), false},
+      {"OPN None (captured)", FromHex(kOpnNone), true},
+      {"OPN certificate 100", OpnCert(100, 100), true},
+      {"OPN certificate past the chunk", OpnCert(4000, 100), false},
+      {"OPN certificate length -5", OpnCert(-5, 0), false},
+  };
+  for (const SizeRow& row : rows) {
+    SCOPED_TRACE(row.name);
+    const FrameResult f = Frame(row.bytes);
+    if (row.agrees) {
+      EXPECT_EQ(f.status, FrameStatus::kPdu);
+      EXPECT_EQ(f.length, row.bytes.size());
+    } else {
+      EXPECT_EQ(f.status, FrameStatus::kMalformed);
+      EXPECT_EQ(f.reason, MalformedReason::kOpcuaSize);
+    }
+    Decoder d;
+    d.Run(row.bytes);
+    EXPECT_EQ(d.status, row.agrees ? DecodeStatus::kOk : DecodeStatus::kMalformed);
+    EXPECT_EQ(d.ops.size(), 1u);  // reported either way
+    // A prefix is judged the same, or asks for more (within 64 bytes), or
+    // leaves what it cannot see to Decode.
+    for (size_t n = 8; n < row.bytes.size(); ++n) {
+      const FrameResult p = Frame(std::span<const uint8_t>(row.bytes.data(), n));
+      if (p.status == FrameStatus::kNeedMore) {
+        EXPECT_LT(n, 64u);
+        continue;
+      }
+      if (p.status == FrameStatus::kMalformed) {
+        EXPECT_FALSE(row.agrees) << "prefix " << n;
+      }
+    }
+  }
+}
+
+// An OPN whose thumbprint ends where the sequence header should be.
+TEST(OpcuaFrame, OpnWithoutSequenceHeaderIsMalformed) {
+  Bytes b = Header("OPN", 'F');
+  Put32(b, 0);
+  PutString(b, kNone);
+  Put32(b, 0xFFFFFFFF);
+  Put32(b, 20);
+  b.insert(b.end(), 20, 0x7E);
+  SetSize(b);
+  EXPECT_EQ(Frame(b).status, FrameStatus::kMalformed);
+  EXPECT_EQ(Frame(b).reason, MalformedReason::kOpcuaSize);
 }
 
 }  // namespace
