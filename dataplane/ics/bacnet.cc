@@ -428,6 +428,35 @@ std::span<const std::string_view> NamesFor(OpKind kind) {
   }
 }
 
+// Whether a BVLC length is what its function requires (Annex J.2): the
+// result, register-foreign-device and delete-FDT-entry messages are fixed,
+// the table messages carry 10-octet entries, the NPDU carriers at least the
+// NPDU's version and control octets. A length no function allows leaves
+// octets the receiver's BVLL would parse differently (or not at all).
+bool BvlcLengthFits(uint8_t function, uint16_t length) {
+  constexpr size_t kNpduMin = 2;       // version, control
+  constexpr size_t kBipAddress = 6;    // B/IP address and port
+  constexpr size_t kTableEntry = 10;   // BDT: address + mask; FDT: address + TTL + remaining
+  switch (function) {
+    case 0x00: return length == kBvlcHeaderLen + 2;            // BVLC-Result: result code
+    case 0x01:                                                 // Write-BDT
+    case 0x03:                                                 // Read-BDT-Ack
+    case 0x07:                                                 // Read-FDT-Ack
+      return (length - kBvlcHeaderLen) % kTableEntry == 0;
+    case 0x02:                                                 // Read-BDT
+    case 0x06:                                                 // Read-FDT
+      return length == kBvlcHeaderLen;
+    case 0x04: return length >= kBvlcHeaderLen + kBipAddress + kNpduMin;  // Forwarded-NPDU
+    case 0x05: return length == kBvlcHeaderLen + 2;            // Register-Foreign-Device: TTL
+    case 0x08: return length == kBvlcHeaderLen + kBipAddress;  // Delete-FDT-Entry
+    case 0x09:                                                 // Distribute-Broadcast-To-Network
+    case 0x0A:                                                 // Original-Unicast-NPDU
+    case 0x0B:                                                 // Original-Broadcast-NPDU
+      return length >= kBvlcHeaderLen + kNpduMin;
+    default: return true;                                      // Secure-BVLL: its own wrapper
+  }
+}
+
 DecodeStatus DecodeMessage(const PduView& pdu, OpList& ops) {
   const std::span<const uint8_t> b = pdu.bytes;
   if (b.empty() || b[0] != kBvlcType) return DecodeStatus::kNotThisProtocol;
@@ -504,6 +533,7 @@ FrameResult Frame(std::span<const uint8_t> head, bool /*from_client*/) {
   if (head.size() < kBvlcHeaderLen || head[0] != kBvlcType) return Invalid();
   const uint16_t bvlc_len = Be16(head.data() + 2);
   if (bvlc_len != head.size()) return Malformed(MalformedReason::kBacnetBvlcLength);
+  if (!BvlcLengthFits(head[1], bvlc_len)) return Malformed(MalformedReason::kBacnetBvlcLength);
   return Pdu(bvlc_len);
 }
 
@@ -518,7 +548,8 @@ DecodeStatus Decode(const PduView& pdu, StreamState& /*state*/, OpList& ops) {
   // Over UDP the BVLC length must be the datagram's length (Annex J): a
   // message shorter or longer than its datagram is malformed (Frame names it).
   const uint32_t datagram = std::max<uint32_t>(pdu.length, uint32_t(b.size()));
-  if (status == DecodeStatus::kOk && b.size() >= kBvlcHeaderLen && Be16(b.data() + 2) != datagram) {
+  if (status == DecodeStatus::kOk && b.size() >= kBvlcHeaderLen &&
+      (Be16(b.data() + 2) != datagram || !BvlcLengthFits(b[1], Be16(b.data() + 2)))) {
     status = DecodeStatus::kMalformed;
   }
   return status;

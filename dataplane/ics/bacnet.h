@@ -46,8 +46,12 @@
 // Status: kNotThisProtocol unless the datagram starts with BVLC type 0x81, a
 // known BVLC function and a length >= 4; kTruncated when the datagram is
 // shorter than the BVLC length (or headers are cut); kMalformed for an NPDU
-// version other than 1, a reserved APDU type or headers longer than the
-// message. StreamState is not used.
+// version other than 1, a reserved APDU type, headers longer than the
+// message, or a BVLC length other than the datagram's or than its function
+// requires (Annex J.2: Result 6, Register-Foreign-Device 6, Delete-FDT-Entry
+// 10, Read-BDT/Read-FDT 4, Write-BDT/Read-BDT-Ack/Read-FDT-Ack 4 + 10 N, the
+// NPDU carriers at least version and control); Frame() names those
+// kBacnetBvlcLength. StreamState is not used.
 #pragma once
 
 #include <cstdint>

@@ -63,7 +63,8 @@ TEST(BacnetFrame, NoTcpTransport) {
   // Over UDP Frame only checks a datagram's BVLC length against its size.
   EXPECT_EQ(Frame(Hex("810a0011"), true).status, FrameStatus::kMalformed);
   EXPECT_EQ(Frame(Hex("810a0011"), true).reason, MalformedReason::kBacnetBvlcLength);
-  EXPECT_EQ(Frame(Hex("810a0004"), true).status, FrameStatus::kPdu);
+  EXPECT_EQ(Frame(Hex("810a000601041008"), true).status, FrameStatus::kMalformed);
+  EXPECT_EQ(Frame(Hex("810a000801041008"), true).status, FrameStatus::kPdu);
   EXPECT_EQ(Frame(Hex("0a0a0004"), true).status, FrameStatus::kInvalid);
 }
 
@@ -200,6 +201,58 @@ TEST(BacnetDecode, UnconfirmedServices) {
   EXPECT_EQ(op.function, 2);
   EXPECT_TRUE(op.Has(kOpUnsolicited));
   EXPECT_EQ(op.object_instance, 1u);
+}
+
+struct BvlcRow {
+  const char* name;
+  Bytes bytes;
+  bool fits;
+};
+
+// The BVLC length must be the datagram's and what the function requires
+// (Annex J.2): Frame() names a mismatch kBacnetBvlcLength, Decode() reports
+// kMalformed (with its op).
+TEST(BacnetFrame, BvlcLengthTable) {
+  const Bytes entry = Hex("c0a80001bac0ffffff00");  // a 10-octet BDT entry
+  Bytes two_entries = entry;
+  two_entries.insert(two_entries.end(), entry.begin(), entry.end());
+  const std::vector<BvlcRow> rows = {
+      {"Result", Hex("810000060000"), true},
+      {"Result without its code", Hex("81000004"), false},
+      {"Result with a trailing octet", Hex("81000007000000"), false},
+      {"Write-BDT, two entries", Bvlc(0x01, two_entries), true},
+      {"Write-BDT, empty", Bvlc(0x01, {}), true},
+      {"Write-BDT, an entry and a half", Bvlc(0x01, Hex("c0a80001bac0ffffff00c0a80002bac0")), false},
+      {"Read-BDT", Hex("81020004"), true},
+      {"Read-BDT with a body", Hex("8102000600ff"), false},
+      {"Read-BDT-Ack, one entry", Bvlc(0x03, entry), true},
+      {"Read-BDT-Ack, 9 octets", Bvlc(0x03, Hex("c0a80001bac0ffffff")), false},
+      {"Forwarded-NPDU", Bvlc(0x04, Hex("c0a80001bac0" "01001008")), true},
+      {"Forwarded-NPDU, address only", Bvlc(0x04, Hex("c0a80001bac0")), false},
+      {"Register-Foreign-Device", Hex("81050006ea60"), true},
+      {"Register-Foreign-Device, 3-octet TTL", Hex("81050007ea6000"), false},
+      {"Read-FDT", Hex("81060004"), true},
+      {"Read-FDT-Ack, one entry", Bvlc(0x07, entry), true},
+      {"Read-FDT-Ack, 11 octets", Bvlc(0x07, Hex("c0a80001bac0ffffff0000")), false},
+      {"Delete-FDT-Entry", Bvlc(0x08, Hex("c0a80001bac0")), true},
+      {"Delete-FDT-Entry, trailing octets", Bvlc(0x08, Hex("c0a80001bac00000")), false},
+      {"Original-Unicast-NPDU", Unicast(Hex("1008")), true},
+      {"Original-Unicast-NPDU, no NPDU", Hex("810a0004"), false},
+      {"Original-Broadcast-NPDU, one NPDU octet", Hex("810b000501"), false},
+      {"Distribute-Broadcast-To-Network", Bvlc(0x09, Hex("01001008")), true},
+  };
+  for (const BvlcRow& row : rows) {
+    SCOPED_TRACE(row.name);
+    const FrameResult f = Frame(row.bytes);
+    EXPECT_EQ(f.status, row.fits ? FrameStatus::kPdu : FrameStatus::kMalformed);
+    EXPECT_EQ(f.reason, row.fits ? MalformedReason::kNone : MalformedReason::kBacnetBvlcLength);
+    const Result r = DecodeBytes(row.bytes);
+    if (row.fits) {
+      EXPECT_EQ(r.status, DecodeStatus::kOk);
+    } else {
+      EXPECT_EQ(r.status, DecodeStatus::kMalformed);
+    }
+  }
 }
 
 TEST(BacnetDecode, NetworkAndBvlcMessages) {
