@@ -1,5 +1,7 @@
 #include "ics/enip.h"
 
+#include <algorithm>
+
 namespace conduit::ics::enip {
 namespace {
 
@@ -251,6 +253,49 @@ bool DecodeCpf(const Slice& s, size_t off, OpList& ops) {
   return true;
 }
 
+// How a SendRRData/SendUnitData body fits its encapsulation length.
+enum class CpfFit : uint8_t { kExact, kMismatch, kUnknown };
+
+// Whether the body of a SendRRData/SendUnitData (interface handle 4, timeout
+// 2, CPF item count 2, then items of type 2 + length 2 + data) ends exactly
+// at the encapsulation length `body_len`: bytes past the last item would
+// reach the target unjudged, an item past the end cuts the PDU short. `p`
+// holds `avail` bytes of the body; kUnknown when an item header lies beyond
+// them (a long PDU's kept prefix). The walk is bounded: every item moves `at`
+// on by 4 or more and `at` never passes body_len (<= 65535).
+CpfFit CpfFits(const uint8_t* p, size_t avail, size_t body_len) {
+  constexpr size_t kCountAt = 6;
+  constexpr size_t kItemHeader = 4;
+  if (body_len < kCountAt + 2) return CpfFit::kMismatch;
+  if (avail < kCountAt + 2) return CpfFit::kUnknown;
+  const size_t count = Le16(p + kCountAt);
+  size_t at = kCountAt + 2;
+  for (size_t i = 0; i < count; ++i) {
+    if (at + kItemHeader > body_len) return CpfFit::kMismatch;
+    if (at + kItemHeader > avail) return CpfFit::kUnknown;
+    at += kItemHeader + Le16(p + at + 2);
+    if (at > body_len) return CpfFit::kMismatch;
+  }
+  return at == body_len ? CpfFit::kExact : CpfFit::kMismatch;
+}
+
+bool CarriesCpf(uint16_t command) { return command == kSendRRData || command == kSendUnitData; }
+
+// Frame judges the CPF on a PDU's first kFrameView bytes exactly (asking for
+// them, never for more than the PDU holds; below the framer's 96-byte carry),
+// so its verdict does not depend on how the stream was cut: every item
+// header of a two-item message (an address item of up to 24 bytes, then the
+// data item) lies within them. Decode judges what lies beyond on TCP, and
+// everything on UDP (no Frame there): each mismatch is counted once.
+constexpr size_t kFrameView = 64;
+
+// The CPF verdict on the first kFrameView bytes (of `avail`) of a PDU whose
+// encapsulation length is `length`.
+CpfFit FrameViewFit(const uint8_t* pdu, size_t avail, size_t length) {
+  const size_t view = std::min({avail, kHeaderSize + length, kFrameView});
+  return CpfFits(pdu + kHeaderSize, view - kHeaderSize, length);
+}
+
 bool LooksLikeEncapsulation(const uint8_t* p, size_t avail, size_t full) {
   return avail >= kHeaderSize && ValidCommand(Le16(p)) &&
          kHeaderSize + Le16(p + 2) == full && Le32(p + 20) == 0;
@@ -273,11 +318,16 @@ DecodeStatus DecodeEncapsulation(const PduView& pdu, const Slice& s, OpList& ops
   }
   const bool pushed = ops.Push(op);
   const size_t idx = ops.size() - 1;
-  if (command != kSendRRData && command != kSendUnitData) return DecodeStatus::kOk;
+  if (!CarriesCpf(command)) return DecodeStatus::kOk;
   // interface handle (4), timeout (2), then the CPF.
   const Slice body = s.Sub(kHeaderSize, Le16(s.p + 2));
   if (!DecodeCpf(body, 6, ops) && pushed) ops[idx].flags |= kOpTruncated;
-  return DecodeStatus::kOk;
+  // The ops above are reported either way; a CPF that does not fill the
+  // encapsulation exactly makes the PDU malformed (on TCP, where Frame
+  // already reported it from its view, it is not reported twice).
+  if (CpfFits(body.p, body.avail, body.full) != CpfFit::kMismatch) return DecodeStatus::kOk;
+  if (!pdu.udp && FrameViewFit(s.p, s.avail, body.full) == CpfFit::kMismatch) return DecodeStatus::kOk;
+  return DecodeStatus::kMalformed;
 }
 
 // Class 0/1 I/O datagram: CPF only (address item + connected data item).
@@ -404,10 +454,17 @@ FrameResult Frame(std::span<const uint8_t> head, bool /*from_client*/) {
   // command catch a stream that only happens to start with a valid code.
   if (Le32(head.data() + 20) != 0) return {FrameStatus::kInvalid, 0};
   if (command == kRegisterSession && length != 4) return Malformed(MalformedReason::kEnipLength);
-  if ((command == kSendRRData || command == kSendUnitData) && length < 8) {
-    return Malformed(MalformedReason::kEnipLength);
+  if (CarriesCpf(command) && length < 8) return Malformed(MalformedReason::kEnipLength);
+  const uint32_t pdu_length = uint32_t(kHeaderSize) + length;
+  // A CPF that disagrees with the encapsulation length: the target cuts the
+  // stream at the encapsulation length too, so frame there, but report the
+  // PDU malformed. Judged on the first kFrameView bytes (see there).
+  if (CarriesCpf(command)) {
+    const CpfFit fit = FrameViewFit(head.data(), head.size(), length);
+    if (fit == CpfFit::kUnknown && head.size() < std::min<size_t>(pdu_length, kFrameView)) return NeedMore();
+    if (fit == CpfFit::kMismatch) return FlawedPdu(pdu_length, MalformedReason::kEnipLength);
   }
-  return {FrameStatus::kPdu, uint32_t(kHeaderSize) + length};
+  return {FrameStatus::kPdu, pdu_length};
 }
 
 DecodeStatus Decode(const PduView& pdu, StreamState& /*state*/, OpList& ops) {

@@ -7,6 +7,19 @@
 // little-endian) + `length` bytes. Ops, in order (what tshark lists as the
 // frame's enip row, then its cip row):
 //
+// Strict length: RegisterSession carries exactly 4 bytes; SendRRData and
+// SendUnitData at least 8, and their Common Packet Format (interface handle
+// 4, timeout 2, item count 2, then each item's type 2 + length 2 + data)
+// must end exactly at the encapsulation length -- no trailing bytes, no item
+// past it. A CPF mismatch is framed at the encapsulation length (the target
+// cuts there too) and reported malformed (MalformedReason::kEnipLength):
+// Frame() asks for the PDU's first 64 bytes (no more than the PDU) and
+// judges the item headers that lie within them (a FlawedPdu, the same
+// verdict however the stream is cut); Decode() returns kMalformed for a
+// mismatch further on (TCP: only there, so a PDU is reported once, named
+// invalid_field since Frame's view did not show it; UDP: any, named
+// enip_length where it lies in the first 64 bytes).
+//
 //   kEnip, one per encapsulation message
 //     function      encapsulation command (Command below)
 //     direction     from_client (the encapsulation has no request bit)

@@ -716,5 +716,68 @@ TEST(Framer, Fc23HeaderSplitBeforeItsByteCount) {
   }
 }
 
+// S7comm read var (snap7_s300_everything: 51), with one byte past its data
+// block inside the TPKT: the S7 lengths disagree with the TPKT length.
+const Bytes kS7ReadVar = {0x03, 0x00, 0x00, 0x1F, 0x02, 0xF0, 0x80, 0x32, 0x01, 0x00, 0x00,
+                          0x19, 0x00, 0x00, 0x0E, 0x00, 0x00, 0x04, 0x01, 0x12, 0x0A, 0x10,
+                          0x08, 0x00, 0x01, 0x00, 0x00, 0x83, 0x00, 0x00, 0x80};
+Bytes S7WithTrailingByte() {
+  Bytes b = kS7ReadVar;
+  b.push_back(0x00);
+  b[3] = uint8_t(b.size());
+  return b;
+}
+
+TEST(Framer, S7TrailingBytesLoseFramingAtEveryCut) {
+  const Bytes stream = Cat({kS7ReadVar, S7WithTrailingByte(), kS7ReadVar});
+  for (size_t cut = kS7ReadVar.size() + 1; cut < stream.size(); ++cut) {
+    Stream s(Protocol::kS7comm);
+    EXPECT_EQ(s.Feed(kIsn, std::span(stream).first(kS7ReadVar.size())).status, FeedStatus::kOk);
+    const size_t first = kS7ReadVar.size();
+    const FeedResult a = s.Feed(kIsn + uint32_t(first), std::span(stream).subspan(first, cut - first));
+    const FeedResult b = s.Feed(kIsn + uint32_t(cut), std::span(stream).subspan(cut));
+    const MalformedReason why = a.malformed != MalformedReason::kNone ? a.malformed : b.malformed;
+    EXPECT_EQ(why, MalformedReason::kS7Length) << "cut " << cut;
+    EXPECT_EQ(MalformedReasonName(why), "s7_length");
+    EXPECT_EQ(s.all().size(), 1u) << "cut " << cut;  // the good read only
+    EXPECT_EQ(s.state().sync, StreamSync::kLost) << "cut " << cut;
+    if (HasFailure()) return;
+  }
+}
+
+// EtherNet/IP SendRRData (Unconnected Send, IPAddressChangeAttempt: 2) with
+// a byte past its last CPF item inside the encapsulation length.
+Bytes EnipUcs(bool trailing_byte) {
+  Bytes b = {0x6f, 0x00, 0x24, 0x00, 0x00, 0x01, 0x02, 0x11, 0x00, 0x00, 0x00, 0x00, 0x04, 0x81,
+             0x30, 0x00, 0x18, 0xa7, 0xe1, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+             0x0a, 0x00, 0x02, 0x00, 0x00, 0x00, 0x00, 0x00, 0xb2, 0x00, 0x14, 0x00, 0x52, 0x02,
+             0x20, 0x06, 0x24, 0x01, 0x06, 0x9a, 0x06, 0x00, 0x01, 0x02, 0x20, 0x01, 0x24, 0x01,
+             0x01, 0x00, 0x01, 0x00};
+  if (trailing_byte) {
+    b.push_back(0x00);
+    b[2] = uint8_t(b.size() - 24);
+  }
+  return b;
+}
+
+TEST(Framer, EnipCpfMismatchIsMalformedAtEveryCut) {
+  // The target cuts at the encapsulation length too: framing holds, the PDU
+  // is reported malformed with its reason wherever the segments are cut
+  // (Frame sees the item headers, or Decode finds it and Frame names it).
+  const Bytes good = EnipUcs(false), bad = EnipUcs(true);
+  const Bytes stream = Cat({good, bad, good});
+  for (size_t cut = good.size() + 1; cut < good.size() + bad.size(); ++cut) {
+    Stream s(Protocol::kEnip);
+    EXPECT_EQ(s.Feed(kIsn, std::span(stream).first(good.size())).decode_errors, 0);
+    const FeedResult a = s.Feed(kIsn + uint32_t(good.size()), std::span(stream).subspan(good.size(), cut - good.size()));
+    const FeedResult b = s.Feed(kIsn + uint32_t(cut), std::span(stream).subspan(cut));
+    const MalformedReason why = a.malformed != MalformedReason::kNone ? a.malformed : b.malformed;
+    EXPECT_EQ(why, MalformedReason::kEnipLength) << "cut " << cut;
+    EXPECT_EQ(a.decode_errors + b.decode_errors, 1) << "cut " << cut;
+    EXPECT_EQ(s.state().sync, StreamSync::kSynced) << "cut " << cut;
+    if (HasFailure()) return;
+  }
+}
+
 }  // namespace
 }  // namespace conduit::ics

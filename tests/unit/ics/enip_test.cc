@@ -100,7 +100,12 @@ TEST(EnipFrame, AcceptsHeader) {
   for (size_t n = 2; n < kHeaderSize; ++n) {
     EXPECT_EQ(Frame(std::span<const uint8_t>(b.data(), n)).status, FrameStatus::kNeedMore) << n;
   }
-  EXPECT_EQ(Frame(std::span<const uint8_t>(b.data(), kHeaderSize)).length, b.size());
+  // A SendUnitData: the CPF's item headers (connected address item of 4,
+  // then the data item's header) must be in view too: 44 bytes.
+  for (size_t n = kHeaderSize; n < 44; ++n) {
+    EXPECT_EQ(Frame(std::span<const uint8_t>(b.data(), n)).status, FrameStatus::kNeedMore) << n;
+  }
+  EXPECT_EQ(Frame(std::span<const uint8_t>(b.data(), 44)).length, b.size());
 }
 
 TEST(EnipFrame, RejectsGarbage) {
@@ -416,6 +421,139 @@ TEST(EnipNames, RoundTrip) {
   EXPECT_EQ(FunctionByName(OpKind::kCip, "get_attribute_single"), uint16_t(kGetAttributeSingle));
   EXPECT_EQ(FunctionByName(OpKind::kCip, "14"), std::nullopt);
   EXPECT_EQ(FunctionByName(OpKind::kModbus, "nop"), std::nullopt);
+}
+
+// The CPF of a SendRRData/SendUnitData must fill the encapsulation length
+// exactly: interface handle (4) + timeout (2) + item count (2) + each item's
+// type (2) + length (2) + data == the header's length. A mismatch is framed
+// at the encapsulation length (the target cuts there too) and reported
+// malformed (kEnipLength) by Frame where it lies in the PDU's first 64
+// bytes; `decode` is what Decode says of the datagram on its own (UDP). On
+// TCP, Decode reports only what Frame could not see (once per PDU).
+struct CpfLengthRow {
+  const char* name;
+  std::vector<uint8_t> bytes;
+  FrameStatus frame;
+  MalformedReason reason;
+  DecodeStatus decode;
+};
+
+// SendRRData: null address, unconnected data of `data_len` bytes, then a
+// sockaddr info item (0x8000) of 16 bytes and `extra` (hex) after it: the
+// third item header lies past the first 64 bytes.
+std::vector<uint8_t> ThreeItems(size_t data_len, std::string_view extra) {
+  std::vector<uint8_t> b = SendRR(std::vector<uint8_t>(data_len, 0x4C));
+  b[kHeaderSize + 6] = 3;
+  const std::vector<uint8_t> sockaddr = Hex("00801000000200af12c0a80a7800000000000000");
+  b.insert(b.end(), sockaddr.begin(), sockaddr.end());
+  const std::vector<uint8_t> e = Hex(extra);
+  b.insert(b.end(), e.begin(), e.end());
+  b[2] = uint8_t(b.size() - kHeaderSize);
+  b[3] = uint8_t((b.size() - kHeaderSize) >> 8);
+  return b;
+}
+
+// `b` with its encapsulation length set to what follows the header.
+std::vector<uint8_t> Relength(std::vector<uint8_t> b) {
+  b[2] = uint8_t(b.size() - kHeaderSize);
+  b[3] = uint8_t((b.size() - kHeaderSize) >> 8);
+  return b;
+}
+std::vector<uint8_t> Appended(const char* hex, std::string_view extra) {
+  std::vector<uint8_t> b = Hex(hex);
+  const std::vector<uint8_t> e = Hex(extra);
+  b.insert(b.end(), e.begin(), e.end());
+  return Relength(b);
+}
+// `hex` with the 16-bit little-endian field at `at` set to `v`.
+std::vector<uint8_t> WithLe16(const char* hex, size_t at, uint16_t v) {
+  std::vector<uint8_t> b = Hex(hex);
+  b[at] = uint8_t(v);
+  b[at + 1] = uint8_t(v >> 8);
+  return b;
+}
+// Offsets in a SendRRData/SendUnitData: item count at 30, first item at 32.
+constexpr size_t kItemCountAt = kHeaderSize + 6;
+constexpr size_t kSecondItemLengthAt = kItemCountAt + 2 + 4 + 2;  // after a null address item
+
+const std::vector<CpfLengthRow>& CpfLengthRows() {
+  static const std::vector<CpfLengthRow> rows = {
+      {"SendRRData, null address + unconnected data", Hex(kHexUcs), FrameStatus::kPdu, MalformedReason::kNone,
+       DecodeStatus::kOk},
+      {"SendRRData, error reply", Hex(kHexUcsError), FrameStatus::kPdu, MalformedReason::kNone, DecodeStatus::kOk},
+      {"SendUnitData, connected address + connected data", Hex(kHexStop), FrameStatus::kPdu,
+       MalformedReason::kNone, DecodeStatus::kOk},
+      {"SendRRData, no items (length 8)", Relength(Hex("6f0000000000000000000000000000000000000000000000"
+                                                       "0000000000000000")),
+       FrameStatus::kPdu, MalformedReason::kNone, DecodeStatus::kOk},
+      {"no items, a trailing byte", Relength(Hex("6f0000000000000000000000000000000000000000000000"
+                                                  "000000000000000000")),
+       FrameStatus::kPdu, MalformedReason::kEnipLength, DecodeStatus::kMalformed},
+      {"a trailing byte after the last item", Appended(kHexUcs, "00"), FrameStatus::kPdu,
+       MalformedReason::kEnipLength, DecodeStatus::kMalformed},
+      {"a second encapsulation smuggled after the CPF",
+       Appended(kHexUcs, "6f00000000000000000000000000000000000000000000000"), FrameStatus::kPdu,
+       MalformedReason::kEnipLength, DecodeStatus::kMalformed},
+      {"data item length one short", WithLe16(kHexUcs, kSecondItemLengthAt, 0x13), FrameStatus::kPdu,
+       MalformedReason::kEnipLength, DecodeStatus::kMalformed},
+      {"data item length past the encapsulation", WithLe16(kHexUcs, kSecondItemLengthAt, 0x15),
+       FrameStatus::kPdu, MalformedReason::kEnipLength, DecodeStatus::kMalformed},
+      {"item count 3, two items", WithLe16(kHexUcs, kItemCountAt, 3), FrameStatus::kPdu,
+       MalformedReason::kEnipLength, DecodeStatus::kMalformed},
+      {"item count 1, two items", WithLe16(kHexUcs, kItemCountAt, 1), FrameStatus::kPdu,
+       MalformedReason::kEnipLength, DecodeStatus::kMalformed},
+      {"item count 0xFFFF", WithLe16(kHexStop, kItemCountAt, 0xFFFF), FrameStatus::kPdu,
+       MalformedReason::kEnipLength, DecodeStatus::kMalformed},
+      {"SendUnitData, trailing byte", Appended(kHexStop, "00"), FrameStatus::kPdu, MalformedReason::kEnipLength,
+       DecodeStatus::kMalformed},
+      {"three items, the last past the frame view", ThreeItems(40, ""), FrameStatus::kPdu,
+       MalformedReason::kNone, DecodeStatus::kOk},
+      {"three items, a trailing byte past the frame view", ThreeItems(40, "00"), FrameStatus::kPdu,
+       MalformedReason::kNone, DecodeStatus::kMalformed},
+      // Other commands carry no CPF: their lengths are not walked here.
+      {"ListIdentity reply", Hex(kHexListIdentityResp), FrameStatus::kPdu, MalformedReason::kNone,
+       DecodeStatus::kOk},
+  };
+  return rows;
+}
+
+TEST(EnipFrame, CpfLengthTable) {
+  for (const CpfLengthRow& row : CpfLengthRows()) {
+    const FrameResult f = Frame(row.bytes);
+    EXPECT_EQ(f.status, row.frame) << row.name;
+    EXPECT_EQ(f.reason, row.reason) << row.name << ": " << MalformedReasonName(f.reason);
+    EXPECT_EQ(f.length, row.bytes.size()) << row.name;
+  }
+}
+
+TEST(EnipDecode, CpfLengthTable) {
+  for (const CpfLengthRow& row : CpfLengthRows()) {
+    EXPECT_EQ(Dec(row.bytes, true, /*udp=*/true).status, row.decode) << row.name << " (UDP)";
+    // On TCP, what Frame reported is not reported again.
+    const DecodeStatus tcp = row.reason != MalformedReason::kNone ? DecodeStatus::kOk : row.decode;
+    EXPECT_EQ(Dec(row.bytes).status, tcp) << row.name << " (TCP)";
+  }
+}
+
+TEST(EnipFrame, CpfAsksForItemHeadersUpToSixtyFourBytes) {
+  // Frame asks for bytes until the item headers are in view (at most 64, and
+  // never more than the PDU), so its verdict does not depend on the cut.
+  const std::vector<uint8_t> b = Appended(kHexUcs, "00");
+  const size_t headers_end = kItemCountAt + 2 + 4 + 4;
+  for (size_t n = kHeaderSize; n < headers_end; ++n) {
+    EXPECT_EQ(Frame(std::span<const uint8_t>(b.data(), n)).status, FrameStatus::kNeedMore) << n;
+  }
+  for (size_t n = headers_end; n <= b.size(); ++n) {
+    EXPECT_EQ(Frame(std::span<const uint8_t>(b.data(), n)).reason, MalformedReason::kEnipLength) << n;
+  }
+  // Past 64 bytes Frame frames without a verdict; Decode judges.
+  const std::vector<uint8_t> far = ThreeItems(40, "00");
+  for (size_t n = 64; n <= far.size(); ++n) {
+    const FrameResult f = Frame(std::span<const uint8_t>(far.data(), n));
+    EXPECT_EQ(f.status, FrameStatus::kPdu) << n;
+    EXPECT_EQ(f.reason, MalformedReason::kNone) << n;
+  }
+  EXPECT_EQ(Frame(std::span<const uint8_t>(far.data(), 63)).status, FrameStatus::kNeedMore);
 }
 
 }  // namespace
