@@ -193,6 +193,54 @@ namespace {
 
 using R = MalformedReason;
 
+// File record sub-requests (functions 20 and 21, v1.1b3 6.14/6.15) and
+// read-file-record sub-responses must fill the byte count exactly: a byte
+// count that frames the PDU while the sub-requests' own lengths say
+// otherwise leaves record data that Conduit and the server would parse
+// differently. Judged within kFileRecordView bytes of the ADU (the framer's
+// carry can always provide them: it never asks for more); Decode judges the
+// rest on the whole PDU.
+constexpr size_t kFileRecordView = 64;
+constexpr uint8_t kFileReferenceType = 6;
+
+enum class Fit : uint8_t { kExact, kMismatch, kNeedMore };
+
+// `h`: the ADU's bytes in view, `count`: the byte count at h[8]. Each
+// element starts with `header` bytes; its length is h[at + length_at] (one
+// byte, sub-responses: bytes after it) or Be16 (two bytes, write: registers).
+Fit FileRecordFit(std::span<const uint8_t> h, uint8_t fc, bool from_client, size_t view) {
+  const size_t end = kMbapSize + 2 + h[8];  // after unit, fc, byte count
+  const bool response = !from_client && fc == 20;
+  const size_t header = response ? 2 : 7;  // length + ref | ref, file, record, length
+  size_t at = kMbapSize + 2;
+  while (at < end) {
+    if (at + header > end) return Fit::kMismatch;
+    if (at + header > h.size()) return at + header <= view ? Fit::kNeedMore : Fit::kExact;
+    size_t element;
+    if (response) {
+      element = 1 + size_t(h[at]);  // the length byte counts the reference type and data
+      if (h[at] == 0 || h[at + 1] != kFileReferenceType) return Fit::kMismatch;
+    } else {
+      if (h[at] != kFileReferenceType) return Fit::kMismatch;
+      element = fc == 20 ? 7 : 7 + 2 * size_t(Be16(&h[at + 5]));  // a write carries its records
+    }
+    at += element;
+  }
+  return at == end ? Fit::kExact : Fit::kMismatch;
+}
+
+// The framing verdict for a file-record PDU whose MBAP length agrees with its
+// byte count.
+FrameResult FrameFileRecord(std::span<const uint8_t> h, uint32_t total, bool from_client) {
+  switch (FileRecordFit(h.first(std::min<size_t>(h.size(), total)), h[7], from_client,
+                        std::min<size_t>(total, kFileRecordView))) {
+    case Fit::kExact: return Pdu(total);
+    case Fit::kMismatch: return FlawedPdu(total, R::kModbusByteCount);
+    case Fit::kNeedMore: return NeedMore();
+  }
+  return Pdu(total);
+}
+
 // What a request's MBAP length must be. `len` is the MBAP length (2..255),
 // `h` at least kMbapSize + 1 bytes. Returns kNeedMore while the bytes that
 // decide are missing, kPdu when the length is right.
@@ -241,7 +289,8 @@ FrameResult FrameRequest(std::span<const uint8_t> h, uint16_t len) {
     case 20: case 21: {  // byte count, sub-requests
       if (len < 3) return Malformed(R::kModbusLengthMismatch);
       if (!need(8)) return NeedMore();
-      return exactly(uint16_t(3 + h[8]));
+      if (len != 3 + h[8]) return Malformed(R::kModbusLengthMismatch);
+      return FrameFileRecord(h, total, /*from_client=*/true);
     }
     case 22: return exactly(8);
     case 23: {  // read start, read qty, write start, write qty, byte count, values
@@ -281,8 +330,12 @@ FrameResult FrameResponse(std::span<const uint8_t> h, uint16_t len) {
   const uint8_t fc = h[7];
   if (fc & 0x80) return exactly(3);  // exception: unit, fc | 0x80, code
   switch (fc) {
-    case 1: case 2: case 3: case 4: case 12: case 17: case 20: case 21: case 23:
+    case 1: case 2: case 3: case 4: case 12: case 17: case 23:
       return counted();
+    case 20: case 21: {  // byte count, sub-responses (read) / the request's echo (write)
+      const FrameResult c = counted();
+      return c.status == FrameStatus::kPdu ? FrameFileRecord(h, total, /*from_client=*/false) : c;
+    }
     case 5: case 6: case 11: case 15: case 16: return exactly(6);
     case 7: return exactly(3);
     case 22: return exactly(8);
@@ -342,6 +395,12 @@ DecodeStatus Decode(const PduView& pdu, StreamState& /*state*/, OpList& ops) {
   // Fields missing because the MBAP length itself is too short are a
   // malformed PDU; missing because only a prefix was kept is fine.
   if (op.Has(kOpTruncated) && end == declared_end) return DecodeStatus::kMalformed;
+  // File records whose sub-request lengths disagree with the byte count, as
+  // Frame() judges them within its view, here on every byte kept.
+  if ((fc == 20 || fc == 21) && end > kMbapSize + 1 && len == 3 + b[8] &&
+      FileRecordFit(b.first(end), fc, pdu.from_client, 0) == Fit::kMismatch) {
+    return DecodeStatus::kMalformed;
+  }
   return DecodeStatus::kOk;
 }
 

@@ -50,13 +50,20 @@ inline constexpr uint16_t kMinLength = 2;
 inline constexpr uint16_t kMaxLength = 254;
 inline constexpr uint16_t kMaxVendorLength = 255;
 inline constexpr uint8_t kUmas = 90;
-// The most header bytes Frame() asks for (FC 23's byte count).
+// The most header bytes Frame() asks for to frame a fixed-layout request
+// (FC 23's byte count). File records (FC 20/21) may ask for up to 64 bytes
+// to judge their sub-requests, never more than the PDU holds.
 inline constexpr size_t kMaxFrameHead = 17;
 
 // Strict framing (Modbus Application Protocol v1.1b3): the MBAP length must
 // be the length the function code and its quantity / byte count require;
 // otherwise kMalformed with the reason. Functions without a public length
-// rule are framed by the MBAP length (as tshark frames them).
+// rule are framed by the MBAP length (as tshark frames them). File record
+// sub-requests (FC 20/21) and read sub-responses must fill their byte count
+// exactly (reference type 6; a write's record length in registers): a
+// mismatch is framed by the byte count and reported kModbusByteCount
+// (judged within the first 64 bytes; Decode() returns kMalformed for it
+// anywhere in the PDU).
 FrameResult Frame(std::span<const uint8_t> head, bool from_client);
 // The largest MBAP length allowed for a function code (254, or 255 for a
 // vendor / unknown function).

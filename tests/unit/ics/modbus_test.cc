@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -335,6 +337,87 @@ TEST(ModbusDecode, FileRecordFirstSubRequest) {
   EXPECT_EQ(d.ops[0].object_group, 4);
   EXPECT_EQ(d.ops[0].address_first, 1u);
   EXPECT_EQ(d.ops[0].address_last, 2u);
+}
+
+// Write-file-record sub-request: reference type 6, file, record, length in
+// registers, then `present` registers of data (0x00AB each).
+Bytes WriteSub(uint16_t file, uint16_t record, uint16_t length, size_t present) {
+  Bytes b{6, uint8_t(file >> 8), uint8_t(file), uint8_t(record >> 8), uint8_t(record),
+          uint8_t(length >> 8), uint8_t(length)};
+  for (size_t i = 0; i < present; ++i) b.insert(b.end(), {0x00, 0xAB});
+  return b;
+}
+
+// A file-record PDU: byte count = the sub-requests' bytes (+ `count_delta`).
+Bytes FileRecord(uint8_t fc, const std::vector<Bytes>& subs, int count_delta = 0) {
+  Bytes data{0};
+  for (const Bytes& s : subs) data.insert(data.end(), s.begin(), s.end());
+  data[0] = uint8_t(int(data.size()) - 1 + count_delta);
+  return Adu(1, fc, data);
+}
+
+struct FileRecordRow {
+  const char* name;
+  Bytes bytes;
+  bool from_client;
+  MalformedReason reason;  // kNone: framed and decoded cleanly
+};
+
+// Functions 20 and 21 (v1.1b3 6.14, 6.15): the sub-requests (and the read
+// sub-responses) must fill the byte count exactly. The byte count frames the
+// PDU; sub-request lengths that disagree make it a flawed PDU (framed, named
+// kModbusByteCount, Decode() kMalformed); a byte count the MBAP length
+// disagrees with loses framing.
+TEST(ModbusFrame, FileRecordTable) {
+  const Bytes read1{6, 0, 4, 0, 1, 0, 2};
+  const Bytes read2{6, 0, 5, 0, 9, 0, 1};
+  const std::vector<FileRecordRow> rows = {
+      {"fc20 one sub-request", FileRecord(20, {read1}), kRequest, R::kNone},
+      {"fc20 two sub-requests", FileRecord(20, {read1, read2}), kRequest, R::kNone},
+      {"fc20 a sub-request and a byte", FileRecord(20, {read1, {6}}), kRequest, R::kModbusByteCount},
+      {"fc20 reference type 7", FileRecord(20, {{7, 0, 4, 0, 1, 0, 2}}), kRequest, R::kModbusByteCount},
+      {"fc21 one record", FileRecord(21, {WriteSub(4, 7, 3, 3)}), kRequest, R::kNone},
+      {"fc21 two records", FileRecord(21, {WriteSub(4, 7, 3, 3), WriteSub(4, 9, 1, 1)}), kRequest, R::kNone},
+      {"fc21 length 3, 4 registers", FileRecord(21, {WriteSub(4, 7, 3, 4)}), kRequest, R::kModbusByteCount},
+      {"fc21 length 3, 2 registers", FileRecord(21, {WriteSub(4, 7, 3, 2)}), kRequest, R::kModbusByteCount},
+      {"fc21 length hides a record", FileRecord(21, {WriteSub(4, 7, 5, 3), WriteSub(4, 9, 0, 0)}), kRequest,
+       R::kModbusByteCount},
+      {"fc21 second record past 64 bytes, length off",
+       FileRecord(21, {WriteSub(4, 7, 30, 30), WriteSub(4, 9, 9, 8)}), kRequest, R::kModbusByteCount},
+      {"fc21 second record past 64 bytes", FileRecord(21, {WriteSub(4, 7, 30, 30), WriteSub(4, 9, 8, 8)}),
+       kRequest, R::kNone},
+      {"rsp fc20 two sub-responses", FileRecord(20, {{5, 6, 0, 1, 0, 2}, {3, 6, 0, 3}}), kResponse, R::kNone},
+      {"rsp fc20 length past the byte count", FileRecord(20, {{5, 6, 0, 1, 0, 2}, {5, 6, 0, 3}}), kResponse,
+       R::kModbusByteCount},
+      {"rsp fc20 length 0", FileRecord(20, {{0}, {3, 6, 0, 3}}), kResponse, R::kModbusByteCount},
+      {"rsp fc21 echo", FileRecord(21, {WriteSub(4, 7, 3, 3)}), kResponse, R::kNone},
+      {"rsp fc21 echo, length off", FileRecord(21, {WriteSub(4, 7, 2, 3)}), kResponse, R::kModbusByteCount},
+  };
+  for (const FileRecordRow& row : rows) {
+    SCOPED_TRACE(row.name);
+    const FrameResult f = Frame(row.bytes, row.from_client);
+    EXPECT_EQ(f.status, FrameStatus::kPdu);
+    EXPECT_EQ(f.length, row.bytes.size());
+    // Frame() sees 64 bytes at most when a PDU spans segments: what lies
+    // beyond is Decode's to judge.
+    const FrameResult head = Frame(std::span<const uint8_t>(row.bytes.data(), std::min<size_t>(row.bytes.size(), 64)),
+                                   row.from_client);
+    if (row.bytes.size() <= 64) {
+      EXPECT_EQ(f.reason, row.reason) << MalformedReasonName(f.reason);
+      EXPECT_EQ(head.reason, row.reason);
+    } else {
+      EXPECT_EQ(head.status, FrameStatus::kPdu);
+    }
+    StreamState st;
+    OpList ops;
+    const PduView v{row.bytes, uint32_t(row.bytes.size()), row.from_client, false};
+    EXPECT_EQ(Decode(v, st, ops), row.reason == R::kNone ? DecodeStatus::kOk : DecodeStatus::kMalformed);
+    EXPECT_EQ(ops.size(), 1u);
+  }
+  // A byte count the MBAP length disagrees with is never framed.
+  Bytes b = FileRecord(21, {WriteSub(4, 7, 3, 3)}, +2);
+  EXPECT_EQ(Frame(b, kRequest).status, FrameStatus::kMalformed);
+  EXPECT_EQ(Frame(b, kRequest).reason, R::kModbusLengthMismatch);
 }
 
 TEST(ModbusDecode, UnknownFunctionStillReported) {
