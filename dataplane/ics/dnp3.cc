@@ -63,6 +63,19 @@ bool HeaderOk(std::span<const uint8_t> b) {
          Crc(b.first(8)) == Le16(b.data() + 8);
 }
 
+// User data (LEN > 5) in exactly the frames that carry it: PRM=1 confirmed
+// and unconfirmed user data (3, 4); every other link function has LEN 5
+// (IEEE 1815 9.2.4.1). A receiving link layer rejects any other header and
+// resynchronises inside the frame's bytes (opendnp3's LinkLayerParser drops
+// one byte and looks for 0x05 0x64 again), so a "request link status" whose
+// LEN claims user data would hide whole frames from a gateway that framed
+// it as one: a malformed length.
+bool LengthFitsFunction(uint8_t ctl, uint8_t len) {
+  const uint8_t func = ctl & kCtlFunc;
+  const bool carries = (ctl & kCtlPrm) != 0 && (func == 3 || func == 4);
+  return carries ? len > 5 : len == 5;
+}
+
 // ---- Transport reassembly state (lives in StreamState) ----------------------
 
 // What a FIR segment told us, kept until its FIN segment arrives. tshark
@@ -390,8 +403,14 @@ DecodeStatus DecodeFrame(std::span<const uint8_t> b, uint32_t full_len,
     re.next_seq = (seq + 1) & kTrSeq;
     Store(st, re);
     link.direction = Direction(re.direction);
+  } else if (re.active) {
+    // Out of sequence: the receiver ignores this segment and keeps the
+    // message in progress (opendnp3's TransportRx), which a later segment
+    // with the expected number completes; so do we, or that FIN would reach
+    // the application with a FIR header we had forgotten.
+    link.direction = Direction(re.direction);
   } else {
-    Clear(st);  // out of sequence or no FIR seen: never reassembled
+    Clear(st);  // no FIR seen: never reassembled
   }
   if (cut) link.flags |= kOpTruncated;
   ops.Push(link);
@@ -473,6 +492,7 @@ FrameResult Frame(std::span<const uint8_t> head, bool /*from_client*/) {
   if (head[2] < 5) return Malformed(MalformedReason::kDnp3Length);
   if (head.size() < kHeaderLen) return {FrameStatus::kNeedMore, 0};
   if (Crc(head.first(8)) != Le16(head.data() + 8)) return Malformed(MalformedReason::kDnp3Crc);
+  if (!LengthFitsFunction(head[3], head[2])) return Malformed(MalformedReason::kDnp3Length);
   return {FrameStatus::kPdu, FrameLength(head[2])};
 }
 

@@ -3,7 +3,10 @@
 //
 // Framing: one PDU is one link frame, 0x05 0x64 LEN CTL DST(le16) SRC(le16)
 // CRC, then LEN-5 bytes of user data in blocks of 16, each followed by its
-// CRC. Frame() checks the start bytes, LEN >= 5 and the header CRC. Over UDP a
+// CRC. Frame() checks the start bytes, LEN >= 5, the header CRC and that LEN
+// fits the link function (user data in PRM=1 functions 3 and 4 only, LEN 5
+// in every other; else kDnp3Length: the receiver would reject the header
+// and resynchronise inside the frame's bytes). Over UDP a
 // datagram may hold several link frames; Decode walks them.
 //
 // Ops (one per link frame, in order):
@@ -47,7 +50,9 @@
 //
 // StreamState (per flow direction, 21 of 24 bytes): the FIR segment's
 // decoded header while a multi-segment message is open; see dnp3.cc
-// `Reassembly`. Transport sequence numbers wrap 63 -> 0 (tshark 4.0 does not
+// `Reassembly`. A segment without FIR whose sequence number is not the
+// expected one is ignored and the message stays open (as the receiver's
+// transport layer does): the segment that follows in sequence completes it. Transport sequence numbers wrap 63 -> 0 (tshark 4.0 does not
 // follow that wrap; we do, so a FIN after the wrap reports the message).
 #pragma once
 

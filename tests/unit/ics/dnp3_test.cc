@@ -287,6 +287,36 @@ TEST(Dnp3Decode, SequenceWrapsAndGapsBreakReassembly) {
   r = DecodeBytes(LinkFrame(kOutstnCtl, 1, 10, User(0x83, {0x01})), st);  // gap: 1 -> 3
   ASSERT_EQ(r.ops.size(), 1u);
   EXPECT_EQ(r.ops[0].kind, OpKind::kDnp3Link);
+  // The out-of-sequence segment is ignored (as the receiver ignores it): the
+  // message stays open and the segment with the expected number (2) ends it.
+  r = DecodeBytes(LinkFrame(kOutstnCtl, 1, 10, User(0x82, {0x01})), st);
+  ASSERT_EQ(r.ops.size(), 1u);
+  EXPECT_EQ(r.ops[0].kind, OpKind::kDnp3);
+  EXPECT_EQ(r.ops[0].function, 0x81);
+}
+
+TEST(Dnp3Decode, WrongSequenceSegmentDoesNotHideTheOperate) {
+  // The evasion: FIR of a DIRECT_OPERATE (CROB on point 7), a segment with a
+  // wrong sequence number (opendnp3 ignores it and keeps the message), then
+  // the operate's last segment. The FIN must report direct_operate point 7.
+  const Bytes app = {0xC0, 0x05, 12, 1, 0x17, 1, 7, 0x03, 1, 0x10, 0x27, 0, 0, 0, 0, 0, 0, 0};
+  StreamState st;
+  Bytes head = {0x40};  // FIR, seq 0
+  head.insert(head.end(), app.begin(), app.begin() + 8);
+  Result r = DecodeBytes(LinkFrame(kMasterCtl, 10, 1, head), st);
+  ASSERT_EQ(r.ops.size(), 1u);
+  EXPECT_EQ(r.ops[0].kind, OpKind::kDnp3Link);
+  r = DecodeBytes(LinkFrame(kMasterCtl, 10, 1, User(0x28, {0, 0, 0, 0})), st);  // seq 40
+  ASSERT_EQ(r.ops.size(), 1u);
+  EXPECT_EQ(r.ops[0].kind, OpKind::kDnp3Link);
+  Bytes tail = {0x81};
+  tail.insert(tail.end(), app.begin() + 8, app.end());
+  r = DecodeBytes(LinkFrame(kMasterCtl, 10, 1, tail), st);
+  ASSERT_EQ(r.ops.size(), 1u);
+  EXPECT_EQ(r.ops[0].kind, OpKind::kDnp3);
+  EXPECT_EQ(r.ops[0].function, 5);
+  EXPECT_EQ(r.ops[0].address_first, 7u);
+  EXPECT_EQ(r.ops[0].address_last, 7u);
 }
 
 TEST(Dnp3Decode, CapturedTwoSegmentResponse) {
@@ -451,6 +481,33 @@ TEST(Dnp3Frame, StrictLengthTable) {
       {"header CRC", bad_crc, true, FrameStatus::kMalformed, 0, MalformedReason::kDnp3Crc},
       {"bad start", Hex("0664"), false, FrameStatus::kInvalid, 0, MalformedReason::kNone},
   });
+  // LEN against the link function: user data in PRM=1 confirmed and
+  // unconfirmed user data (3, 4) only, LEN 5 in every other function. A
+  // receiver rejects the header otherwise and resynchronises inside the
+  // frame, where a whole frame (a DIRECT_OPERATE) can hide.
+  const Bytes inner = LinkFrame(kMasterCtl, 10, 1, User(0xC0, {0xC0, 0x05, 12, 1, 0x17, 1, 7, 3, 1,
+                                                                 0x10, 0x27, 0, 0, 0, 0, 0, 0, 0}));
+  std::vector<FrameRow> rows;
+  struct Fn {
+    const char* name;
+    uint8_t ctl;
+    bool carries;
+  };
+  for (const Fn& f : {Fn{"reset link", 0xC0, false}, Fn{"test link", 0xD2, false},
+                      Fn{"confirmed user data", 0xF3, true}, Fn{"unconfirmed user data", 0xC4, true},
+                      Fn{"request link status", 0xC9, false}, Fn{"ack", 0x00, false},
+                      Fn{"link status", 0x0B, false}, Fn{"not supported", 0x0F, false},
+                      Fn{"unconfirmed, PRM=0", 0x84, false}}) {
+    const Bytes empty = LinkFrame(f.ctl, 10, 1, {});
+    const Bytes data = LinkFrame(f.ctl, 10, 1, inner);
+    rows.push_back({f.name, empty, true, f.carries ? FrameStatus::kMalformed : FrameStatus::kPdu,
+                    uint32_t(empty.size()),
+                    f.carries ? MalformedReason::kDnp3Length : MalformedReason::kNone});
+    rows.push_back({f.name, data, true, f.carries ? FrameStatus::kPdu : FrameStatus::kMalformed,
+                    uint32_t(data.size()),
+                    f.carries ? MalformedReason::kNone : MalformedReason::kDnp3Length});
+  }
+  ExpectFrames(rows);
 }
 
 }  // namespace
