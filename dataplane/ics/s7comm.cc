@@ -88,6 +88,28 @@ uint32_t ElementBits(uint8_t transport_size) {
 
 // Read/write var request items: area, DB and the union byte range when all
 // items are S7ANY in one area and DB.
+enum class ItemsFit : uint8_t { kExact, kMismatch, kUnknown };
+
+// A read/write var job's parameter block: function, item count, then that
+// many items of variable specification (1), spec length (1), spec (length
+// octets) -- whatever the addressing syntax. They fill the block exactly:
+// an item past it, or octets after the last, is a block the PLC and Conduit
+// read differently. kUnknown when an item header lies past the bytes kept.
+ItemsFit VarItemsFit(const Cursor& c, size_t param, size_t param_len) {
+  if (param_len < 2) return ItemsFit::kMismatch;
+  if (!c.Has(param, 2)) return ItemsFit::kUnknown;
+  const size_t count = c.p[param + 1];
+  const size_t end = param + param_len;
+  size_t off = param + 2;
+  for (size_t i = 0; i < count; ++i) {
+    if (off + 2 > end) return ItemsFit::kMismatch;
+    if (!c.Has(off, 2)) return ItemsFit::kUnknown;
+    off += 2 + size_t(c.p[off + 1]);
+    if (off > end) return ItemsFit::kMismatch;
+  }
+  return off == end ? ItemsFit::kExact : ItemsFit::kMismatch;
+}
+
 void DecodeVarItems(const Cursor& c, size_t param, size_t param_len, IcsOp& op) {
   if (!c.Has(param, 2)) {
     op.flags |= kOpTruncated;
@@ -263,6 +285,7 @@ DecodeStatus DecodeS7(const Cursor& c, const PduView& pdu, IcsOp& op) {
   switch (op.function) {
     case kReadVar:
     case kWriteVar:
+      if (VarItemsFit(c, param, param_len) == ItemsFit::kMismatch) return DecodeStatus::kMalformed;
       DecodeVarItems(c, param, param_len, op);
       break;
     case kRequestDownload:

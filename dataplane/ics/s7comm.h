@@ -68,7 +68,10 @@
 // a final DT (EOT) whose payload is an S7 header (0x32, ROSCTR 1/2/3/7,
 // redundancy id 0) with other lengths as kMalformed
 // (MalformedReason::kS7Length); Decode() returns kMalformed on any final
-// segment's mismatch (it knows the segment state Frame does not).
+// segment's mismatch (it knows the segment state Frame does not). Read/write
+// var jobs: the announced item count's items (0x12, spec length, spec) fill
+// the parameter block exactly, or Decode() returns kMalformed (named
+// invalid_field: Frame sees only the first 17 bytes).
 //
 // A DT payload that is neither S7comm nor S7comm-plus (e.g. MMS/IEC 61850,
 // which shares port 102) returns kNotThisProtocol.

@@ -391,11 +391,47 @@ TEST(S7commDecode, MalformedHeaders) {
 }
 
 TEST(S7commDecode, ReadVarHostileItemCount) {
-  // 255 items announced, one present: no read past the end, no address.
+  // 255 items announced, one present: the items do not fill the parameter
+  // block as declared, so the job is malformed (no op, no read past the end).
   auto r = Dec(Hex("0300001f02f080320100001900000e000004ff120a10080001000083000080"));
-  ASSERT_EQ(r.status, DecodeStatus::kOk);
-  ASSERT_EQ(r.ops.size(), 1u);
-  EXPECT_FALSE(r.ops[0].Has(kOpHasAddress));
+  EXPECT_EQ(r.status, DecodeStatus::kMalformed);
+  EXPECT_TRUE(r.ops.empty());
+}
+
+// Read/write var jobs: the item count's items (0x12, spec length, spec) fill
+// the parameter block exactly. Byte 18 is the item count, 20 the first
+// item's spec length; each row keeps the S7 header's lengths consistent
+// with the TPKT (so only the items are wrong).
+std::vector<uint8_t> Patched(const char* hex, size_t at, std::string_view patch, std::string_view extra = "");
+
+struct VarItemsRow {
+  const char* name;
+  std::vector<uint8_t> bytes;
+  DecodeStatus decode;
+};
+
+TEST(S7commDecode, VarItemsLengthTable) {
+  const std::vector<VarItemsRow> rows = {
+      {"read var, 1 item of 10", Hex(kHexReadVar), DecodeStatus::kOk},
+      {"write var, 1 item of 10", Hex(kHexWriteVar), DecodeStatus::kOk},
+      {"read var, no items (parameter length 2)", Hex("0300001302f080320100001900000200000400"),
+       DecodeStatus::kOk},
+      {"read var, 2 items of 10", Hex("0300002b02f080320100001900001a000004021"
+                                      "20a10080001000083000080120a10080001000083000088"),
+       DecodeStatus::kOk},
+      {"read var, count 2, one item", Patched(kHexReadVar, 18, "02"), DecodeStatus::kMalformed},
+      {"read var, count 0, one item", Patched(kHexReadVar, 18, "00"), DecodeStatus::kMalformed},
+      {"read var, spec length 11 (past the block)", Patched(kHexReadVar, 20, "0b"), DecodeStatus::kMalformed},
+      {"read var, spec length 9 (a stray octet)", Patched(kHexReadVar, 20, "09"), DecodeStatus::kMalformed},
+      {"read var, parameter length 1", Hex("0300001202f0803201000019000001000004"), DecodeStatus::kMalformed},
+      {"write var, count 2, one item", Patched(kHexWriteVar, 18, "02"), DecodeStatus::kMalformed},
+  };
+  for (const VarItemsRow& row : rows) {
+    ASSERT_EQ(size_t(row.bytes[3]), row.bytes.size()) << row.name;
+    EXPECT_EQ(Dec(row.bytes).status, row.decode) << row.name;
+    // Frame judges only the header lengths (consistent in every row).
+    EXPECT_EQ(Frame(row.bytes).status, FrameStatus::kPdu) << row.name;
+  }
 }
 
 // Every prefix of every good PDU: no crash; an ok decode either flags the op
@@ -505,7 +541,7 @@ TEST(S7commFrame, StrictLengthTable) {
 // `hex` with the bytes at `at` replaced by `patch` (hex), then `extra`
 // appended; the TPKT length is set to the result's size (the S7 lengths, not
 // the TPKT's, are what these rows get wrong).
-std::vector<uint8_t> Patched(const char* hex, size_t at, std::string_view patch, std::string_view extra = "") {
+std::vector<uint8_t> Patched(const char* hex, size_t at, std::string_view patch, std::string_view extra) {
   std::vector<uint8_t> b = Hex(hex);
   const std::vector<uint8_t> p = Hex(patch);
   std::copy(p.begin(), p.end(), b.begin() + long(at));
