@@ -256,13 +256,106 @@ bool DecodeCpf(const Slice& s, size_t off, OpList& ops) {
 // How a SendRRData/SendUnitData body fits its encapsulation length.
 enum class CpfFit : uint8_t { kExact, kMismatch, kUnknown };
 
+// A mismatch anywhere is a mismatch; else what could not be seen is unknown.
+CpfFit Worse(CpfFit a, CpfFit b) {
+  if (a == CpfFit::kMismatch || b == CpfFit::kMismatch) return CpfFit::kMismatch;
+  return a == CpfFit::kUnknown || b == CpfFit::kUnknown ? CpfFit::kUnknown : CpfFit::kExact;
+}
+
+// Bytes of `avail` left in view from `off` on.
+size_t Rest(size_t avail, size_t off) { return avail > off ? avail - off : 0; }
+
+CpfFit CipFits(const uint8_t* p, size_t avail, size_t n, int depth);
+
+// Multiple Service Packet request data (`n` bytes): count, offsets from the
+// count, then the services back to back: the first right after the
+// offsets, each ending where the next begins, the last at the end. A gap or
+// an overlap is bytes one parser gives a service and another does not.
+CpfFit MspFits(const uint8_t* p, size_t avail, size_t n, int depth) {
+  if (n < 2) return CpfFit::kMismatch;
+  if (avail < 2) return CpfFit::kUnknown;
+  const size_t count = Le16(p);
+  size_t start = 2 + 2 * count;
+  if (start > n) return CpfFit::kMismatch;
+  if (count == 0) return start == n ? CpfFit::kExact : CpfFit::kMismatch;
+  CpfFit fit = CpfFit::kExact;
+  for (size_t i = 0; i < count; ++i) {
+    const size_t at = 2 + 2 * i;
+    if (avail < at + 2) return Worse(fit, CpfFit::kUnknown);
+    if (Le16(p + at) != start) return CpfFit::kMismatch;
+    size_t end = n;
+    if (i + 1 < count) {
+      if (avail < at + 4) return Worse(fit, CpfFit::kUnknown);
+      end = Le16(p + at + 2);
+      if (end <= start || end > n) return CpfFit::kMismatch;
+    }
+    fit = Worse(fit, CipFits(p + start, Rest(avail, start), end - start, depth + 1));
+    if (fit == CpfFit::kMismatch) return fit;
+    start = end;
+  }
+  return fit;
+}
+
+// Unconnected Send request data (`n` bytes): priority/tick, timeout,
+// message size, the message, a pad byte if its size is odd, route path size
+// (words), reserved, route path -- and nothing after it.
+CpfFit UcsFits(const uint8_t* p, size_t avail, size_t n, int depth) {
+  if (n < 4) return CpfFit::kMismatch;
+  if (avail < 4) return CpfFit::kUnknown;
+  const size_t size = Le16(p + 2);
+  const size_t route = 4 + size + (size & 1);
+  if (route + 2 > n) return CpfFit::kMismatch;
+  const CpfFit fit = CipFits(p + 4, Rest(avail, 4), size, depth + 1);
+  if (fit == CpfFit::kMismatch) return fit;
+  if (avail < route + 1) return Worse(fit, CpfFit::kUnknown);
+  return route + 2 + 2 * size_t(p[route]) == n ? fit : CpfFit::kMismatch;
+}
+
+// Whether one CIP message of `n` bytes is consistent with its own lengths:
+// a request's path fits (and an Unconnected Send to the Connection Manager
+// or a Multiple Service Packet accounts for every byte after it), a reply's
+// additional status fits. `p` holds `avail` bytes of it.
+CpfFit CipFits(const uint8_t* p, size_t avail, size_t n, int depth) {
+  if (n < 2) return CpfFit::kMismatch;  // a service and a path size / reserved byte
+  if (avail < 2) return CpfFit::kUnknown;
+  if (p[0] & 0x80) {  // reply: service, reserved, general status, additional status size
+    if (n < 4) return CpfFit::kMismatch;
+    if (avail < 4) return CpfFit::kUnknown;
+    return 4 + 2 * size_t(p[3]) <= n ? CpfFit::kExact : CpfFit::kMismatch;
+  }
+  const size_t path_end = 2 + 2 * size_t(p[1]);
+  if (path_end > n) return CpfFit::kMismatch;
+  if (depth >= kMaxDepth) return CpfFit::kExact;
+  const uint8_t service = p[0] & 0x7F;
+  if (service == kMultipleServicePacket) {
+    return MspFits(p + path_end, Rest(avail, path_end), n - path_end, depth);
+  }
+  if (service != kUnconnectedSend) return CpfFit::kExact;
+  if (avail < path_end) return CpfFit::kUnknown;
+  Path path;
+  ParsePath(p + 2, path_end - 2, path);
+  if (!path.has_class || path.cls != kClassConnectionManager) return CpfFit::kExact;
+  return UcsFits(p + path_end, Rest(avail, path_end), n - path_end, depth);
+}
+
+// A CPF data item's CIP message: an unconnected item is the message, a
+// connected one a 2-byte sequence count and then the message.
+CpfFit DataItemFits(uint16_t type, const uint8_t* p, size_t avail, size_t len) {
+  if (type == kItemUnconnectedData) return CipFits(p, avail, len, 0);
+  if (type != kItemConnectedData) return CpfFit::kExact;
+  if (len < 2) return CpfFit::kMismatch;
+  return CipFits(p + 2, Rest(avail, 2), len - 2, 0);
+}
+
 // Whether the body of a SendRRData/SendUnitData (interface handle 4, timeout
 // 2, CPF item count 2, then items of type 2 + length 2 + data) ends exactly
 // at the encapsulation length `body_len`: bytes past the last item would
 // reach the target unjudged, an item past the end cuts the PDU short. `p`
 // holds `avail` bytes of the body; kUnknown when an item header lies beyond
-// them (a long PDU's kept prefix). The walk is bounded: every item moves `at`
-// on by 4 or more and `at` never passes body_len (<= 65535).
+// them (a long PDU's kept prefix). The CIP message in each data item must
+// agree with the item's length too (DataItemFits). The walk is bounded:
+// every item moves `at` on by 4 or more and `at` never passes body_len
+// (<= 65535); nested messages are disjoint slices, at most kMaxDepth deep.
 CpfFit CpfFits(const uint8_t* p, size_t avail, size_t body_len) {
   constexpr size_t kCountAt = 6;
   constexpr size_t kItemHeader = 4;
@@ -270,13 +363,19 @@ CpfFit CpfFits(const uint8_t* p, size_t avail, size_t body_len) {
   if (avail < kCountAt + 2) return CpfFit::kUnknown;
   const size_t count = Le16(p + kCountAt);
   size_t at = kCountAt + 2;
+  CpfFit cip = CpfFit::kExact;  // the data items' CIP messages, as far as seen
   for (size_t i = 0; i < count; ++i) {
     if (at + kItemHeader > body_len) return CpfFit::kMismatch;
-    if (at + kItemHeader > avail) return CpfFit::kUnknown;
-    at += kItemHeader + Le16(p + at + 2);
-    if (at > body_len) return CpfFit::kMismatch;
+    if (at + kItemHeader > avail) return Worse(cip, CpfFit::kUnknown);
+    const uint16_t type = Le16(p + at);
+    const size_t len = Le16(p + at + 2);
+    at += kItemHeader;
+    if (at + len > body_len) return CpfFit::kMismatch;
+    cip = Worse(cip, DataItemFits(type, p + at, Rest(avail, at), len));
+    if (cip == CpfFit::kMismatch) return cip;
+    at += len;
   }
-  return at == body_len ? CpfFit::kExact : CpfFit::kMismatch;
+  return at == body_len ? cip : CpfFit::kMismatch;
 }
 
 bool CarriesCpf(uint16_t command) { return command == kSendRRData || command == kSendUnitData; }

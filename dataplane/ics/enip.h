@@ -18,7 +18,14 @@
 // verdict however the stream is cut); Decode() returns kMalformed for a
 // mismatch further on (TCP: only there, so a PDU is reported once, named
 // invalid_field since Frame's view did not show it; UDP: any, named
-// enip_length where it lies in the first 64 bytes).
+// enip_length where it lies in the first 64 bytes). The CIP message in each
+// data item (unconnected 0xB2; connected 0xB1 after its sequence count) must
+// agree with the item's length the same way: a request's path fits in it, a
+// reply's additional status fits, an Unconnected Send to the Connection
+// Manager is exactly priority/tick, timeout, message size, the message, its
+// pad, route path size, reserved and route path, and a Multiple Service
+// Packet's offsets put the first service right after them and each next one
+// where the previous ends.
 //
 //   kEnip, one per encapsulation message
 //     function      encapsulation command (Command below)

@@ -101,11 +101,13 @@ TEST(EnipFrame, AcceptsHeader) {
     EXPECT_EQ(Frame(std::span<const uint8_t>(b.data(), n)).status, FrameStatus::kNeedMore) << n;
   }
   // A SendUnitData: the CPF's item headers (connected address item of 4,
-  // then the data item's header) must be in view too: 44 bytes.
-  for (size_t n = kHeaderSize; n < 44; ++n) {
+  // then the data item's header) must be in view too, and the Multiple
+  // Service Packet in the data item (count, offsets) as far as the first
+  // 64 bytes reach.
+  for (size_t n = kHeaderSize; n < 64; ++n) {
     EXPECT_EQ(Frame(std::span<const uint8_t>(b.data(), n)).status, FrameStatus::kNeedMore) << n;
   }
-  EXPECT_EQ(Frame(std::span<const uint8_t>(b.data(), 44)).length, b.size());
+  EXPECT_EQ(Frame(std::span<const uint8_t>(b.data(), 64)).length, b.size());
 }
 
 TEST(EnipFrame, RejectsGarbage) {
@@ -442,7 +444,9 @@ struct CpfLengthRow {
 // sockaddr info item (0x8000) of 16 bytes and `extra` (hex) after it: the
 // third item header lies past the first 64 bytes.
 std::vector<uint8_t> ThreeItems(size_t data_len, std::string_view extra) {
-  std::vector<uint8_t> b = SendRR(std::vector<uint8_t>(data_len, 0x4C));
+  std::vector<uint8_t> cip(data_len, 0x4C);  // Read Tag, empty path, then data
+  cip[1] = 0;
+  std::vector<uint8_t> b = SendRR(cip);
   b[kHeaderSize + 6] = 3;
   const std::vector<uint8_t> sockaddr = Hex("00801000000200af12c0a80a7800000000000000");
   b.insert(b.end(), sockaddr.begin(), sockaddr.end());
@@ -554,6 +558,91 @@ TEST(EnipFrame, CpfAsksForItemHeadersUpToSixtyFourBytes) {
     EXPECT_EQ(f.reason, MalformedReason::kNone) << n;
   }
   EXPECT_EQ(Frame(std::span<const uint8_t>(far.data(), 63)).status, FrameStatus::kNeedMore);
+}
+
+// The CIP message in a data item must agree with the item's length: a
+// request's path fits, a reply's additional status fits, an Unconnected
+// Send's message and route path and a Multiple Service Packet's services
+// account for every byte. `ok`: framed clean and decoded kOk; else framed
+// as a flawed PDU (kEnipLength; the encapsulation length still cuts the
+// stream where the target cuts it) and, on UDP, decoded kMalformed.
+struct CipRow {
+  const char* name;
+  std::vector<uint8_t> bytes;
+  bool ok;
+};
+
+// Unconnected Send (kHexUcs's): to the Connection Manager, Get_Attributes_All
+// of class 1 instance 1 (`size` declared, `message` sent), route `route`.
+std::vector<uint8_t> Ucs(uint16_t size, const std::vector<uint8_t>& message, const std::vector<uint8_t>& route) {
+  std::vector<uint8_t> b = Hex("520220062401");  // service, path size, class 6, instance 1
+  b.insert(b.end(), {0x06, 0x9a, uint8_t(size), uint8_t(size >> 8)});
+  b.insert(b.end(), message.begin(), message.end());
+  b.insert(b.end(), route.begin(), route.end());
+  return b;
+}
+
+// Multiple Service Packet to the Message Router with `data` after its path.
+std::vector<uint8_t> Msp(const std::vector<uint8_t>& data) {
+  std::vector<uint8_t> b = Hex("0a0220022401");  // service, path size, class 2, instance 1
+  b.insert(b.end(), data.begin(), data.end());
+  return b;
+}
+
+TEST(EnipFrame, CipInDataItemTable) {
+  const std::vector<uint8_t> gaa = Hex("010220012401");  // Get_Attributes_All class 1 instance 1
+  const std::vector<uint8_t> slot0 = Hex("01000100");    // route: 1 word, port 1 slot 0
+  const std::vector<uint8_t> two = Hex("020006000c00" "0e0220012401" "0e0220012402");
+  std::vector<uint8_t> stop_path_past = Hex(kHexStop);
+  stop_path_past[47] = 3;  // Stop's path: 3 words in a 6-byte message
+  std::vector<uint8_t> msp_gap = Hex("020008000e00ffff" "0e0220012401" "0e0220012402");
+  const std::vector<CipRow> rows = {
+      {"captured Unconnected Send", Hex(kHexUcs), true},
+      {"captured Multiple Service Packet", Hex(kHexMsp), true},
+      {"captured connected Stop", Hex(kHexStop), true},
+      {"captured Read Tag", Hex(kHexReadTag), true},
+      {"captured Forward Open", Hex(kHexForwardOpen), true},
+      {"captured error reply", Hex(kHexUcsError), true},
+      {"Unconnected Send built", SendRR(Ucs(6, gaa, slot0)), true},
+      {"Unconnected Send, message size 4 of 6", SendRR(Ucs(4, gaa, slot0)), false},
+      {"Unconnected Send, message size 8 of 6", SendRR(Ucs(8, gaa, slot0)), false},
+      {"Unconnected Send, a byte after the route", SendRR(Ucs(6, gaa, Hex("0100010000"))), false},
+      {"Unconnected Send, route 2 words, 1 sent", SendRR(Ucs(6, gaa, Hex("02000100"))), false},
+      {"Unconnected Send, no route path size", SendRR(Ucs(6, gaa, {})), false},
+      {"Unconnected Send, embedded path past its message", SendRR(Ucs(6, Hex("010320012401"), slot0)), false},
+      {"Read Tag, path 3 words", SendRR(Hex("4c0391024142" "0100")), true},
+      {"Read Tag, path 5 words in 8 bytes", SendRR(Hex("4c0591024142" "0100")), false},
+      {"empty data item", SendRR({}), false},
+      {"service without path size", SendRR(Hex("4c")), false},
+      {"reply, additional status past the item", SendRR(Hex("ce000003" "0000")), false},
+      {"reply, 3 bytes", SendRR(Hex("cc0000")), false},
+      {"reply with data", SendRR(Hex("cc000000" "c4000100")), true},
+      {"connected Stop, path past the item", stop_path_past, false},
+      {"Multiple Service Packet built", SendRR(Msp(two)), true},
+      {"Multiple Service Packet, a gap before the first service", SendRR(Msp(msp_gap)), false},
+      {"Multiple Service Packet, offsets out of order",
+       SendRR(Msp(Hex("02000c000600" "0e0220012401" "0e0220012402"))), false},
+      {"Multiple Service Packet, count 0 with bytes", SendRR(Msp(Hex("0000ffff"))), false},
+      {"Multiple Service Packet, count 0", SendRR(Msp(Hex("0000"))), true},
+  };
+  for (const CipRow& row : rows) {
+    SCOPED_TRACE(row.name);
+    const FrameResult f = Frame(row.bytes);
+    EXPECT_EQ(f.status, FrameStatus::kPdu);
+    EXPECT_EQ(f.length, row.bytes.size());
+    EXPECT_EQ(f.reason, row.ok ? MalformedReason::kNone : MalformedReason::kEnipLength);
+    EXPECT_EQ(Dec(row.bytes, true, /*udp=*/true).status, row.ok ? DecodeStatus::kOk : DecodeStatus::kMalformed);
+    EXPECT_EQ(Dec(row.bytes).status, DecodeStatus::kOk);  // on TCP Frame reported it
+    // Cut anywhere, Frame asks for more or reaches the same verdict.
+    for (size_t n = kHeaderSize; n < row.bytes.size(); ++n) {
+      const FrameResult p = Frame(std::span<const uint8_t>(row.bytes.data(), n));
+      if (p.status == FrameStatus::kNeedMore) {
+        EXPECT_LT(n, 64u);
+        continue;
+      }
+      EXPECT_EQ(p.reason, f.reason) << "prefix " << n;
+    }
+  }
 }
 
 }  // namespace
