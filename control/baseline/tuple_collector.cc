@@ -99,7 +99,7 @@ absl::StatusOr<Observation> CollectPcap(const CollectOptions& options) {
           return;
         default: break;
       }
-      if (ops.overflowed() != 0) ++obs.unparsable;
+      if (ops.overflowed() != 0 || in.malformed_pdu) ++obs.unparsable;
       for (const ics::IcsOp& op : ops) {
         if (op.direction == ics::Direction::kResponse) continue;  // follows its request
         observe::TupleKey k = key;

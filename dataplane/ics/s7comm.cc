@@ -499,6 +499,14 @@ DecodeStatus Decode(const PduView& pdu, StreamState& state, OpList& ops) {
     state.bytes[kStFlags] &= uint8_t(~kStInSegment);
     return DecodeStatus::kNotThisProtocol;
   }
+  if (!eot && status == DecodeStatus::kTruncated && avail >= full) {
+    // A whole first segment too short to show the S7 header and function:
+    // the peer would reassemble an operation nobody judged (the later
+    // segments are continuations). Real stacks segment at the negotiated
+    // TPDU size, hundreds of bytes, never inside the header.
+    state.bytes[kStFlags] &= uint8_t(~kStInSegment);
+    return DecodeStatus::kMalformed;
+  }
   if (status == DecodeStatus::kOk) ops.Push(op);
   return status;
 }

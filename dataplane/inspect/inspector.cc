@@ -88,6 +88,7 @@ Inspection Inspector::Inspect(const uint8_t* frame, const PacketMeta& meta, cons
     fed = ics::FeedDatagram(*module, stream, payload, result.from_client, ops);
   }
   result.feed = fed.status;
+  result.malformed_pdu = fed.malformed != ics::MalformedReason::kNone;
   Count(InspectCounter::ics_pdus, fed.pdus);
   Count(InspectCounter::decode_errors, fed.decode_errors);
   Count(InspectCounter::ics_ops, ops.size() - ops_before);

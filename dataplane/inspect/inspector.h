@@ -39,6 +39,10 @@ struct Inspection {
   ics::Protocol protocol = ics::Protocol::kUnknown;
   bool from_client = false;               // sent by the flow's initiator
   ics::FeedStatus feed = ics::FeedStatus::kOk;
+  // A decoder refused a complete PDU of this packet as malformed while the
+  // framing held: its bytes reach the peer, so the packet cannot pass on
+  // the other PDUs' account (the judge applies the conduit's `unparsable`).
+  bool malformed_pdu = false;
   // The TCP normalizer's verdict (normalize/tcp_normalizer.h): kCount when
   // the segment passes. A dropped segment was not fed to the decoder.
   DropReason drop = DropReason::kCount;

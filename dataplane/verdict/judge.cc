@@ -156,9 +156,10 @@ Decision JudgeIcs(const JudgeContext& ctx, const PacketMeta& meta, const uint8_t
     default: break;
   }
   Decision verdict{Action::kAllow, conduit.mode, policy::kRuleDefault};
-  if (ops.overflowed() != 0) [[unlikely]] {
-    // More operations than one packet's op list holds: the ones beyond it
-    // were never judged, so the packet cannot be allowed on their account.
+  if (ops.overflowed() != 0 || in.malformed_pdu) [[unlikely]] {
+    // More operations than one packet's op list holds, or a PDU its decoder
+    // refused as malformed (what the peer makes of it was never judged):
+    // the packet cannot be allowed on the other operations' account.
     verdict = ctx.policy.Builtin(conduit, conduit.unparsable, policy::kRuleUnparsable);
     Emit(ctx, meta, verdict, nullptr);
   }

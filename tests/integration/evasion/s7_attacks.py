@@ -369,20 +369,11 @@ def _(s, v):
 # findings, not test slack: each prints XFAIL with the reason and the write
 # that executed; a pair that stops executing prints XPASS (remove it here).
 # Nothing else in the suite is excused.
-SEGMENTED = (
-    "conduitd bug (dataplane/ics/s7comm.cc Decode): a COTP DT without EOT whose S7 bytes are "
-    "shorter than the 10-byte S7 header sets kStInSegment, then DecodeS7 returns kTruncated and "
-    "pushes no op, and the flow passes the TPDU; the next DT (EOT) is a 'continuation' and yields "
-    "no op either, so the write var the PLC reassembles from the two is never judged")
 UNPARSABLE_ALLOW = (
     "availability-first by design (README: a malformed PDU makes the flow `unparsable` from then "
     "on, and unparsable: allow passes it uninspected): one TPDU whose TPKT length cuts its S7 "
     "lengths short, then a well-framed write var TPKT, which the PLC (framing by TPKT) executes")
 KNOWN_GAPS = {
-    ("cotp_segmented_write_1", "strict"): SEGMENTED,
-    ("cotp_segmented_write_2", "strict"): SEGMENTED,
-    ("cotp_segmented_write_1", "availability"): SEGMENTED,
-    ("cotp_segmented_write_2", "availability"): SEGMENTED,
     ("tpkt_understate_write_hidden", "availability"): UNPARSABLE_ALLOW,
     ("tpkt_understate_write_next_segment", "availability"): UNPARSABLE_ALLOW,
 }

@@ -371,6 +371,24 @@ TEST(S7commDecode, SegmentedDataDecodesFirstSegmentOnly) {
   EXPECT_TRUE(r.ops.empty());
 }
 
+TEST(S7commDecode, AFirstSegmentTooShortToJudgeIsMalformed) {
+  // Evasion: a DT without EOT carrying only the first 1..9 bytes of a
+  // write var, then the rest with EOT. The PLC reassembles the write; the
+  // first segment shows neither header nor function, so it must not pass
+  // as "truncated" and leave the rest to be skipped as a continuation.
+  for (const char* first : {"0300000802f00032", "0300000902f0003201",
+                            "0300000f02f000320100000000000e"}) {
+    StreamState st;
+    auto r = Dec(Hex(first), true, st);
+    EXPECT_EQ(r.status, DecodeStatus::kMalformed) << first;
+    EXPECT_TRUE(r.ops.empty()) << first;
+    // The flag is cleared: a following well-formed message decodes.
+    r = Dec(Hex(kHexReadVar), true, st);
+    ASSERT_EQ(r.ops.size(), 1u) << first;
+    EXPECT_EQ(r.ops[0].function, kReadVar);
+  }
+}
+
 TEST(S7commDecode, NotS7Payload) {
   // MMS (IEC 61850) also runs over COTP on port 102.
   auto r = Dec(Hex("0300000b02f080a0030201"));
