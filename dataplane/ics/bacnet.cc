@@ -316,7 +316,39 @@ Direction NetworkMessageDirection(uint8_t type) {
   }
 }
 
-// ---- Names ---------------------------------------------------------------------
+// Whether a network layer message's body (the `n` octets after its type)
+// has the length its type requires (135 clause 6.4): fixed fields, lists
+// of 2-octet network numbers, or the routing table's port entries, each
+// carrying its own port info length. A router acts on these (Initialize-
+// Routing-Table rewrites its table), so octets its own parser would read
+// differently must not pass. Security (0x0A-0x11), reserved and
+// proprietary types are not sized.
+bool NetworkMessageFits(uint8_t type, const uint8_t* body, size_t n) {
+  switch (type) {
+    case 0x00: return n == 0 || n == 2;           // Who-Is-Router: optional DNET
+    case 0x01: return n >= 2 && n % 2 == 0;       // I-Am-Router: DNETs
+    case 0x02:                                    // I-Could-Be-Router: DNET, performance
+    case 0x03:                                    // Reject-Message: reason, DNET
+    case 0x08:                                    // Establish-Connection: DNET, time
+    case 0x13:                                    // Network-Number-Is: number, flag
+      return n == 3;
+    case 0x04: case 0x05: return n % 2 == 0;      // Router-Busy/-Available: DNETs
+    case 0x06: case 0x07: {                       // Initialize-Routing-Table(-Ack)
+      if (n < 1) return false;
+      size_t at = 1;
+      for (size_t port = 0; port < body[0]; ++port) {
+        if (at + 4 > n) return false;             // DNET, port id, port info length
+        at += 4 + body[at + 3];
+      }
+      return at == n;
+    }
+    case 0x09: return n == 2;                     // Disconnect-Connection: DNET
+    case 0x12: return n == 0;                     // What-Is-Network-Number
+    default: return true;
+  }
+}
+
+// ---- Names ---------------------------------------------------------------------// ---- Names ---------------------------------------------------------------------
 
 constexpr std::array<std::string_view, 34> kConfirmedNames = {
     "acknowledge_alarm",
@@ -509,6 +541,7 @@ DecodeStatus DecodeMessage(const PduView& pdu, OpList& ops) {
   }
   if (control & kNpduSnet) {
     if (end < p + 3) return short_status;
+    if (d[p + 2] == 0) return DecodeStatus::kMalformed;  // SLEN 0 is invalid (6.2.2)
     p += 3 + d[p + 2];
   }
   if (control & kNpduDnet) ++p;  // hop count
@@ -518,6 +551,7 @@ DecodeStatus DecodeMessage(const PduView& pdu, OpList& ops) {
     op.function = d[p];
     op.direction = NetworkMessageDirection(d[p]);
     ops.Push(op);
+    if (!cut && !NetworkMessageFits(d[p], d + p + 1, end - p - 1)) return DecodeStatus::kMalformed;
     return DecodeStatus::kOk;
   }
   if (end <= p) return short_status;

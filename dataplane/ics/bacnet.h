@@ -51,7 +51,12 @@
 // requires (Annex J.2: Result 6, Register-Foreign-Device 6, Delete-FDT-Entry
 // 10, Read-BDT/Read-FDT 4, Write-BDT/Read-BDT-Ack/Read-FDT-Ack 4 + 10 N, the
 // NPDU carriers at least version and control); Frame() names those
-// kBacnetBvlcLength. StreamState is not used.
+// kBacnetBvlcLength. Also kMalformed: SLEN 0, and a network layer message
+// whose body is not the length its type requires (135 6.4: fixed fields,
+// 2-octet network lists, Initialize-Routing-Table's port entries with their
+// own info lengths; security and proprietary types unsized), judged on a
+// whole datagram only and named invalid_field (Frame() reads the BVLC only).
+// StreamState is not used.
 #pragma once
 
 #include <cstdint>
