@@ -168,6 +168,16 @@ struct AppResult {
   bool malformed = false;     // a field holds an impossible value
 };
 
+constexpr uint8_t kFcRead = 0x01;
+
+// Only the first object header is decoded. A request that goes on past it
+// (a second header, which the outstation executes too) cannot be proven to
+// stay within the first one's points: it loses its address, so a rule that
+// names addresses does not admit it.
+void WidenPastFirstHeader(bool response, IcsOp& op) {
+  if (!response) op.flags &= ~kOpHasAddress;
+}
+
 // Fills `op` from an application fragment (AC, FC, [IIN], first object
 // header). `more` is true when bytes after `n` exist but are not here (a cut
 // PDU prefix, or later transport segments of the message).
@@ -226,6 +236,15 @@ AppResult ParseApp(const uint8_t* a, size_t n, bool more, IcsOp& op) {
     op.address_first = start;
     op.address_last = stop;
     op.flags |= kOpHasAddress;
+    // A read names points only; other requests carry one object per point.
+    const uint32_t size = ObjectSize(group, variation);
+    const bool objects_follow = fc != kFcRead;
+    if (objects_follow && size == 0) {
+      if (p + 2 * w < n) WidenPastFirstHeader(response, op);  // cannot step over them
+    } else {
+      const uint64_t end = p + 2 * w + (objects_follow ? uint64_t(stop - start + 1) * size : 0);
+      if (end < n) WidenPastFirstHeader(response, op);
+    }
     return res;
   }
   if (code < 7 || code > 9 || prefix < 1 || prefix > 3) return res;
@@ -267,6 +286,7 @@ AppResult ParseApp(const uint8_t* a, size_t n, bool more, IcsOp& op) {
     op.address_first = lo;
     op.address_last = hi;
     op.flags |= kOpHasAddress;
+    if (p < n) WidenPastFirstHeader(response, op);
   }
   return res;
 }

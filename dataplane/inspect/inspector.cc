@@ -27,6 +27,11 @@ Inspection Inspector::Inspect(const uint8_t* frame, const PacketMeta& meta, cons
   Inspection result;
   if (!ref.tracked) return result;
   const bool tcp = meta.l4_proto == kIpProtoTcp;
+  if (tcp && normalize::TcpSynWithData(meta)) {
+    result.drop = DropReason::tcp_syn_data;
+    result.evasion = true;
+    if (enforce_) return result;
+  }
   if (tcp && normalize::TcpDataWithoutAck(meta)) {
     // Every stack discards it: judging it would let it stand for the bytes
     // that come next at the same sequence number.

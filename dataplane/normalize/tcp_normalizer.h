@@ -84,6 +84,14 @@ TcpVerdict NormalizeTcpSegment(const SipKey& key, TcpTrack& sender, TcpTrack& re
                                const uint8_t* frame, const PacketMeta& meta, bool enforce);
 
 // Data without ACK: checked on every inspected TCP flow (ICS or not).
+// A SYN with payload. On a known flow it would reset the gateway's stream
+// state (a SYN is a new connection) while the connected server ignores it,
+// so the real bytes that follow would pass as unjudged retransmissions;
+// on a new flow only TCP Fast Open (not used by ICS stacks) keeps the data.
+inline bool TcpSynWithData(const PacketMeta& meta) {
+  return meta.payload_len != 0 && (meta.tcp_flags & kTcpFlagSyn) != 0;
+}
+
 inline bool TcpDataWithoutAck(const PacketMeta& meta) {
   return meta.payload_len != 0 && (meta.tcp_flags & (kTcpFlagAck | kTcpFlagSyn)) == 0;
 }

@@ -53,7 +53,8 @@ namespace conduit {
   X(tcp_out_of_order, "ICS data beyond a hole: the sender retransmits in order")      \
   X(tcp_overlap_conflict, "retransmission whose bytes differ from the judged ones")   \
   X(tcp_overlap_unverifiable, "retransmission that covers part of a judged segment")  \
-  X(tcp_unacked_limit, "more judged, unacknowledged ICS segments than a flow holds")
+  X(tcp_unacked_limit, "more judged, unacknowledged ICS segments than a flow holds")   \
+  X(tcp_syn_data, "a SYN carrying data: a connected peer ignores it, a new one keeps it only with TFO")
 
 // Flow and ICS decode counters (the Inspector's).
 #define CONDUIT_INSPECT_COUNTERS(X)                                          \

@@ -133,7 +133,7 @@ res, order = {}, []
 for pol, path in zip(("strict", "availability"), sys.argv[1:]):
     for line in open(path):
         w = line.split()
-        if w and w[0] in ("PASS", "FAIL"):
+        if w and w[0] in ("PASS", "FAIL", "XFAIL", "XPASS"):
             if w[1] not in res:
                 res[w[1]] = {}; order.append(w[1])
             res[w[1]][pol] = w[0]
@@ -141,7 +141,8 @@ for n in order:
     print(f"  {n:46s} {res[n].get('strict','-'):5s} {res[n].get('availability','-')}")
 for pol in ("strict", "availability"):
     v = [r[pol] for r in res.values() if pol in r]
-    print(f"  {pol}: {v.count('PASS')} pass, {v.count('FAIL')} fail")
+    print(f"  {pol}: {v.count('PASS')} pass, {v.count('FAIL')} fail, {v.count('XFAIL')} known gaps,"
+          f" {v.count('XPASS')} known gaps no longer executing")
 EOF
 echo "== executed operations (outstation log)"
 cat "$LOG"

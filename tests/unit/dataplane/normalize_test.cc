@@ -133,6 +133,21 @@ TEST_F(TcpNormalizerTest, DataBeyondAHoleWaitsForTheSender) {
   EXPECT_FALSE(Send(true, 1012, 5000, read_).Drops());
 }
 
+TEST(TcpFlagChecks, SynWithDataAndDataWithoutAck) {
+  PacketMeta m;
+  m.tcp_flags = kTcpFlagSyn;
+  EXPECT_FALSE(normalize::TcpSynWithData(m));  // a plain SYN
+  m.payload_len = 12;
+  EXPECT_TRUE(normalize::TcpSynWithData(m));   // the chaff a connected server ignores
+  EXPECT_FALSE(normalize::TcpDataWithoutAck(m));
+  m.tcp_flags = kTcpFlagSyn | kTcpFlagAck;
+  EXPECT_TRUE(normalize::TcpSynWithData(m));
+  m.tcp_flags = kTcpFlagAck;
+  EXPECT_FALSE(normalize::TcpSynWithData(m));
+  m.tcp_flags = 0x08;  // PSH alone
+  EXPECT_TRUE(normalize::TcpDataWithoutAck(m));
+}
+
 TEST_F(TcpNormalizerTest, FlagsAndWindow) {
   Handshake();
   EXPECT_EQ(Send(true, 1000, 5000, read_, 0x08).drop, DropReason::tcp_no_ack);  // PSH alone

@@ -201,6 +201,44 @@ TEST(Dnp3Decode, IndexedControlsGiveIndexRange) {
   EXPECT_EQ(op.address_last, 7u);
 }
 
+TEST(Dnp3Decode, ASecondObjectHeaderLosesTheAddress) {
+  // Evasion: direct operate on point 3, then a second header operating
+  // point 7. The outstation executes both; only the first header is
+  // decoded, so the op must not claim "point 3" to an address rule.
+  const Bytes crob = {0x03, 0x01, 0x64, 0, 0, 0, 0x64, 0, 0, 0, 0};
+  Bytes app = {0xC2, 0x05};
+  for (uint8_t index : {3, 7}) {
+    app.insert(app.end(), {0x0C, 0x01, 0x17, 0x01, index});  // 8-bit count and index
+    app.insert(app.end(), crob.begin(), crob.end());
+  }
+  Bytes user = {0xC0};
+  user.insert(user.end(), app.begin(), app.end());
+  Result r = DecodeBytes(LinkFrame(kMasterCtl, 4, 3, user));
+  ASSERT_EQ(r.ops.size(), 1u);
+  EXPECT_EQ(r.ops[0].function, 5);
+  EXPECT_FALSE(r.ops[0].Has(kOpHasAddress));
+  // The same with start/stop ranges (qualifier 0x00): 3-3 then 7-7.
+  app = {0xC2, 0x05};
+  for (uint8_t index : {3, 7}) {
+    app.insert(app.end(), {0x0C, 0x01, 0x00, index, index});
+    app.insert(app.end(), crob.begin(), crob.end());
+  }
+  user = {0xC0};
+  user.insert(user.end(), app.begin(), app.end());
+  r = DecodeBytes(LinkFrame(kMasterCtl, 4, 3, user));
+  ASSERT_EQ(r.ops.size(), 1u);
+  EXPECT_FALSE(r.ops[0].Has(kOpHasAddress));
+  // One header is still judged by its points.
+  app = {0xC2, 0x05, 0x0C, 0x01, 0x17, 0x01, 0x03};
+  app.insert(app.end(), crob.begin(), crob.end());
+  user = {0xC0};
+  user.insert(user.end(), app.begin(), app.end());
+  r = DecodeBytes(LinkFrame(kMasterCtl, 4, 3, user));
+  ASSERT_EQ(r.ops.size(), 1u);
+  ASSERT_TRUE(r.ops[0].Has(kOpHasAddress));
+  EXPECT_EQ(r.ops[0].address_first, 3u);
+}
+
 TEST(Dnp3Decode, CapturedSelectOperate) {
   // iti__select_operate_and_responses frames 4 (select) and 8 (response).
   Result r = DecodeBytes(Hex("05641ac40a0001008a1cc0c0030c012801000000030164000000fd6b6400000000005b"));
