@@ -303,6 +303,27 @@ DecodeStatus DecodeS7(const Cursor& c, const PduView& pdu, IcsOp& op) {
   return DecodeStatus::kOk;
 }
 
+// An S7comm-plus TPDU (a final DT: its length is known) is its 4-byte header
+// (0x72, version, data length), the data length's bytes, and on the last
+// fragment of a message the 4-byte trailer (0x72, version, 0x0000): every
+// S7-1200/1500 message in the corpus is one of the two. Bytes the data
+// length does not account for would reach the PLC unjudged. Judged in
+// Decode only, where the flow's segment state tells a first COTP segment
+// from a continuation whose bytes merely start with 0x72 (Frame cannot).
+bool PlusLengthAgrees(const Cursor& c, uint8_t version) {
+  constexpr size_t kPlusHeader = 4;
+  constexpr size_t kPlusTrailer = 4;
+  if (c.full == kUnknownLength) return true;  // a prefix of a COTP-segmented message
+  if (c.full < kPlusHeader) return false;
+  if (!c.Has(0, kPlusHeader)) return true;
+  const size_t data_end = kPlusHeader + Be16(c.p + 2);
+  if (c.full == data_end) return true;  // a fragment: more follow
+  if (c.full != data_end + kPlusTrailer) return false;
+  if (!c.Has(data_end, kPlusTrailer)) return true;  // beyond the bytes kept
+  const uint8_t* t = c.p + data_end;
+  return t[0] == kS7PlusProtocolId && t[1] == version && t[2] == 0 && t[3] == 0;
+}
+
 DecodeStatus DecodePlus(const Cursor& c, const PduView& pdu, IcsOp& op) {
   op.kind = OpKind::kS7commPlus;
   op.direction = pdu.from_client ? Direction::kRequest : Direction::kResponse;
@@ -314,6 +335,7 @@ DecodeStatus DecodePlus(const Cursor& c, const PduView& pdu, IcsOp& op) {
   op.sub_function = version;
   op.flags |= kOpHasSubFunction;
   if (version < 1 || version > 3) return DecodeStatus::kOk;
+  if (!PlusLengthAgrees(c, version)) return DecodeStatus::kMalformed;
   // 72 ver len:2 [V3: digest length 0x20 + digest] opcode res:2 function:2
   size_t off = 4;
   if (version == 3) {

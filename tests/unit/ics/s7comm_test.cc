@@ -639,5 +639,50 @@ TEST(S7commDecode, S7HeaderLengthTable) {
   }
 }
 
+// S7comm-plus: a final DT is the 4-byte header (0x72, version, data length),
+// that many bytes and, on a message's last fragment, the trailer (0x72,
+// version, 0x0000). Judged by Decode (Frame cannot tell a first segment from
+// a continuation that starts with 0x72): kMalformed, no op.
+TEST(S7commDecode, PlusLengthTable) {
+  // kHexPlusV2Resp without its trailer: a fragment, more follow.
+  const std::vector<uint8_t> whole = Hex(kHexPlusV2Resp);
+  std::vector<uint8_t> fragment(whole.begin(), whole.end() - 4);
+  fragment[3] = uint8_t(fragment.size());
+  struct Row {
+    const char* name;
+    std::vector<uint8_t> bytes;
+    DecodeStatus decode;
+  };
+  const std::vector<Row> rows = {
+      {"V1 CreateObject", Hex(kHexPlusV1), DecodeStatus::kOk},
+      {"V3 with digest", Hex(kHexPlusV3), DecodeStatus::kOk},
+      {"V2 response", Hex(kHexPlusV2Resp), DecodeStatus::kOk},
+      {"V2 fragment without trailer", fragment, DecodeStatus::kOk},
+      {"a byte after the trailer", Patched(kHexPlusV2Resp, 7, "72", "00"), DecodeStatus::kMalformed},
+      {"a second message after the trailer", Patched(kHexPlusV2Resp, 7, "72", "72020000"), DecodeStatus::kMalformed},
+      {"data length one short", Patched(kHexPlusV2Resp, 9, "000f"), DecodeStatus::kMalformed},
+      {"data length one long", Patched(kHexPlusV2Resp, 9, "0011"), DecodeStatus::kMalformed},
+      {"data length past the TPKT", Patched(kHexPlusV2Resp, 9, "0400"), DecodeStatus::kMalformed},
+      {"trailer length not 0", Patched(kHexPlusV2Resp, 27, "72020001"), DecodeStatus::kMalformed},
+      {"trailer of another version", Patched(kHexPlusV2Resp, 27, "72030000"), DecodeStatus::kMalformed},
+      {"DT without EOT: a prefix", Patched(kHexPlusV2Resp, 6, "00", "00"), DecodeStatus::kOk},
+      {"version 0xfe: not sized", Patched(kHexPlusV2Resp, 8, "fe", "00"), DecodeStatus::kOk},
+  };
+  for (const Row& row : rows) {
+    SCOPED_TRACE(row.name);
+    const Result r = Dec(row.bytes, /*from_client=*/false);
+    EXPECT_EQ(r.status, row.decode);
+    EXPECT_EQ(r.ops.size(), row.decode == DecodeStatus::kOk ? 1u : 0u);
+    EXPECT_EQ(Frame(row.bytes).status, FrameStatus::kPdu);  // framed by TPKT either way
+    // On a prefix of the TPDU (the kept bytes of a long one) the lengths are
+    // still judged (the TPKT gives the whole length); the trailer's bytes,
+    // not in view, are not.
+    if (row.decode == DecodeStatus::kOk) continue;
+    const bool trailer_bytes = std::string_view(row.name).substr(0, 7) == "trailer";
+    StreamState st;
+    EXPECT_EQ(Dec(row.bytes, false, st, 12).status == DecodeStatus::kMalformed, !trailer_bytes);
+  }
+}
+
 }  // namespace
 }  // namespace conduit::ics::s7comm
