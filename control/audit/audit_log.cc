@@ -66,17 +66,18 @@ void AuditLog::Append(const AuditEntry& entry) {
   std::string event;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    const std::string line = RenderAuditRecord(entry, next_seq_, NowUnixMs(), head_hash_);
+    RenderedAuditRecord record = RenderAuditRecord(entry, next_seq_, NowUnixMs(), head_hash_);
     // The chain advances whether or not the file takes it now: pending
     // records are written later in this same order.
-    head_hash_ = ParseAuditLink(line)->hash;
-    ++next_seq_;
+    head_hash_ = std::move(record.hash);
+    const std::string& line = record.line;
     if (pending_.size() >= max_pending_) {
       ++lost_;
     } else {
-      pending_.push_back(line);
+      pending_.push_back({next_seq_, line});
     }
     event = AuditEventLine(line);
+    ++next_seq_;
     FlushLocked();
   }
   if (mirror_) mirror_(event);
@@ -121,11 +122,11 @@ void AuditLog::FlushLocked() {
   const bool was_failing = !error_.empty();
   bool failed = false;
   while (!pending_.empty()) {
-    if (!WriteLineLocked(pending_.front())) {
+    if (!WriteLineLocked(pending_.front().line)) {
       failed = true;
       break;
     }
-    written_seq_ = ParseAuditLink(pending_.front())->seq;
+    written_seq_ = pending_.front().seq;
     pending_.pop_front();
   }
   if (!mirror_) {

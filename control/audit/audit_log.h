@@ -64,7 +64,11 @@ class AuditLog {
   uint64_t next_seq_ = 1;           // guarded by mu_
   std::string head_hash_;           // guarded by mu_
   uint64_t written_seq_ = 0;        // guarded by mu_
-  std::deque<std::string> pending_;  // guarded by mu_
+  struct Pending {
+    uint64_t seq;
+    std::string line;
+  };
+  std::deque<Pending> pending_;     // guarded by mu_
   uint64_t lost_ = 0;               // guarded by mu_
   std::string error_;               // guarded by mu_: the last write failed
   std::string damaged_;             // a bad line found at Open (until restart)

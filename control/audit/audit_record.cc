@@ -45,8 +45,8 @@ std::string Sha256Hex(std::string_view data) {
   return out;
 }
 
-std::string RenderAuditRecord(const AuditEntry& entry, uint64_t seq, int64_t unix_ms,
-                              std::string_view prev_hash) {
+RenderedAuditRecord RenderAuditRecord(const AuditEntry& entry, uint64_t seq, int64_t unix_ms,
+                                      std::string_view prev_hash) {
   std::string body = absl::StrCat("{\"seq\":", seq);
   Field(body, "ts", absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::FromUnixMillis(unix_ms),
                                      absl::UTCTimeZone()));
@@ -57,8 +57,9 @@ std::string RenderAuditRecord(const AuditEntry& entry, uint64_t seq, int64_t uni
   Field(body, "result", entry.result);
   Field(body, "detail", entry.detail);
   Field(body, "prev_hash", prev_hash);
-  const std::string hash = Sha256Hex(absl::StrCat(body, "}"));
-  return absl::StrCat(body, kHashField, hash, "\"}");
+  std::string hash = Sha256Hex(absl::StrCat(body, "}"));
+  std::string line = absl::StrCat(body, kHashField, hash, "\"}");
+  return {std::move(line), std::move(hash)};
 }
 
 std::optional<AuditLink> ParseAuditLink(std::string_view text) {

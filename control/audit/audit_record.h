@@ -30,9 +30,14 @@ inline constexpr std::string_view kGenesisHash =
 
 std::string Sha256Hex(std::string_view data);
 
-// The line for `entry` at `seq` after `prev_hash`, without a newline.
-std::string RenderAuditRecord(const AuditEntry& entry, uint64_t seq, int64_t unix_ms,
-                              std::string_view prev_hash);
+// The line for `entry` at `seq` after `prev_hash` (without a newline), and
+// its hash: the next record's prev_hash.
+struct RenderedAuditRecord {
+  std::string line;
+  std::string hash;
+};
+RenderedAuditRecord RenderAuditRecord(const AuditEntry& entry, uint64_t seq, int64_t unix_ms,
+                                      std::string_view prev_hash);
 
 // What the chain needs from a line: where it sits, what it links to, and
 // whether its hash matches its content.
