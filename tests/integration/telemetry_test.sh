@@ -129,13 +129,15 @@ for _ in $(seq 1 60); do
 done
 [[ "$up" == 1 ]] && ok "Prometheus scrapes conduitd" || { tail -5 "$WORK/prometheus.log"; fail "Prometheus: up=$up"; }
 sleep 2  # one more scrape after the replay settled
+# Queries evaluate at a time before conduitctl's read: no later scrape counts.
+READ_AT="$(date +%s.%N)"
 ctl counters --json >"$WORK/counters.json"
-/usr/bin/python3 - "$WORK/counters.json" "$PROM" <<'PY' && ok "every counter matches conduitctl counters --json" || fail "Prometheus vs conduitctl"
+/usr/bin/python3 - "$WORK/counters.json" "$PROM" "$READ_AT" <<'PY' && ok "every counter matches conduitctl counters --json" || fail "Prometheus vs conduitctl"
 import json, sys, urllib.parse, urllib.request
 counters = json.load(open(sys.argv[1]))
 port = sys.argv[2]
 def q(expr):
-    url = f"http://127.0.0.1:{port}/api/v1/query?" + urllib.parse.urlencode({"query": expr})
+    url = f"http://127.0.0.1:{port}/api/v1/query?" + urllib.parse.urlencode({"query": expr, "time": sys.argv[3]})
     r = json.load(urllib.request.urlopen(url, timeout=5))
     assert r["status"] == "success", r
     return r["data"]["result"]

@@ -373,7 +373,12 @@ UNPARSABLE_ALLOW = (
     "availability-first by design (README: a malformed PDU makes the flow `unparsable` from then "
     "on, and unparsable: allow passes it uninspected): one TPDU whose TPKT length cuts its S7 "
     "lengths short, then a well-framed write var TPKT, which the PLC (framing by TPKT) executes")
+INTERMITTENT = (
+    "UNEXPLAINED, intermittent: the write executed in 1 of 4 runs (fresh clone, 2026-12-06 02:43, "
+    "availability-first only; strict always held). Listed so the finding stays visible while it is "
+    "investigated, not because it is understood")
 KNOWN_GAPS = {
+    ("ins_bad_ip_checksum", "availability"): INTERMITTENT,
     # A first COTP segment too short to show the S7 header is malformed
     # (strict: dropped); availability-first then passes the flow as unparsable.
     ("cotp_segmented_write_1", "availability"): UNPARSABLE_ALLOW,
