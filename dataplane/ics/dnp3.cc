@@ -81,6 +81,20 @@ bool LengthFitsFunction(uint8_t ctl, uint8_t len) {
 // What a FIR segment told us, kept until its FIN segment arrives. tshark
 // reassembles consecutive transport sequence numbers from FIR to FIN and shows
 // the application layer only on the FIN frame; so do we.
+//
+// `superseded`: a multi-segment message that a later FIR replaced. We do not
+// model the outstation's link state (DIR, reset link, FCB), so we cannot tell
+// whether the receiver accepted the frame carrying that later FIR; if it
+// ignored it, the receiver still holds the older message and its remaining
+// segments (a 1+3 reassembly around an ignored 2) complete it there. So
+// segments that continue the older message (and not the current one) are
+// followed too, and its FIN reports the older message's function.
+struct Superseded {
+  uint8_t active = 0;    // 1 while the replaced message could still complete
+  uint8_t next_seq = 0;  // its transport sequence number expected next
+  uint8_t function = 0;
+  uint8_t direction = 0;
+};
 struct Reassembly {
   uint8_t active = 0;    // 1 while a FIR segment waits for its FIN
   uint8_t next_seq = 0;  // transport sequence number expected next
@@ -93,6 +107,7 @@ struct Reassembly {
   uint16_t object_variation = 0;
   uint32_t address_first = 0;
   uint32_t address_last = 0;
+  Superseded superseded;
 };
 static_assert(sizeof(Reassembly) <= sizeof(StreamState::bytes));
 
@@ -104,7 +119,13 @@ Reassembly Load(const StreamState& st) {
 void Store(StreamState& st, const Reassembly& r) {
   std::memcpy(st.bytes.data(), &r, sizeof(r));
 }
-void Clear(StreamState& st) { Store(st, Reassembly{}); }
+// Ends the current message; a superseded one stays (only its own FIN or a
+// newer superseded message ends it).
+void Clear(StreamState& st) {
+  Reassembly r;
+  r.superseded = Load(st).superseded;
+  Store(st, r);
+}
 
 // ---- Application layer -----------------------------------------------------
 
@@ -364,6 +385,13 @@ DecodeStatus DecodeFrame(std::span<const uint8_t> b, uint32_t full_len,
   const uint8_t seq = tr & kTrSeq;
   const bool fin = tr & kTrFin;
   if (tr & kTrFir) {
+    // A FIR while a multi-segment message is open replaces it here, but the
+    // receiver keeps the open one if it ignored this frame: remember it.
+    if (const Reassembly open = Load(st); open.active) {
+      Reassembly re = open;
+      re.superseded = {1, open.next_seq, open.function, open.direction};
+      Store(st, re);
+    }
     IcsOp app;
     app.unit = link.unit;
     app.flags = kOpHasUnit;
@@ -383,6 +411,7 @@ DecodeStatus DecodeFrame(std::span<const uint8_t> b, uint32_t full_len,
       return status;
     }
     Reassembly re;
+    re.superseded = Load(st).superseded;
     re.active = 1;
     re.next_seq = (seq + 1) & kTrSeq;
     re.function = uint8_t(app.function);
@@ -402,6 +431,30 @@ DecodeStatus DecodeFrame(std::span<const uint8_t> b, uint32_t full_len,
   }
 
   Reassembly re = Load(st);
+  Superseded& old = re.superseded;
+  if (old.active && seq == old.next_seq && !(re.active && seq == re.next_seq)) {
+    // Continues the superseded message, not the current one: the receiver
+    // may be reassembling it (see Superseded). Its FIN reports that message's
+    // function; its header and points are gone, so no address, and truncated.
+    link.direction = Direction(old.direction);
+    if (fin) {
+      IcsOp app;
+      app.kind = OpKind::kDnp3;
+      app.direction = Direction(old.direction);
+      app.function = old.function;
+      app.unit = link.unit;
+      app.flags = kOpHasUnit | kOpTruncated;
+      old = Superseded{};
+      Store(st, re);
+      ops.Push(app);
+      return cut_status;
+    }
+    old.next_seq = (seq + 1) & kTrSeq;
+    Store(st, re);
+    if (cut) link.flags |= kOpTruncated;
+    ops.Push(link);
+    return cut_status;
+  }
   if (re.active && seq == re.next_seq) {
     if (fin) {
       IcsOp app;
@@ -532,6 +585,11 @@ DecodeStatus Decode(const PduView& pdu, StreamState& state, OpList& ops) {
                         (rest.size() < 2 || rest[1] == kStart1))) {
       return first ? DecodeStatus::kNotThisProtocol
                    : Worse(status, DecodeStatus::kMalformed);  // trailing junk
+    }
+    // As Frame() does for TCP: a LEN that does not fit the link function
+    // makes the receiver reject the header and resynchronise inside it.
+    if (header_ok && !LengthFitsFunction(rest[3], rest[2])) {
+      return Worse(status, DecodeStatus::kMalformed);
     }
     const uint32_t frame_len = header_ok ? FrameLength(rest[2]) : kHeaderLen;
     const std::span<const uint8_t> frame =

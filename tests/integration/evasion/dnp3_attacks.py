@@ -451,7 +451,8 @@ def _(s, v):
 @case("tr_dir0_interleaved")
 def _(s, v):
     # A complete read in a frame with DIR=0 (as if from an outstation): the
-    # outstation ignores it.
+    # outstation ignores it. The gateway cannot tell (no link-state model); it
+    # keeps the operate the read's FIR superseded and denies its tail's FIN.
     segs = op_segments(v, 8)
     fr = frame(CTL_PRI, OUTSTATION, MASTER, segs[0])
     fr += msg(apdu(1, READ_OBJS), ctl=0x44)
@@ -575,21 +576,11 @@ def allowed_entry(e):
 # (case, policy) pairs where the denied operate EXECUTES today: findings,
 # not slack. Each prints XFAIL with its reason; one that stops executing
 # prints XPASS (remove it here). Nothing else is excused.
-TRANSPORT_STATE = (
-    "gateway gap (dataplane/ics/dnp3.cc): a link frame the outstation ignores (DIR=0 from the "
-    "master side, or confirmed user data before a reset link) still clears the gateway's transport "
-    "reassembly, so the operate's last segment passes as housekeeping; the decoder would need the "
-    "outstation's link-state rules (DIR, reset link, FCB) to tell ignored frames apart")
 UNPARSABLE_ALLOW = (
     "availability-first by design (README: after a malformed frame the flow is `unparsable`, and "
     "unparsable: allow passes it uninspected); the outstation resynchronises on 05 64 and executes "
     "the operate hidden after the junk")
-KNOWN_GAPS = {
-    ("tr_dir0_interleaved", "strict"): TRANSPORT_STATE,
-    ("tr_confirmed_unreset_interleaved", "strict"): TRANSPORT_STATE,
-    ("tr_dir0_interleaved", "availability"): TRANSPORT_STATE,
-    ("tr_confirmed_unreset_interleaved", "availability"): TRANSPORT_STATE,
-}
+KNOWN_GAPS = {}
 for _name in ("link_len_overstate_swallows_operate", "link_len_overstate_next_segment",
               "link_bad_block_crc_hides_operate", "link_status_request_with_data_hides_operate",
               "link_reset_with_data_hides_operate", "link_bad_header_crc_then_operate",

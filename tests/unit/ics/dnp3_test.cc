@@ -491,6 +491,136 @@ TEST(Dnp3Names, RoundTrip) {
   EXPECT_EQ(FunctionName(OpKind::kModbus, 1), "");
 }
 
+// Transport reassembly around a frame the outstation ignores (a DIR=0 frame
+// from the master, or confirmed user data before a reset link): the
+// outstation keeps the message that frame's FIR would have replaced, so the
+// segments continuing that message must not pass as housekeeping.
+struct Step {
+  Bytes frame;
+  OpKind kind;            // of the frame's one op
+  uint16_t function;      // application function (kDnp3) or link function
+  bool header;            // the operate's op carries its FIR's object header
+  bool truncated;         // kOpTruncated on the operate's op
+};
+struct ReassemblyRow {
+  const char* name;
+  std::vector<Step> steps;  // fed in order into one StreamState
+};
+
+TEST(Dnp3Decode, SupersededMessageTable) {
+  // DIRECT_OPERATE of a CROB on point 7 in three segments of 8, 8, 2 bytes.
+  const Bytes app = {0xC0, 0x05, 12, 1, 0x17, 1, 7, 0x03, 1, 0x10, 0x27, 0, 0, 0, 0, 0, 0, 0};
+  auto seg = [&](uint8_t tr, size_t from, size_t to, uint8_t ctl = kMasterCtl) {
+    Bytes u = {tr};
+    u.insert(u.end(), app.begin() + std::ptrdiff_t(from), app.begin() + std::ptrdiff_t(to));
+    return LinkFrame(ctl, 10, 1, u);
+  };
+  auto read = [](uint8_t tr, uint8_t ctl) {
+    return LinkFrame(ctl, 10, 1, User(tr, {0xC1, 0x01, 0x3C, 0x01, 0x06}));
+  };
+  const OpKind kLink = OpKind::kDnp3Link, kApp = OpKind::kDnp3;
+  const std::vector<ReassemblyRow> rows = {
+      {"operate FIR, DIR=0 read, operate tail: operate reported",
+       {{seg(0x40, 0, 8), kLink, 4, false, false},
+        {read(0xC0, kOutstnCtl), kApp, 1, false, false},
+        {seg(0x01, 8, 16), kLink, 4, false, false},
+        {seg(0x82, 16, 18), kApp, 5, false, true},
+        // Reported once: the same FIN again is nothing.
+        {seg(0x82, 16, 18), kLink, 4, false, false}}},
+      {"operate FIR, unreset confirmed-data read, tail: operate reported",
+       {{seg(0x40, 0, 8), kLink, 4, false, false},
+        {read(0xC0, 0xF3), kApp, 1, false, false},
+        {seg(0x01, 8, 16), kLink, 4, false, false},
+        {seg(0x82, 16, 18), kApp, 5, false, true}}},
+      {"ignored two-segment read in between (FIR, FIN), then the tail",
+       {{seg(0x40, 0, 8), kLink, 4, false, false},
+        {read(0x50, kOutstnCtl), kLink, 4, false, false},
+        {LinkFrame(kOutstnCtl, 10, 1, User(0x91, {0x00})), kApp, 1, false, false},
+        {seg(0x01, 8, 16), kLink, 4, false, false},
+        {seg(0x82, 16, 18), kApp, 5, false, true}}},
+      {"normal FIR..FIN still decodes with its header",
+       {{seg(0x40, 0, 8), kLink, 4, false, false},
+        {seg(0x01, 8, 16), kLink, 4, false, false},
+        {seg(0x82, 16, 18), kApp, 5, true, false}}},
+      {"the current message continues: it is the one reported",
+       {{seg(0x40, 0, 8), kLink, 4, false, false},
+        {seg(0x45, 0, 8), kLink, 4, false, false},
+        {seg(0x06, 8, 16), kLink, 4, false, false},
+        {seg(0x87, 16, 18), kApp, 5, true, false}}},
+      {"unrelated tail (wrong sequence): no phantom op",
+       {{seg(0x40, 0, 8), kLink, 4, false, false},
+        {read(0xC0, kOutstnCtl), kApp, 1, false, false},
+        {seg(0x09, 8, 16), kLink, 4, false, false},
+        {seg(0x8A, 16, 18), kLink, 4, false, false}}},
+      {"a single-segment message is never superseded",
+       {{read(0xC0, kMasterCtl), kApp, 1, false, false},
+        {read(0xC1, kMasterCtl), kApp, 1, false, false},
+        {seg(0x81, 16, 18), kLink, 4, false, false}}},
+  };
+  for (const ReassemblyRow& row : rows) {
+    StreamState st;
+    for (size_t i = 0; i < row.steps.size(); ++i) {
+      const Step& step = row.steps[i];
+      const Result r = DecodeBytes(step.frame, st);
+      EXPECT_EQ(r.status, DecodeStatus::kOk) << row.name << " step " << i;
+      ASSERT_EQ(r.ops.size(), 1u) << row.name << " step " << i;
+      const IcsOp& op = r.ops[0];
+      EXPECT_EQ(op.kind, step.kind) << row.name << " step " << i;
+      EXPECT_EQ(op.function, step.function) << row.name << " step " << i;
+      EXPECT_EQ(op.unit, 10u) << row.name << " step " << i;
+      if (step.kind == OpKind::kDnp3) {
+        EXPECT_EQ(op.direction, Direction::kRequest) << row.name << " step " << i;
+      }
+      if (step.kind == OpKind::kDnp3 && step.function == 5) {
+        EXPECT_EQ(op.Has(kOpHasObject), step.header) << row.name << " step " << i;
+        EXPECT_EQ(op.Has(kOpTruncated), step.truncated) << row.name << " step " << i;
+        if (step.header) {
+          EXPECT_EQ(op.object_group, 12) << row.name << " step " << i;
+          EXPECT_EQ(op.address_first, 7u) << row.name << " step " << i;
+        } else {
+          EXPECT_FALSE(op.Has(kOpHasAddress)) << row.name << " step " << i;
+        }
+      }
+    }
+  }
+}
+
+// Over UDP there is no Frame(): a datagram's frame whose LEN does not fit its
+// link function is malformed there too (the receiver resynchronises in it).
+TEST(Dnp3Decode, UdpLengthMustFitFunction) {
+  const Bytes read = LinkFrame(kMasterCtl, 10, 1, User(0xC0, {0xC0, 0x01, 0x3C, 0x01, 0x06}));
+  struct Row {
+    const char* name;
+    Bytes datagram;
+    DecodeStatus status;
+    size_t ops;
+  };
+  auto cat = [](Bytes a, const Bytes& b) {
+    a.insert(a.end(), b.begin(), b.end());
+    return a;
+  };
+  const std::vector<Row> rows = {
+      {"user data", read, DecodeStatus::kOk, 1},
+      {"request link status", LinkFrame(0xC9, 10, 1, {}), DecodeStatus::kOk, 1},
+      {"request link status with data", LinkFrame(0xC9, 10, 1, read), DecodeStatus::kMalformed, 0},
+      {"reset link with data", LinkFrame(0xC0, 10, 1, read), DecodeStatus::kMalformed, 0},
+      {"ack with data", LinkFrame(0x00, 10, 1, User(0xC0, {0xC0, 0x01})), DecodeStatus::kMalformed,
+       0},
+      {"unconfirmed user data, LEN 5", LinkFrame(kMasterCtl, 10, 1, {}), DecodeStatus::kMalformed,
+       0},
+      {"confirmed user data, LEN 5", LinkFrame(0xF3, 10, 1, {}), DecodeStatus::kMalformed, 0},
+      {"user data, PRM=0", LinkFrame(0x84, 10, 1, User(0xC0, {0xC0, 0x01})),
+       DecodeStatus::kMalformed, 0},
+      {"good frame, then one that does not fit", cat(read, LinkFrame(0xC9, 10, 1, read)),
+       DecodeStatus::kMalformed, 1},
+  };
+  for (const Row& row : rows) {
+    const Result r = DecodeBytes(row.datagram, /*udp=*/true);
+    EXPECT_EQ(r.status, row.status) << row.name;
+    EXPECT_EQ(r.ops.size(), row.ops) << row.name;
+  }
+}
+
 struct FrameRow {
   const char* name;
   Bytes bytes;
