@@ -62,6 +62,135 @@ bool DecodePdu(const ProtocolModule& m, StreamDirection& s, std::span<const uint
   return true;
 }
 
+// ---- After framing is lost: scanning for the PDUs the peer may find -------
+
+enum class Candidate : uint8_t { kNone, kFound, kPending };
+
+// Whether a PDU may begin at `bytes[0]` (`bytes`: what follows it in the
+// stream, as far as seen). Decodes it with `state` (the peer's view of the
+// stream goes on across the bytes it skipped: a DNP3 outstation completes a
+// transport message from frames it found by resyncing) and appends its
+// ops. kPending, with `state` as it was, when its header or a field lies
+// beyond the bytes seen and the carry can wait for them.
+Candidate TryCandidate(const ProtocolModule& m, StreamState& state, std::span<const uint8_t> bytes,
+                       bool from_client, OpList& ops) {
+  const FrameResult f = m.frame(bytes, from_client);
+  if (f.status == FrameStatus::kNeedMore) {
+    return bytes.size() < kCarry ? Candidate::kPending : Candidate::kNone;
+  }
+  if (f.status != FrameStatus::kPdu || f.length == 0) return Candidate::kNone;
+  const StreamState saved = state;
+  const size_t before = ops.size();
+  const PduView view{bytes.first(std::min<size_t>(f.length, bytes.size())), f.length, from_client,
+                     false};
+  const DecodeStatus status = m.decode(view, state, ops);
+  if (status == DecodeStatus::kNotThisProtocol) {
+    state = saved;
+    ops.Truncate(before);
+    return Candidate::kNone;
+  }
+  // Cut short where more of it may still come (fields past the bytes seen):
+  // judged once they are here, or once the carry cannot wait any longer.
+  bool cut = status == DecodeStatus::kTruncated;
+  for (size_t i = before; i < ops.size(); ++i) cut |= ops[i].Has(kOpTruncated);
+  if (cut && bytes.size() < f.length && bytes.size() < kCarry) {
+    state = saved;  // decoded again, whole, when the rest is here
+    ops.Truncate(before);
+    return Candidate::kPending;
+  }
+  // Only operations with a known function: a chance match inside data
+  // (or a fuzzer's garbage) rarely names one with a consistent length, and
+  // an allowlist would deny every unknown code it made up.
+  size_t kept = before;
+  for (size_t i = before; i < ops.size(); ++i) {
+    if (!FunctionName(ops[i]).empty()) ops[kept++] = ops[i];
+  }
+  ops.Truncate(kept);
+  return kept > before ? Candidate::kFound : Candidate::kNone;
+}
+
+// Scans the client's bytes of a stream whose framing is lost: every offset
+// of carry + `data` where a PDU may begin (TryCandidate); offsets of the
+// carry only where they were still pending. Keeps in the carry the tail
+// from the first candidate still pending (shorter than kCarry by
+// construction). Cost: one Frame call per byte, only on such flows.
+void ScanLostBytes(const ProtocolModule& m, StreamDirection& s, StreamState& state,
+                   std::span<const uint8_t> data, bool from_client, OpList& ops, FeedResult& r) {
+  const size_t ops_before = ops.size();
+  const size_t old = s.carry_len;
+  const size_t total = old + data.size();
+  // A candidate that begins in the carry sees the carry and the start of
+  // `data` joined (kCarry bytes of `data` decide it either way).
+  std::array<uint8_t, 2 * kCarry> joined;
+  const size_t head = std::min<size_t>(data.size(), kCarry);
+  std::memcpy(joined.data(), s.carry.data(), old);
+  std::memcpy(joined.data() + old, data.data(), head);
+  std::array<uint64_t, 2> pending{};
+  size_t first_pending = total;
+  for (size_t o = 0; o < total; ++o) {
+    if (o < old && ((s.scan_pending[o / 64] >> (o % 64)) & 1) == 0) continue;  // judged before
+    const std::span<const uint8_t> bytes =
+        o < old ? std::span<const uint8_t>(joined.data() + o, old + head - o) : data.subspan(o - old);
+    if (TryCandidate(m, state, bytes, from_client, ops) != Candidate::kPending) continue;
+    if (first_pending == total) first_pending = o;
+    const size_t bit = o - first_pending;  // < kCarry: a pending candidate sees < kCarry bytes
+    pending[bit / 64] |= uint64_t{1} << (bit % 64);
+  }
+  const size_t keep = total - first_pending;
+  if (first_pending < old) {
+    std::memmove(s.carry.data(), s.carry.data() + first_pending, old - first_pending);
+    std::memcpy(s.carry.data() + (old - first_pending), data.data(), data.size());
+  } else if (keep != 0) {
+    std::memcpy(s.carry.data(), data.data() + (first_pending - old), keep);
+  }
+  s.carry_len = static_cast<uint8_t>(keep);
+  s.scan_pending = pending;
+  r.candidates = static_cast<uint8_t>(r.candidates + (ops.size() - ops_before));
+}
+
+// Framing was lost at `rest[0]` (with `carried` bytes of the failing header
+// from earlier segments still at the start of the carry). Sets the status;
+// a client's bytes from there on are scanned for candidate PDUs. Lost for
+// good, the scan carries on with the stream's decoder state; while still
+// unsynced, the carry and the state are the next sync attempt's, so the
+// scan keeps neither.
+void LoseFramingAt(const ProtocolModule& m, StreamDirection& s, std::span<const uint8_t> rest,
+                   uint32_t carried, bool from_client, OpList& ops, FeedResult& r) {
+  r.status = LoseFraming(s);
+  if (!from_client ||
+      (r.status != FeedStatus::kFramingLost && r.status != FeedStatus::kUnframed)) {
+    return;
+  }
+  s.carry_len = static_cast<uint8_t>(carried);  // LoseFraming left the bytes in place
+  s.scan_pending = {~uint64_t{0}, ~uint64_t{0}};   // none of them judged as a start yet
+  if (r.status == FeedStatus::kFramingLost) {
+    ScanLostBytes(m, s, s.decoder, rest, from_client, ops, r);
+    return;
+  }
+  StreamState scratch = s.decoder;
+  ScanLostBytes(m, s, scratch, rest, from_client, ops, r);
+  s.carry_len = 0;
+}
+
+// A client PDU its decoder refused while the framing holds: the peer may
+// resync inside it (a DNP3 outstation drops a frame with a bad block CRC
+// and looks for 05 64 from the next byte), so every later offset of its
+// bytes here is a candidate too, decoded on a copy of the state (the
+// framing, and the stream's state, go on after the PDU).
+// `bytes`: the PDU's bytes here and what follows them in the segment.
+bool Refused(const FeedResult& r, uint8_t errors_before) {
+  return r.decode_errors != errors_before && r.last_error == DecodeStatus::kMalformed;
+}
+void ScanInsideRefusedPdu(const ProtocolModule& m, const StreamDirection& s,
+                          std::span<const uint8_t> bytes, uint32_t pdu_length, bool from_client,
+                          OpList& ops, FeedResult& r) {
+  StreamState scratch = s.decoder;
+  const size_t before = ops.size();
+  const size_t end = std::min<size_t>(pdu_length, bytes.size());
+  for (size_t o = 1; o < end; ++o) TryCandidate(m, scratch, bytes.subspan(o), from_client, ops);
+  r.candidates = static_cast<uint8_t>(r.candidates + (ops.size() - before));
+}
+
 // Frames the in-order bytes of one segment.
 void FrameBytes(const ProtocolModule& m, StreamDirection& s, std::span<const uint8_t> data,
                 bool from_client, OpList& ops, FeedResult& r) {
@@ -81,9 +210,13 @@ void FrameBytes(const ProtocolModule& m, StreamDirection& s, std::span<const uin
         s.pdu_length = s.pdu_received = 0;
         const uint8_t kept = s.carry_len;
         s.carry_len = 0;
+        const uint8_t errors = r.decode_errors;
         if (!DecodePdu(m, s, {s.carry.data(), kept}, length, from_client, false, ops, r)) {
           r.status = LoseFraming(s);
           return;
+        }
+        if (from_client && Refused(r, errors)) [[unlikely]] {
+          ScanInsideRefusedPdu(m, s, {s.carry.data(), kept}, length, from_client, ops, r);
         }
       }
       continue;
@@ -100,21 +233,22 @@ void FrameBytes(const ProtocolModule& m, StreamDirection& s, std::span<const uin
       head = {s.carry.data(), s.carry_len};
     }
     const FrameResult f = m.frame(head, from_client);
+    const std::span<const uint8_t> rest = data.subspan(pos);
     if (f.status == FrameStatus::kMalformed) [[unlikely]] {
       // This protocol, but a length its function does not allow: never frame
       // on it (the PLC may cut the stream elsewhere).
       r.malformed = f.reason;
-      r.status = LoseFraming(s);
+      LoseFramingAt(m, s, rest, already, from_client, ops, r);
       return;
     }
     if (f.status == FrameStatus::kInvalid || (f.status == FrameStatus::kPdu && f.length == 0))
         [[unlikely]] {
-      r.status = LoseFraming(s);
+      LoseFramingAt(m, s, rest, already, from_client, ops, r);
       return;
     }
     if (f.status == FrameStatus::kNeedMore) {
       if (head.size() >= kCarry) [[unlikely]] {  // no protocol has a header this long
-        r.status = LoseFraming(s);
+        LoseFramingAt(m, s, rest, already, from_client, ops, r);
         return;
       }
       if (already == 0) {
@@ -130,16 +264,20 @@ void FrameBytes(const ProtocolModule& m, StreamDirection& s, std::span<const uin
       r.last_error = DecodeStatus::kMalformed;
     }
     if (f.length < already) [[unlikely]] {  // shorter than its own header
-      r.status = LoseFraming(s);
+      LoseFramingAt(m, s, rest, already, from_client, ops, r);
       return;
     }
     if (f.length <= head.size()) {
       // The whole PDU is here: decode in place.
       const uint32_t from_this_segment = f.length - already;
       s.carry_len = 0;
+      const uint8_t errors = r.decode_errors;
       if (!DecodePdu(m, s, head.first(f.length), f.length, from_client, false, ops, r)) {
-        r.status = LoseFraming(s);
+        LoseFramingAt(m, s, rest, already, from_client, ops, r);
         return;
+      }
+      if (from_client && Refused(r, errors)) [[unlikely]] {
+        ScanInsideRefusedPdu(m, s, head, f.length, from_client, ops, r);
       }
       pos += from_this_segment;
       continue;
@@ -180,10 +318,6 @@ FeedResult FeedTcpSegment(const ProtocolModule& module, StreamDirection& s, uint
     ++seq;  // SYN data (TCP Fast Open) follows the SYN's own sequence number
   }
   if (payload.empty()) return r;
-  if (s.sync == StreamSync::kLost) {
-    r.status = FeedStatus::kUnparsable;
-    return r;
-  }
   if (s.sync == StreamSync::kNotIcs) {
     r.status = FeedStatus::kNotIcs;
     return r;
@@ -193,6 +327,22 @@ FeedResult FeedTcpSegment(const ProtocolModule& module, StreamDirection& s, uint
     s.seq_valid = true;
   }
   const int32_t ahead = SeqDiff(seq, s.next_seq);
+  if (s.sync == StreamSync::kLost) {
+    // Unparsable from now on; the client's new bytes are scanned, in
+    // stream order (the normalizer forwards nothing beyond a hole).
+    r.status = FeedStatus::kUnparsable;
+    if (ahead > 0) {
+      s.carry_len = 0;  // bytes missed: no candidate spans them
+    } else if (ahead < 0) {
+      const uint32_t seen = s.next_seq - seq;
+      if (seen >= payload.size()) return r;  // identical retransmission (normalizer)
+      payload = payload.subspan(seen);
+      seq += seen;
+    }
+    s.next_seq = seq + static_cast<uint32_t>(payload.size());
+    if (from_client) ScanLostBytes(module, s, s.decoder, payload, from_client, ops, r);
+    return r;
+  }
   if (ahead > 0) {
     // A gap: remember the hole and look for a PDU boundary from here on.
     if (!s.has_hole) s.hole_start = s.next_seq;

@@ -12,6 +12,15 @@
 // inside a synced stream loses framing for good, and so does a malformed one
 // (a declared length its function does not allow: framing on it would let a
 // PDU swallow the next one, a desync); FeedResult::malformed says why.
+//
+// Once framing is lost the peer still finds PDUs somewhere in the bytes
+// that follow (a PLC re-frames by TPKT, an outstation resyncs on 05 64, a
+// Modbus server cuts by MBAP length or by function), and the gateway cannot
+// know where. So the client's bytes are scanned: every offset where the
+// protocol's strict Frame accepts a header is decoded as a candidate PDU,
+// and its operations are judged (a denied one blocks the packet, whatever
+// the conduit's `unparsable` action). A candidate whose header spans
+// segments is completed from a short tail kept in the carry buffer.
 #pragma once
 
 #include <array>
@@ -54,8 +63,14 @@ struct alignas(64) StreamDirection {
   // Left uninitialised by default-initialisation (see ResetFlow): only the
   // first carry_len bytes are ever read.
   std::array<uint8_t, kCarryBytes> carry;
+  // Framing lost (kLost): bit i set when the candidate PDU at carry[i]
+  // could not be judged yet (its header or function code lay beyond the
+  // bytes seen). Only the first carry_len bits are meaningful.
+  std::array<uint64_t, 2> scan_pending;
 };
 static_assert(offsetof(StreamDirection, carry) <= 64, "hot fields fit one cache line");
+static_assert(StreamDirection::kCarryBytes <= 128, "scan_pending has a bit per carry byte");
+static_assert(sizeof(StreamDirection) == 192, "the scan state fits the padding");
 
 // What one segment or datagram did to its stream.
 enum class FeedStatus : uint8_t {
@@ -79,6 +94,10 @@ struct FeedResult {
   // disagrees with its function (framing is lost, status kFramingLost or
   // kUnframed), or a decoder's refusal of a complete PDU. kNone when fine.
   MalformedReason malformed = MalformedReason::kNone;
+  // Operations found by scanning bytes the framing no longer covers
+  // (candidates, see above): the last `candidates` ops appended. They are
+  // judged, never observed (they may be chance matches inside data).
+  uint8_t candidates = 0;
 };
 
 // One TCP segment of one direction. `syn` marks a SYN (its sequence number

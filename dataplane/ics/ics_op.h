@@ -126,6 +126,11 @@ class OpList {
     return true;
   }
   void Clear() { size_ = 0; overflowed_ = 0; }
+  // Forgets the ops pushed after the first `n` (a candidate decode that
+  // turned out too short to judge).
+  void Truncate(size_t n) {
+    if (n < size_) size_ = n;
+  }
   size_t size() const { return size_; }
   bool empty() const { return size_ == 0; }
   size_t overflowed() const { return overflowed_; }

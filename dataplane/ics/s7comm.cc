@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
+#include <cstring>
 
 namespace conduit::ics::s7comm {
 namespace {
@@ -18,6 +19,12 @@ constexpr size_t kStFlags = 0;
 constexpr size_t kStUnit = 1;
 constexpr uint8_t kStHasUnit = 1 << 0;
 constexpr uint8_t kStInSegment = 1 << 1;  // inside a DT message without EOT
+// The message's first DT was too short to show its function: its S7 bytes
+// wait in the state (length at kStHeldLen) for the next DT to complete.
+constexpr uint8_t kStHeaderHeld = 1 << 2;
+constexpr size_t kStHeldLen = 2;
+constexpr size_t kStHeld = 3;
+constexpr size_t kHeldMax = sizeof(StreamState::bytes) - kStHeld;  // 21
 
 bool ValidCotpType(uint8_t code) {
   switch (code) {
@@ -477,7 +484,7 @@ DecodeStatus Decode(const PduView& pdu, StreamState& state, OpList& ops) {
 
   if (code != kCotpData || cotp_end == full) {
     if (code == kCotpConnectionRequest || code == kCotpConnectionConfirm) {
-      state.bytes[kStFlags] &= uint8_t(~(kStHasUnit | kStInSegment));
+      state.bytes[kStFlags] &= uint8_t(~(kStHasUnit | kStInSegment | kStHeaderHeld));
       const bool complete = RecordTsap(p, avail, cotp_end, state);
       op.flags = complete ? 0 : kOpTruncated;
       op.unit = 0;
@@ -505,12 +512,22 @@ DecodeStatus Decode(const PduView& pdu, StreamState& state, OpList& ops) {
   } else {
     state.bytes[kStFlags] |= kStInSegment;
   }
-  if (continuation) return DecodeStatus::kOk;  // op came with the first segment
-
   // A segment without EOT is a prefix of the message the peer reassembles:
   // its S7 lengths describe more than this TPDU holds (kUnknownLength).
-  const Cursor c{p + cotp_end, avail > cotp_end ? avail - cotp_end : 0,
-                 eot ? full - cotp_end : kUnknownLength};
+  Cursor c{p + cotp_end, avail > cotp_end ? avail - cotp_end : 0,
+           eot ? full - cotp_end : kUnknownLength};
+  // Where the first segment held too little to judge, the message is
+  // judged here, on the held bytes joined with this segment's.
+  std::array<uint8_t, kHeldMax + 64> joined;
+  const uint8_t held = (state.bytes[kStFlags] & kStHeaderHeld) ? state.bytes[kStHeldLen] : 0;
+  if (continuation && held == 0) return DecodeStatus::kOk;  // op came with the first segment
+  if (held != 0) {
+    state.bytes[kStFlags] &= uint8_t(~kStHeaderHeld);
+    const size_t add = std::min<size_t>(c.avail, joined.size() - held);
+    std::memcpy(joined.data(), state.bytes.data() + kStHeld, held);
+    std::memcpy(joined.data() + held, c.p, add);
+    c = Cursor{joined.data(), held + add, eot ? held + (full - cotp_end) : kUnknownLength};
+  }
   if (c.avail == 0) return DecodeStatus::kTruncated;
   DecodeStatus status;
   if (c.p[0] == kS7ProtocolId) {
@@ -522,11 +539,18 @@ DecodeStatus Decode(const PduView& pdu, StreamState& state, OpList& ops) {
     return DecodeStatus::kNotThisProtocol;
   }
   if (!eot && status == DecodeStatus::kTruncated && avail >= full) {
-    // A whole first segment too short to show the S7 header and function:
-    // the peer would reassemble an operation nobody judged (the later
-    // segments are continuations). Real stacks segment at the negotiated
-    // TPDU size, hundreds of bytes, never inside the header.
-    state.bytes[kStFlags] &= uint8_t(~kStInSegment);
+    // A whole first segment too short to show the S7 header and function.
+    // Real stacks segment at the negotiated TPDU size, hundreds of bytes,
+    // never inside the header: malformed. The peer still reassembles the
+    // message, so its bytes are held and the next segment is judged with
+    // them (where `unparsable` lets this one pass).
+    if (c.avail <= kHeldMax) {
+      state.bytes[kStFlags] |= kStHeaderHeld;
+      state.bytes[kStHeldLen] = static_cast<uint8_t>(c.avail);
+      std::memcpy(state.bytes.data() + kStHeld, c.p, c.avail);
+    } else {
+      state.bytes[kStFlags] &= uint8_t(~kStInSegment);
+    }
     return DecodeStatus::kMalformed;
   }
   if (status == DecodeStatus::kOk) ops.Push(op);

@@ -94,6 +94,8 @@ Inspection Inspector::Inspect(const uint8_t* frame, const PacketMeta& meta, cons
   }
   result.feed = fed.status;
   result.malformed_pdu = fed.malformed != ics::MalformedReason::kNone;
+  result.candidates = fed.candidates;
+  if (fed.candidates != 0) [[unlikely]] Count(InspectCounter::scan_candidates, fed.candidates);
   Count(InspectCounter::ics_pdus, fed.pdus);
   Count(InspectCounter::decode_errors, fed.decode_errors);
   Count(InspectCounter::ics_ops, ops.size() - ops_before);

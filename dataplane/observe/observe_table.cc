@@ -128,7 +128,10 @@ void ObserveTable::ForEachTuple(uint8_t wire, ParseResult parsed, const PacketMe
     f(NonIcsKey(wire, meta, flow != nullptr, from_client), nullptr);
     return;
   }
-  for (const ics::IcsOp& op : ops) f(IcsKey(wire, meta, from_client, op), &op);
+  // Candidates found after framing was lost may be chance matches inside
+  // data: judged, never learned.
+  const ics::IcsOp* end = ops.end() - in.candidates;
+  for (const ics::IcsOp* op = ops.begin(); op != end; ++op) f(IcsKey(wire, meta, from_client, *op), op);
 }
 
 void ObserveTable::Record(uint8_t wire, ParseResult parsed, const PacketMeta& meta,

@@ -136,6 +136,33 @@ void ScanSignatures(const JudgeContext& ctx, const SignatureSet* signatures, con
   }
 }
 
+// A packet whose framing is lost still carries what its peer may execute:
+// requests decoded before the framing broke, and candidates found by
+// scanning past it (framer.h). A denied or alerted one counts even where
+// the conduit lets unparsable bytes pass; allowed ones change nothing (no
+// hit, no event: a candidate may be a chance match).
+void JudgeUnframedRequests(const JudgeContext& ctx, const PacketMeta& meta, const Inspection& in,
+                           std::span<const ics::IcsOp> requests, const ics::OpList& ops,
+                           Decision& verdict) {
+  if (requests.empty() && ops.overflowed() == 0) [[likely]] return;
+  const Endpoints ends = EndpointsOf(meta, in.from_client);
+  for (const ics::IcsOp& op : requests) {
+    if (op.direction == ics::Direction::kResponse) continue;
+    const Decision d =
+        ctx.policy.JudgeRequest(ctx.conduit, op, ends.client, ends.server, ends.server_port);
+    if (d.action == Action::kAllow) continue;
+    Emit(ctx, meta, d, &op);
+    verdict = policy::Stricter(verdict, d);
+  }
+  if (ops.overflowed() != 0) [[unlikely]] {
+    // More candidates than one packet's list holds: the rest were never
+    // judged, so the packet cannot pass on the judged ones' account.
+    const Decision d{Action::kDeny, ctx.conduit.mode, policy::kRuleUnparsable};
+    Emit(ctx, meta, d, nullptr);
+    verdict = policy::Stricter(verdict, d);
+  }
+}
+
 Decision JudgeIcs(const JudgeContext& ctx, const PacketMeta& meta, const uint8_t* frame,
                   const Inspection& in, const ics::OpList& ops) {
   FlowEntry& flow = *in.flow;
@@ -147,6 +174,7 @@ Decision JudgeIcs(const JudgeContext& ctx, const PacketMeta& meta, const uint8_t
     case ics::FeedStatus::kHoleFill: {
       Decision d = ctx.policy.Builtin(conduit, conduit.unparsable, policy::kRuleUnparsable);
       Emit(ctx, meta, d, nullptr);
+      JudgeUnframedRequests(ctx, meta, in, {ops.begin(), ops.end()}, ops, d);
       // Undecodable bytes are still scanned: with `unparsable: allow`,
       // breaking the framing on purpose must not hide a payload from the
       // protocol's signatures.
@@ -164,7 +192,8 @@ Decision JudgeIcs(const JudgeContext& ctx, const PacketMeta& meta, const uint8_t
     Emit(ctx, meta, verdict, nullptr);
   }
   const Endpoints ends = EndpointsOf(meta, in.from_client);
-  for (const ics::IcsOp& op : ops) {
+  const ics::IcsOp* const framed_end = ops.end() - in.candidates;
+  for (const ics::IcsOp& op : std::span<const ics::IcsOp>(ops.begin(), framed_end)) {
     Decision d;
     if (op.direction == ics::Direction::kResponse) {
       if (flow.request.action != 0) {
@@ -197,6 +226,10 @@ Decision JudgeIcs(const JudgeContext& ctx, const PacketMeta& meta, const uint8_t
     }
     Emit(ctx, meta, d, &op);
     verdict = policy::Stricter(verdict, d);
+  }
+  if (in.candidates != 0) [[unlikely]] {
+    // Found inside a PDU its decoder refused, where the peer may resync.
+    JudgeUnframedRequests(ctx, meta, in, {framed_end, ops.end()}, ops, verdict);
   }
   ScanSignatures(ctx, conduit.signatures[static_cast<size_t>(flow.protocol)], meta, frame, verdict);
   return verdict;

@@ -290,6 +290,33 @@ inline std::vector<VerdictCase> ModbusCases() {
                      {{InspectCounter::framing_lost, 1}}});
   }
   {
+    Conversation c(kHistorian, 50031, kPlc, 502);
+    const Bytes junk = {0x47, 0x45, 0x54, 0x20, 0x2F, 0x20, 0x48, 0x54};
+    cases.push_back({"modbus_framing_lost_scan_blocks_denied_write", "modbus",
+                     "unparsable: allow passes what lost framing, but a denied write the server "
+                     "may still find there (a candidate PDU) is blocked",
+                     {PolicyYaml(rules, {.unparsable = "allow"})},
+                     {Send("read", c.FromClient(read)).Allow(),
+                      Send("not an MBAP header", c.FromClient(junk)).Allow(),
+                      Send("an allowed read after it (a candidate)", c.FromClient(read)).Allow(),
+                      Send("a write after it (a candidate)", c.FromClient(write))
+                          .Reset("default").Denied("default", 6)},
+                     {{InspectCounter::framing_lost, 1}, {InspectCounter::scan_candidates, 2}}});
+  }
+  {
+    Conversation c(kHistorian, 50032, kPlc, 502);
+    Bytes write_then_junk = write;
+    for (uint8_t b : {0x47, 0x45, 0x54, 0x20, 0x2F, 0x20, 0x48, 0x54}) write_then_junk.push_back(b);
+    cases.push_back({"modbus_framing_lost_after_denied_write", "modbus",
+                     "a denied write framed before the bytes that lose framing, in the same "
+                     "segment, is still judged under unparsable: allow",
+                     {PolicyYaml(rules, {.unparsable = "allow"})},
+                     {Send("read", c.FromClient(read)).Allow(),
+                      Send("write, then junk", c.FromClient(write_then_junk))
+                          .Reset("default").Denied("default", 6)},
+                     {{InspectCounter::framing_lost, 1}}});
+  }
+  {
     Conversation c(kHistorian, 50010, kPlc, 502);
     cases.push_back({"modbus_gateway_monitor_mode", "modbus",
                      "mode: monitor makes the default deny a would-block",

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <initializer_list>
@@ -432,8 +433,13 @@ TEST(Framer, GapWithoutResyncLosesFraming) {
   EXPECT_EQ(statuses, (std::vector<FeedStatus>{FeedStatus::kUnframed, FeedStatus::kUnframed,
                                                FeedStatus::kUnframed, FeedStatus::kFramingLost,
                                                FeedStatus::kUnparsable}));
-  EXPECT_EQ(s.Feed(seq, a).status, FeedStatus::kUnparsable);
-  EXPECT_EQ(s.all().size(), 1u);
+  // Lost: the read is not framed, but the scan finds it as a candidate.
+  const FeedResult r = s.Feed(seq, a);
+  EXPECT_EQ(r.status, FeedStatus::kUnparsable);
+  EXPECT_EQ(r.pdus, 0);
+  EXPECT_EQ(r.candidates, 1);
+  ASSERT_EQ(s.all().size(), 2u);
+  EXPECT_EQ(s.all()[1].function, 3);
 }
 
 TEST(Framer, InvalidHeaderAfterSyncLosesFramingForGood) {
@@ -451,8 +457,9 @@ TEST(Framer, InvalidHeaderAfterSyncLosesFramingForGood) {
     r = s.Feed(seq, a);
     EXPECT_EQ(r.status, FeedStatus::kUnparsable);
     EXPECT_EQ(r.pdus, 0);
+    EXPECT_EQ(r.candidates, 1);  // never framed again, but still found
   }
-  EXPECT_EQ(s.all().size(), 2u);
+  EXPECT_EQ(s.all().size(), 5u);
   EXPECT_EQ(s.state().sync, StreamSync::kLost);
 }
 
@@ -620,7 +627,13 @@ TEST(Framer, OverstatedMbapLengthLosesFramingInOneSegment) {
   EXPECT_EQ(r.status, FeedStatus::kFramingLost);
   EXPECT_EQ(r.malformed, MalformedReason::kModbusLengthMismatch);
   EXPECT_EQ(MalformedReasonName(r.malformed), "modbus_length_mismatch");
-  EXPECT_EQ(s.all().size(), 1u);  // only the first, good read: nothing of the pair
+  // Framing stops at the read; the write, where a server framing by MBAP
+  // length finds it, is a candidate (judged, so a denied write is blocked
+  // even under `unparsable: allow`).
+  EXPECT_EQ(r.candidates, 1);
+  ASSERT_EQ(s.all().size(), 2u);
+  EXPECT_EQ(s.all()[1].function, 6);
+  EXPECT_EQ(s.all()[1].address_first, 40u);
   EXPECT_EQ(s.state().sync, StreamSync::kLost);
   EXPECT_EQ(s.Feed(kIsn + 12 + 24, ReadHolding(4, 1, 1)).status, FeedStatus::kUnparsable);
 }
@@ -628,7 +641,7 @@ TEST(Framer, OverstatedMbapLengthLosesFramingInOneSegment) {
 TEST(Framer, OverstatedMbapLengthLosesFramingAcrossSegments) {
   const Bytes stream = Cat({ReadHolding(1, 1, 1), OverstatedRead(2), WriteSingle(3, 40, 0xDEAD)});
   // Cut anywhere after the good read: the pair never frames, the write is
-  // never decoded (as the read's body or otherwise).
+  // never decoded as the read's body, and is found once as a candidate.
   for (size_t cut = 13; cut < stream.size(); ++cut) {
     Stream s(Protocol::kModbus);
     EXPECT_EQ(s.Feed(kIsn, std::span(stream).first(12)).status, FeedStatus::kOk);
@@ -638,7 +651,9 @@ TEST(Framer, OverstatedMbapLengthLosesFramingAcrossSegments) {
     EXPECT_EQ(why, MalformedReason::kModbusLengthMismatch) << "cut " << cut;
     EXPECT_TRUE(a.status == FeedStatus::kFramingLost || b.status == FeedStatus::kFramingLost)
         << "cut " << cut;
-    EXPECT_EQ(s.all().size(), 1u) << "cut " << cut;
+    EXPECT_EQ(a.candidates + b.candidates, 1) << "cut " << cut;
+    ASSERT_EQ(s.all().size(), 2u) << "cut " << cut;
+    EXPECT_EQ(s.all()[1].function, 6) << "cut " << cut;
     EXPECT_EQ(s.state().sync, StreamSync::kLost);
     if (HasFailure()) return;
   }
@@ -716,6 +731,80 @@ TEST(Framer, Fc23HeaderSplitBeforeItsByteCount) {
   }
 }
 
+// ---- After framing is lost: candidates -----------------------------------
+
+// A stream lost on an overstated read (framing stops there).
+Stream LostModbusStream(uint32_t* next_seq) {
+  Stream s(Protocol::kModbus);
+  const Bytes read = ReadHolding(1, 1, 1), bad = OverstatedRead(2);
+  s.Feed(kIsn, read);
+  s.Feed(kIsn + 12, bad);
+  EXPECT_EQ(s.state().sync, StreamSync::kLost);
+  *next_seq = kIsn + 24;
+  return s;
+}
+
+TEST(Framer, LostStreamFindsACandidateSplitAtEveryByte) {
+  const Bytes write = WriteSingle(3, 40, 0xDEAD);
+  for (size_t step : {1u, 2u, 3u, 5u}) {
+    uint32_t seq;
+    Stream s = LostModbusStream(&seq);
+    const size_t before = s.all().size();
+    int candidates = 0;
+    for (size_t i = 0; i < write.size(); i += step) {
+      const size_t n = std::min(step, write.size() - i);
+      const FeedResult r = s.Feed(seq + uint32_t(i), std::span(write).subspan(i, n));
+      EXPECT_EQ(r.status, FeedStatus::kUnparsable);
+      candidates += r.candidates;
+    }
+    EXPECT_EQ(candidates, 1) << "step " << step;
+    ASSERT_EQ(s.all().size(), before + 1) << "step " << step;
+    EXPECT_EQ(s.all().back().function, 6);
+    EXPECT_EQ(s.all().back().address_first, 40u);
+  }
+}
+
+TEST(Framer, LostStreamScansEachByteOnce) {
+  uint32_t seq;
+  Stream s = LostModbusStream(&seq);
+  const Bytes write = WriteSingle(3, 40, 0xDEAD);
+  EXPECT_EQ(s.Feed(seq, write).candidates, 1);
+  // An identical retransmission (the normalizer lets only those through).
+  EXPECT_EQ(s.Feed(seq, write).candidates, 0);
+  // A partial retransmission plus new bytes: only the new ones are scanned.
+  const Bytes two = Cat({write, ReadHolding(4, 1, 1)});
+  EXPECT_EQ(s.Feed(seq, two).candidates, 1);
+  EXPECT_EQ(s.all().back().function, 3);
+}
+
+TEST(Framer, LostStreamGapDropsTheTail) {
+  // The first 5 bytes of a write, then a gap of 2 bytes, then its rest: no
+  // candidate is spliced together across bytes the gateway never saw.
+  uint32_t seq;
+  Stream s = LostModbusStream(&seq);
+  const Bytes write = WriteSingle(3, 40, 0xDEAD);
+  EXPECT_EQ(s.Feed(seq, std::span(write).first(5)).candidates, 0);
+  Bytes rest(write.begin() + 5, write.end());
+  EXPECT_EQ(s.Feed(seq + 7, rest).candidates, 0);
+}
+
+TEST(Framer, LostStreamCandidatesNeedAKnownFunction) {
+  uint32_t seq;
+  Stream s = LostModbusStream(&seq);
+  // Function 0x22: no Modbus function, framed by MBAP length only.
+  EXPECT_EQ(s.Feed(seq, ModbusAdu(5, 1, 0x22, {0x00, 0x01})).candidates, 0);
+}
+
+TEST(Framer, LostServerStreamIsNotScanned) {
+  // Only what the client sends can make the server execute something.
+  Stream s(Protocol::kModbus, /*from_client=*/false);
+  const Bytes echo = ModbusAdu(1, 1, 6, {0, 40, 0, 7});
+  s.Feed(kIsn, echo);
+  s.Feed(kIsn + 12, Bytes{0x47, 0x45, 0x54, 0x20, 0x2F, 0x20, 0x48, 0x54});
+  EXPECT_EQ(s.state().sync, StreamSync::kLost);
+  EXPECT_EQ(s.Feed(kIsn + 20, echo).candidates, 0);
+}
+
 // S7comm read var (snap7_s300_everything: 51), with one byte past its data
 // block inside the TPKT: the S7 lengths disagree with the TPKT length.
 const Bytes kS7ReadVar = {0x03, 0x00, 0x00, 0x1F, 0x02, 0xF0, 0x80, 0x32, 0x01, 0x00, 0x00,
@@ -739,7 +828,11 @@ TEST(Framer, S7TrailingBytesLoseFramingAtEveryCut) {
     const MalformedReason why = a.malformed != MalformedReason::kNone ? a.malformed : b.malformed;
     EXPECT_EQ(why, MalformedReason::kS7Length) << "cut " << cut;
     EXPECT_EQ(MalformedReasonName(why), "s7_length");
-    EXPECT_EQ(s.all().size(), 1u) << "cut " << cut;  // the good read only
+    // The good read, then the last read where a PLC re-framing by TPKT finds
+    // it: a candidate, found once wherever the cut falls.
+    EXPECT_EQ(a.candidates + b.candidates, 1) << "cut " << cut;
+    ASSERT_EQ(s.all().size(), 2u) << "cut " << cut;
+    EXPECT_EQ(s.all()[1].function, 0x04) << "cut " << cut;
     EXPECT_EQ(s.state().sync, StreamSync::kLost) << "cut " << cut;
     if (HasFailure()) return;
   }

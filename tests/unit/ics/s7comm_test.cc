@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <span>
 #include <string_view>
 #include <vector>
 
@@ -371,22 +372,44 @@ TEST(S7commDecode, SegmentedDataDecodesFirstSegmentOnly) {
   EXPECT_TRUE(r.ops.empty());
 }
 
-TEST(S7commDecode, AFirstSegmentTooShortToJudgeIsMalformed) {
-  // Evasion: a DT without EOT carrying only the first 1..9 bytes of a
-  // write var, then the rest with EOT. The PLC reassembles the write; the
-  // first segment shows neither header nor function, so it must not pass
-  // as "truncated" and leave the rest to be skipped as a continuation.
-  for (const char* first : {"0300000802f00032", "0300000902f0003201",
-                            "0300000f02f000320100000000000e"}) {
+// A DT TPDU carrying `s7` (the S7 message bytes), with or without EOT.
+std::vector<uint8_t> Dt(std::span<const uint8_t> s7, bool eot) {
+  std::vector<uint8_t> b = {0x03, 0x00, 0x00, 0x00, 0x02, 0xf0, uint8_t(eot ? 0x80 : 0x00)};
+  b.insert(b.end(), s7.begin(), s7.end());
+  b[2] = uint8_t(b.size() >> 8);
+  b[3] = uint8_t(b.size());
+  return b;
+}
+
+TEST(S7commDecode, AFirstSegmentTooShortToJudgeIsMalformedAndTheNextIsJudgedWithIt) {
+  // Evasion: a DT without EOT carrying only the first bytes of a write var,
+  // then the rest with EOT. The PLC reassembles the write. The first
+  // segment shows no function: malformed (strict conduits drop it). Its
+  // bytes are held, so the next segment is judged as the write var it
+  // completes (a conduit with `unparsable: allow` lets the first pass).
+  const auto write = Hex(kHexWriteVar);
+  const std::span<const uint8_t> s7 = std::span(write).subspan(7);
+  for (size_t k : {1u, 2u, 9u}) {
     StreamState st;
-    auto r = Dec(Hex(first), true, st);
-    EXPECT_EQ(r.status, DecodeStatus::kMalformed) << first;
-    EXPECT_TRUE(r.ops.empty()) << first;
-    // The flag is cleared: a following well-formed message decodes.
+    auto r = Dec(Dt(s7.first(k), false), true, st);
+    EXPECT_EQ(r.status, DecodeStatus::kMalformed) << k;
+    EXPECT_TRUE(r.ops.empty()) << k;
+    r = Dec(Dt(s7.subspan(k), true), true, st);
+    EXPECT_EQ(r.status, DecodeStatus::kOk) << k;
+    ASSERT_EQ(r.ops.size(), 1u) << k;
+    EXPECT_EQ(r.ops[0].function, kWriteVar) << k;
+    // The message ended: the next one decodes on its own.
     r = Dec(Hex(kHexReadVar), true, st);
-    ASSERT_EQ(r.ops.size(), 1u) << first;
+    ASSERT_EQ(r.ops.size(), 1u) << k;
     EXPECT_EQ(r.ops[0].function, kReadVar);
   }
+  // Three segments, the first two both too short: held until the third.
+  StreamState st;
+  EXPECT_EQ(Dec(Dt(s7.first(1), false), true, st).status, DecodeStatus::kMalformed);
+  EXPECT_EQ(Dec(Dt(s7.subspan(1, 2), false), true, st).status, DecodeStatus::kMalformed);
+  auto r = Dec(Dt(s7.subspan(3), true), true, st);
+  ASSERT_EQ(r.ops.size(), 1u);
+  EXPECT_EQ(r.ops[0].function, kWriteVar);
 }
 
 TEST(S7commDecode, NotS7Payload) {
