@@ -576,17 +576,7 @@ def allowed_entry(e):
 # (case, policy) pairs where the denied operate EXECUTES today: findings,
 # not slack. Each prints XFAIL with its reason; one that stops executing
 # prints XPASS (remove it here). Nothing else is excused.
-UNPARSABLE_ALLOW = (
-    "availability-first by design (README: after a malformed frame the flow is `unparsable`, and "
-    "unparsable: allow passes it uninspected); the outstation resynchronises on 05 64 and executes "
-    "the operate hidden after the junk")
 KNOWN_GAPS = {}
-for _name in ("link_len_overstate_swallows_operate", "link_len_overstate_next_segment",
-              "link_bad_block_crc_hides_operate", "link_status_request_with_data_hides_operate",
-              "link_reset_with_data_hides_operate", "link_bad_header_crc_then_operate",
-              "link_garbage_prefix", "link_garbage_after_read",
-              "link_user_data_without_data_then_operate"):
-    KNOWN_GAPS[(_name, "availability")] = UNPARSABLE_ALLOW
 
 
 def run_case(wire, log, name, fn, value, policy):
@@ -608,7 +598,8 @@ def run_case(wire, log, name, fn, value, policy):
     denied = [e for e in new if not allowed_entry(e)]
     ok = not denied
     if denied:
-        note = (note + " EXECUTED: " + "; ".join(json.dumps(e, separators=(",", ":")) for e in denied)).strip()
+        note = (note + " EXECUTED: " + "; ".join(json.dumps(e, separators=(",", ":")) for e in denied)
+                + f" sport={s.sport}").strip()
     word = "PASS" if ok else "FAIL"
     gap = KNOWN_GAPS.get((name, policy))
     if gap:

@@ -123,6 +123,13 @@ for pol in ("strict", "availability"):
     print(f"  {pol}: {v.count('PASS')} pass, {v.count('FAIL')} fail, {v.count('XFAIL')} known gaps,"
           f" {v.count('XPASS')} known gaps no longer executing")
 PY
+  # What the gateway said about each session whose denied operation
+  # executed (its events by source port): the evidence for a new finding.
+  for sp in $(cat "$WORK"/strict.txt "$WORK"/availability.txt 2>/dev/null | grep -E '^X?FAIL' \
+              | sed -n 's/.*sport=\([0-9]*\).*/\1/p' | sort -u); do
+    echo "== events of the session from port $sp"
+    grep "\"sport\":$sp," "$WORK/events.jsonl" 2>/dev/null || echo "(none)"
+  done
   echo "== executed operations (server log)"
   cat "$LOG"
   echo "== conduitctl counters --json"

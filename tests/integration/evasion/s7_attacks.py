@@ -369,22 +369,12 @@ def _(s, v):
 # findings, not test slack: each prints XFAIL with the reason and the write
 # that executed; a pair that stops executing prints XPASS (remove it here).
 # Nothing else in the suite is excused.
-UNPARSABLE_ALLOW = (
-    "availability-first by design (README: a malformed PDU makes the flow `unparsable` from then "
-    "on, and unparsable: allow passes it uninspected): one TPDU whose TPKT length cuts its S7 "
-    "lengths short, then a well-framed write var TPKT, which the PLC (framing by TPKT) executes")
 INTERMITTENT = (
-    "UNEXPLAINED, intermittent: the write executed in 1 of 4 runs (fresh clone, 2026-12-06 02:43, "
-    "availability-first only; strict always held). Listed so the finding stays visible while it is "
-    "investigated, not because it is understood")
+    "UNEXPLAINED, intermittent: the write executed in 1 of 4 full runs (fresh clone, 2026-12-06 "
+    "02:43, availability-first only; strict always held), before candidate scanning; not seen in "
+    "12 targeted runs since. Listed so the finding stays visible, not because it is understood")
 KNOWN_GAPS = {
     ("ins_bad_ip_checksum", "availability"): INTERMITTENT,
-    # A first COTP segment too short to show the S7 header is malformed
-    # (strict: dropped); availability-first then passes the flow as unparsable.
-    ("cotp_segmented_write_1", "availability"): UNPARSABLE_ALLOW,
-    ("cotp_segmented_write_2", "availability"): UNPARSABLE_ALLOW,
-    ("tpkt_understate_write_hidden", "availability"): UNPARSABLE_ALLOW,
-    ("tpkt_understate_write_next_segment", "availability"): UNPARSABLE_ALLOW,
 }
 
 
@@ -438,12 +428,14 @@ def run_case(wire, log, name, fn, setup, value, policy):
     if new:
         hexv = struct.pack(">H", value).hex()
         note = (note + f" the denied write EXECUTED ({len(new)} item(s)"
-                + (", the attack value" if any(hexv in ln for ln in new) else "") + ")").strip()
+                + (", the attack value" if any(hexv in ln for ln in new) else "")
+                + f"; sport={s.sport})").strip()
     gap = KNOWN_GAPS.get((name, policy))
     if gap:
         word = "XFAIL" if executed else "XPASS"
-        note = (note + (" known gap: " if executed else " no longer executes, remove from KNOWN_GAPS: ")
-                + gap).strip()
+        gone = (" did not execute this run: " if gap is INTERMITTENT
+                else " no longer executes, remove from KNOWN_GAPS: ")
+        note = (note + (" known gap: " if executed else gone) + gap).strip()
     else:
         word = "FAIL" if executed else "PASS"
     if not shaken:  # COTP connect / setup communication must pass: else nothing was tried
