@@ -11,6 +11,7 @@ PACKAGES=(
   dpdk libdpdk-dev libhyperscan-dev libabsl-dev
   libprotobuf-dev protobuf-compiler libgrpc++-dev protobuf-compiler-grpc libssl-dev
   libbenchmark-dev libgtest-dev libgmock-dev libyaml-cpp-dev libpcap-dev libsqlite3-dev libcpp-httplib-dev
+  libmodbus-dev   # tests/integration/evasion/libmodbus_server: the second Modbus peer
   python3 python3-pymodbus python3-serial python3-serial-asyncio python3-scapy python3-yaml
   iproute2 ethtool iputils-ping tshark procps bc coreutils util-linux
   rsyslog rsyslog-openssl openssl   # tests/integration/syslog_test.sh: a real SIEM receiver

@@ -12,6 +12,10 @@
 # where a fragmented allowed write must execute and no fragmented or
 # overlapping denied write may.
 # Own names: lab prefix "te", control port 50191.
+# With EVASION_SERVER=PATH (tests/integration/evasion/libmodbus_server, the
+# `evasion-libmodbus` test) the plant runs that server instead: libmodbus
+# frames requests by function code where pymodbus frames by MBAP length, so
+# a length desync splits the stream elsewhere (lab prefix "tm", port 50281).
 #   evasion_test.sh CONDUITD CONDUITCTL [CASE,CASE...]
 set -uo pipefail
 CONDUITD="$(realpath "$1")"
@@ -19,8 +23,9 @@ CONDUITCTL="$(realpath "$2")"
 ONLY="${3:-}"
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 LAB="$ROOT/deploy/lab"
-P="te"
-PORT=50191
+SERVER_BIN="${EVASION_SERVER:-}"
+if [[ -n "$SERVER_BIN" ]]; then P="tm"; PORT=50281; SERVER_NAME=libmodbus
+else P="te"; PORT=50191; SERVER_NAME=pymodbus; fi
 ATT=198.18.0.11
 if [[ $(id -u) != 0 ]] || ! ip netns list >/dev/null 2>&1; then
   echo "SKIP: needs root and network namespaces"; exit 77
@@ -97,7 +102,11 @@ for _ in $(seq 100); do
   sleep 0.1
 done
 echo "conduitd: $CONDUITD ($(git -C "$ROOT" log -1 --format='%h %cd' --date=iso 2>/dev/null), binary $(date -r "$CONDUITD" '+%F %T'))"
-ip netns exec "${P}plant" /usr/bin/python3 "$LAB/modbus_server.py" 198.18.0.200 502 >"$WORK/server.log" 2>&1 &
+if [[ -n "$SERVER_BIN" ]]; then
+  ip netns exec "${P}plant" "$SERVER_BIN" 198.18.0.200 502 >"$WORK/server.log" 2>&1 &
+else
+  ip netns exec "${P}plant" /usr/bin/python3 "$LAB/modbus_server.py" 198.18.0.200 502 >"$WORK/server.log" 2>&1 &
+fi
 SERVER=$!
 
 mac() { ip -n "$1" -o link show eth0 | sed -n 's#.*link/ether \([0-9a-f:]*\).*#\1#p'; }
@@ -123,7 +132,8 @@ for pol in strict availability reassembling; do
   ctl push "$WORK/$pol.yaml" >/dev/null || { echo "FAIL: push $pol"; fail=1; continue; }
   sleep 0.3
   ip netns exec "${P}corp" timeout 200 /usr/bin/python3 "$ATTACKS" "${extra[@]}" \
-    --policy "$pol" --src-mac "$CORP_MAC" --dst-mac "$PLANT_MAC" --only "$only" | tee "$WORK/$pol.txt"
+    --policy "$pol" --server "$SERVER_NAME" \
+    --src-mac "$CORP_MAC" --dst-mac "$PLANT_MAC" --only "$only" | tee "$WORK/$pol.txt"
   [[ ${PIPESTATUS[0]} == 0 ]] || fail=1
 done
 
@@ -135,7 +145,7 @@ order = []
 for pol, path in zip(("strict", "availability", "reassembling"), sys.argv[1:]):
     for line in open(path):
         w = line.split()
-        if w and w[0] in ("PASS", "FAIL"):
+        if w and w[0] in ("PASS", "FAIL", "XFAIL", "XPASS"):
             name = w[1] if "(after)" not in line else w[1] + "(after)"
             if name in res and pol in res[name]:
                 name += "(after)"
@@ -165,5 +175,7 @@ grep '"event":"evasion"' "$WORK/events.jsonl" 2>/dev/null \
   | sed -n 's/.*"reason":"\([^"]*\)".*/\1/p' | sort | uniq -c || true
 echo "== events by kind"
 sed -n 's/.*"event":"\([^"]*\)".*/\1/p' "$WORK/events.jsonl" 2>/dev/null | sort | uniq -c || true
-[[ $fail == 0 ]] && echo "evasion: every denied write stayed denied" || echo "evasion: FAILED (a denied write went through, or a control failed)"
+gaps=$(cat "$WORK"/*.txt 2>/dev/null | grep -c '^XFAIL')
+[[ $fail == 0 ]] && echo "evasion ($SERVER_NAME): no denied write executed outside the $gaps known gap(s) (XFAIL above)" \
+  || echo "evasion ($SERVER_NAME): FAILED (a denied write went through, or a control failed)"
 exit $fail

@@ -83,7 +83,13 @@ TEST_P(VerdictTest, Judges) {
     }
 
     const size_t n = ring.PopBatch(events.data(), events.size());
-    ASSERT_EQ(n, s.events.size()) << "events emitted";
+    std::string emitted;
+    for (size_t k = 0; k < n; ++k) {
+      emitted += " [" + p.rule_names()[std::min<size_t>(events[k].rule, p.rule_names().size() - 1)] +
+                 " verdict " + std::to_string(int(events[k].verdict)) + " function " +
+                 std::to_string(events[k].op.function) + "]";
+    }
+    ASSERT_EQ(n, s.events.size()) << "events emitted:" << emitted;
     for (size_t k = 0; k < n; ++k) {
       SCOPED_TRACE("event " + std::to_string(k + 1));
       const EventRecord& e = events[k];
