@@ -87,6 +87,26 @@ absl::StatusOr<Observation> CollectPcap(const CollectOptions& options) {
     key.client = from_client ? meta.src_addr : meta.dst_addr;
     key.server = from_client ? meta.dst_addr : meta.src_addr;
     key.server_port = in.flow == nullptr ? 0 : from_client ? meta.dst_port : meta.src_port;
+    // Every request the judge weighs is learned: the flow's operations and
+    // the candidates found where its framing is lost (framer.h), so the
+    // proposal admits what was seen.
+    auto learn = [&](const ics::IcsOp& op) {
+      if (op.direction == ics::Direction::kResponse) return;  // follows its request
+      observe::TupleKey k = key;
+      k.protocol = ics::ProtocolOf(op.kind);
+      k.kind = op.kind;
+      k.direction = op.direction;
+      k.function = ics::PolicyFunction(op);
+      k.has_unit = op.Has(ics::kOpHasUnit) ? 1 : 0;
+      k.unit = op.Has(ics::kOpHasUnit) ? op.unit : 0;
+      if (op.Has(ics::kOpHasAddress) && !op.Has(ics::kOpTruncated)) {
+        const observe::AddressRange r{op.address_first, op.address_last};
+        set.Add(k, now, &r);
+      } else {
+        set.Add(k, now, nullptr);
+        addressless.push_back(k);
+      }
+    };
     // The judge's branch between ICS and other traffic (JudgePacket).
     if (in.flow != nullptr && in.flow->protocol != ics::Protocol::kUnknown && !in.flow->not_ics &&
         in.feed != ics::FeedStatus::kNotIcs) {
@@ -96,29 +116,15 @@ absl::StatusOr<Observation> CollectPcap(const CollectOptions& options) {
         case ics::FeedStatus::kUnframed:
         case ics::FeedStatus::kHoleFill:
           ++obs.unparsable;
-          return;
-        default: break;
+          break;
+        default:
+          if (ops.overflowed() != 0 || in.malformed_pdu) ++obs.unparsable;
+          break;
       }
-      if (ops.overflowed() != 0 || in.malformed_pdu) ++obs.unparsable;
-      for (const ics::IcsOp& op : ops) {
-        if (op.direction == ics::Direction::kResponse) continue;  // follows its request
-        observe::TupleKey k = key;
-        k.protocol = ics::ProtocolOf(op.kind);
-        k.kind = op.kind;
-        k.direction = op.direction;
-        k.function = ics::PolicyFunction(op);
-        k.has_unit = op.Has(ics::kOpHasUnit) ? 1 : 0;
-        k.unit = op.Has(ics::kOpHasUnit) ? op.unit : 0;
-        if (op.Has(ics::kOpHasAddress) && !op.Has(ics::kOpTruncated)) {
-          const observe::AddressRange r{op.address_first, op.address_last};
-          set.Add(k, now, &r);
-        } else {
-          set.Add(k, now, nullptr);
-          addressless.push_back(k);
-        }
-      }
+      for (const ics::IcsOp& op : ops) learn(op);
       return;
     }
+    for (const ics::IcsOp* op = ops.end() - in.candidates; op != ops.end(); ++op) learn(*op);
     set.Add(key, now, nullptr);  // other IP traffic: (client, server, l4, server port)
   });
   if (!status.ok()) return status;

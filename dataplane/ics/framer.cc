@@ -66,6 +66,19 @@ bool DecodePdu(const ProtocolModule& m, StreamDirection& s, std::span<const uint
 
 enum class Candidate : uint8_t { kNone, kFound, kPending };
 
+// Keeps, of the ops appended after `before`, those with a known function:
+// a chance match inside data (or a fuzzer's garbage) rarely names one with
+// a consistent length, and an allowlist would deny every unknown code it
+// made up. Returns whether any is left.
+bool KeepNamedOps(OpList& ops, size_t before) {
+  size_t kept = before;
+  for (size_t i = before; i < ops.size(); ++i) {
+    if (!FunctionName(ops[i]).empty()) ops[kept++] = ops[i];
+  }
+  ops.Truncate(kept);
+  return kept > before;
+}
+
 // Whether a PDU may begin at `bytes[0]` (`bytes`: what follows it in the
 // stream, as far as seen). Decodes it with `state` (the peer's view of the
 // stream goes on across the bytes it skipped: a DNP3 outstation completes a
@@ -98,15 +111,38 @@ Candidate TryCandidate(const ProtocolModule& m, StreamState& state, std::span<co
     ops.Truncate(before);
     return Candidate::kPending;
   }
-  // Only operations with a known function: a chance match inside data
-  // (or a fuzzer's garbage) rarely names one with a consistent length, and
-  // an allowlist would deny every unknown code it made up.
-  size_t kept = before;
-  for (size_t i = before; i < ops.size(); ++i) {
-    if (!FunctionName(ops[i]).empty()) ops[kept++] = ops[i];
+  return KeepNamedOps(ops, before) ? Candidate::kFound : Candidate::kNone;
+}
+
+// The request a function-framing peer reads at `bytes[0]`, the next one on
+// its chain (ProtocolModule::frame_by_function), decoded as it reads it.
+// `length` gets its length when it was judged (0: kPending or kNone).
+Candidate TryPeerRequest(const ProtocolModule& m, std::span<const uint8_t> bytes, OpList& ops,
+                         uint32_t* length) {
+  *length = 0;
+  std::array<uint8_t, kCarry> view;
+  const FrameResult f = m.frame_by_function(bytes, view);
+  if (f.status == FrameStatus::kNeedMore) {
+    return bytes.size() < kCarry ? Candidate::kPending : Candidate::kNone;
   }
-  ops.Truncate(kept);
-  return kept > before ? Candidate::kFound : Candidate::kNone;
+  if (f.status != FrameStatus::kPdu || f.length == 0) return Candidate::kNone;
+  StreamState scratch{};
+  const size_t before = ops.size();
+  const size_t n = std::min<size_t>({f.length, bytes.size(), view.size()});
+  const DecodeStatus status =
+      m.decode(PduView{std::span<const uint8_t>(view.data(), n), f.length, true, false}, scratch, ops);
+  bool cut = status == DecodeStatus::kTruncated;
+  for (size_t i = before; i < ops.size(); ++i) cut |= ops[i].Has(kOpTruncated);
+  if (cut && bytes.size() < f.length && bytes.size() < kCarry) {
+    ops.Truncate(before);
+    return Candidate::kPending;
+  }
+  *length = f.length;
+  if (status == DecodeStatus::kNotThisProtocol) {
+    ops.Truncate(before);
+    return Candidate::kNone;
+  }
+  return KeepNamedOps(ops, before) ? Candidate::kFound : Candidate::kNone;
 }
 
 // Scans the client's bytes of a stream whose framing is lost: every offset
@@ -115,7 +151,8 @@ Candidate TryCandidate(const ProtocolModule& m, StreamState& state, std::span<co
 // from the first candidate still pending (shorter than kCarry by
 // construction). Cost: one Frame call per byte, only on such flows.
 void ScanLostBytes(const ProtocolModule& m, StreamDirection& s, StreamState& state,
-                   std::span<const uint8_t> data, bool from_client, OpList& ops, FeedResult& r) {
+                   std::span<const uint8_t> data, uint32_t data_seq, bool from_client, OpList& ops,
+                   FeedResult& r) {
   const size_t ops_before = ops.size();
   const size_t old = s.carry_len;
   const size_t total = old + data.size();
@@ -127,11 +164,26 @@ void ScanLostBytes(const ProtocolModule& m, StreamDirection& s, StreamState& sta
   std::memcpy(joined.data() + old, data.data(), head);
   std::array<uint64_t, 2> pending{};
   size_t first_pending = total;
+  const uint32_t base_seq = data_seq - static_cast<uint32_t>(old);
   for (size_t o = 0; o < total; ++o) {
     if (o < old && ((s.scan_pending[o / 64] >> (o % 64)) & 1) == 0) continue;  // judged before
     const std::span<const uint8_t> bytes =
         o < old ? std::span<const uint8_t>(joined.data() + o, old + head - o) : data.subspan(o - old);
-    if (TryCandidate(m, state, bytes, from_client, ops) != Candidate::kPending) continue;
+    Candidate c = Candidate::kNone;
+    bool judged = false;
+    if (s.peer_chain && base_seq + static_cast<uint32_t>(o) == s.peer_next) {
+      // The function-framing peer's next request starts here.
+      uint32_t length = 0;
+      c = TryPeerRequest(m, bytes, ops, &length);
+      judged = c == Candidate::kPending || length != 0;
+      if (length != 0) {
+        s.peer_next += length;
+      } else if (c != Candidate::kPending) {
+        s.peer_chain = false;  // a request it cannot size: not followed further
+      }
+    }
+    if (!judged) c = TryCandidate(m, state, bytes, from_client, ops);
+    if (c != Candidate::kPending) continue;
     if (first_pending == total) first_pending = o;
     const size_t bit = o - first_pending;  // < kCarry: a pending candidate sees < kCarry bytes
     pending[bit / 64] |= uint64_t{1} << (bit % 64);
@@ -150,26 +202,41 @@ void ScanLostBytes(const ProtocolModule& m, StreamDirection& s, StreamState& sta
 
 // Framing was lost at `rest[0]` (with `carried` bytes of the failing header
 // from earlier segments still at the start of the carry). Sets the status;
-// a client's bytes from there on are scanned for candidate PDUs. Lost for
-// good, the scan carries on with the stream's decoder state; while still
-// unsynced, the carry and the state are the next sync attempt's, so the
-// scan keeps neither.
+// a client's bytes from there on are scanned for candidate PDUs, and a
+// function-framing peer's requests are followed from the failing header
+// (every PDU before it agreed on its length, or it is where this sync
+// attempt, the stream's start for a new flow, put a PDU boundary). Lost
+// for good (or judged not this protocol), the scan goes on with the
+// stream's decoder state and its carry; while still unsynced, they are the
+// next sync attempt's, so the scan keeps neither.
 void LoseFramingAt(const ProtocolModule& m, StreamDirection& s, std::span<const uint8_t> rest,
                    uint32_t carried, bool from_client, OpList& ops, FeedResult& r) {
+  // The stream's first byte, on a flow seen from its SYN with no gap: every
+  // peer starts framing there.
+  const bool stream_start = s.sync == StreamSync::kUnsynced && !s.was_synced &&
+                            s.sync_attempts == 0 && s.syn_seen && !s.has_hole;
+  const bool was_synced = s.sync == StreamSync::kSynced;
   r.status = LoseFraming(s);
-  if (!from_client ||
-      (r.status != FeedStatus::kFramingLost && r.status != FeedStatus::kUnframed)) {
-    return;
-  }
+  if (!from_client) return;
   s.carry_len = static_cast<uint8_t>(carried);  // LoseFraming left the bytes in place
   s.scan_pending = {~uint64_t{0}, ~uint64_t{0}};   // none of them judged as a start yet
-  if (r.status == FeedStatus::kFramingLost) {
-    ScanLostBytes(m, s, s.decoder, rest, from_client, ops, r);
+  // The rest of the segment ends at next_seq (set before framing).
+  const uint32_t rest_seq = s.next_seq - static_cast<uint32_t>(rest.size());
+  if (was_synced || stream_start) {
+    // Every PDU before agreed on its length (or there was none): a
+    // function-framing peer is where the framing broke. Otherwise (after a
+    // gap, or a flow picked up mid-stream) its place is unknown and an
+    // earlier chain goes on, if any.
+    s.peer_chain = m.frame_by_function != nullptr;
+    s.peer_next = rest_seq - carried;
+  }
+  if (r.status != FeedStatus::kUnframed) {
+    ScanLostBytes(m, s, s.decoder, rest, rest_seq, from_client, ops, r);
     return;
   }
   StreamState scratch = s.decoder;
-  ScanLostBytes(m, s, scratch, rest, from_client, ops, r);
-  s.carry_len = 0;
+  ScanLostBytes(m, s, scratch, rest, rest_seq, from_client, ops, r);
+  s.carry_len = 0;  // a chain point left in it is not reached again: the chain stops
 }
 
 // A client PDU its decoder refused while the framing holds: the peer may
@@ -313,26 +380,26 @@ FeedResult FeedTcpSegment(const ProtocolModule& module, StreamDirection& s, uint
     if (!s.seq_valid) {
       s.next_seq = seq + 1;
       s.seq_valid = true;
+      s.syn_seen = true;
     }
     if (payload.empty()) return r;
     ++seq;  // SYN data (TCP Fast Open) follows the SYN's own sequence number
   }
   if (payload.empty()) return r;
-  if (s.sync == StreamSync::kNotIcs) {
-    r.status = FeedStatus::kNotIcs;
-    return r;
-  }
   if (!s.seq_valid) {
     s.next_seq = seq;
     s.seq_valid = true;
   }
   const int32_t ahead = SeqDiff(seq, s.next_seq);
-  if (s.sync == StreamSync::kLost) {
-    // Unparsable from now on; the client's new bytes are scanned, in
-    // stream order (the normalizer forwards nothing beyond a hole).
-    r.status = FeedStatus::kUnparsable;
+  if (s.sync == StreamSync::kLost || s.sync == StreamSync::kNotIcs) {
+    // Unparsable (or not this protocol) from now on; the client's new bytes
+    // are still scanned, in stream order (the normalizer forwards nothing
+    // beyond a hole): on an ICS port, bytes that do not frame are no proof
+    // that the server will not find a request in them.
+    r.status = s.sync == StreamSync::kLost ? FeedStatus::kUnparsable : FeedStatus::kNotIcs;
     if (ahead > 0) {
       s.carry_len = 0;  // bytes missed: no candidate spans them
+      s.peer_chain = false;
     } else if (ahead < 0) {
       const uint32_t seen = s.next_seq - seq;
       if (seen >= payload.size()) return r;  // identical retransmission (normalizer)
@@ -340,13 +407,14 @@ FeedResult FeedTcpSegment(const ProtocolModule& module, StreamDirection& s, uint
       seq += seen;
     }
     s.next_seq = seq + static_cast<uint32_t>(payload.size());
-    if (from_client) ScanLostBytes(module, s, s.decoder, payload, from_client, ops, r);
+    if (from_client) ScanLostBytes(module, s, s.decoder, payload, seq, from_client, ops, r);
     return r;
   }
   if (ahead > 0) {
     // A gap: remember the hole and look for a PDU boundary from here on.
     if (!s.has_hole) s.hole_start = s.next_seq;
     s.has_hole = true;
+    s.peer_chain = false;
     s.hole_end = seq;
     s.carry_len = 0;
     s.pdu_length = s.pdu_received = 0;

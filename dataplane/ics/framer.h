@@ -20,7 +20,10 @@
 // protocol's strict Frame accepts a header is decoded as a candidate PDU,
 // and its operations are judged (a denied one blocks the packet, whatever
 // the conduit's `unparsable` action). A candidate whose header spans
-// segments is completed from a short tail kept in the carry buffer.
+// segments is completed from a short tail kept in the carry buffer. Where
+// some peers frame by function alone (libmodbus ignores the MBAP protocol
+// id and length), that peer's chain of requests is followed from the point
+// of loss and each is judged as it reads it, malformed header or not.
 #pragma once
 
 #include <array>
@@ -56,8 +59,15 @@ struct alignas(64) StreamDirection {
   uint8_t sync_attempts = 0;   // segment starts that failed to frame while unsynced
   bool was_synced = false;     // framed at least one PDU (so not "not ICS" any more)
   bool has_hole = false;       // [hole_start, hole_end) was skipped by a gap
+  bool syn_seen = false;       // next_seq started at this side's SYN
+  // Framing lost (or never found), for a protocol some of whose peers
+  // frame by function (ProtocolModule::frame_by_function): while
+  // `peer_chain`, such a peer's next request begins at `peer_next`. Its
+  // requests are judged as it reads them, whatever their declared length.
+  bool peer_chain = false;
   uint32_t hole_start = 0;
   uint32_t hole_end = 0;
+  uint32_t peer_next = 0;
   StreamState decoder;         // the protocol decoder's own scratch
   // Enough of a PDU's prefix for every decoder to reach its function code.
   // Left uninitialised by default-initialisation (see ResetFlow): only the
@@ -95,8 +105,9 @@ struct FeedResult {
   // kUnframed), or a decoder's refusal of a complete PDU. kNone when fine.
   MalformedReason malformed = MalformedReason::kNone;
   // Operations found by scanning bytes the framing no longer covers
-  // (candidates, see above): the last `candidates` ops appended. They are
-  // judged, never observed (they may be chance matches inside data).
+  // (candidates, see above): the last `candidates` ops appended. Judged
+  // (and observed) like the others, but only a deny or an alert counts:
+  // allowed ones record no rule hit.
   uint8_t candidates = 0;
 };
 

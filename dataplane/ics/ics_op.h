@@ -211,6 +211,13 @@ inline FrameResult FlawedPdu(uint32_t length, MalformedReason reason) {
 using FrameFn = FrameResult (*)(std::span<const uint8_t> head, bool from_client);
 using DecodeFn = DecodeStatus (*)(const PduView& pdu, StreamState& state,
                                   OpList& ops);
+// Optional, for a protocol some of whose peers cut the stream by function
+// code alone, ignoring the length the header declares (libmodbus ignores the
+// MBAP protocol id and length): where such a peer's request at `head` ends
+// (kNeedMore, kInvalid where it cannot size it, or kPdu with `length`), and
+// in `view` its first bytes as that peer reads them, with the header fields
+// it ignores rewritten to agree, so the strict decoder reads the same.
+using PeerFrameFn = FrameResult (*)(std::span<const uint8_t> head, std::span<uint8_t> view);
 
 // Big/little-endian readers. Callers check bounds first.
 inline uint16_t Be16(const uint8_t* p) { return uint16_t(p[0] << 8 | p[1]); }

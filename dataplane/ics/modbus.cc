@@ -179,6 +179,36 @@ void DecodeResponse(uint8_t fc, const Data& d, IcsOp& op) {
 
 }  // namespace
 
+FrameResult FrameByFunction(std::span<const uint8_t> head, std::span<uint8_t> view) {
+  if (head.size() < kMbapSize + 1) return NeedMore();
+  // libmodbus 3.1.6, compute_meta_length_after_function / _data_length_
+  // after_meta for an indication (a request).
+  const uint8_t fc = head[7];
+  size_t meta = 0;
+  size_t count_at = 0;  // where the byte count of the data that follows is
+  if (fc <= 6) {
+    meta = 4;
+  } else if (fc == 15 || fc == 16) {
+    meta = 5;
+    count_at = kMbapSize + 5;
+  } else if (fc == 22) {
+    meta = 6;
+  } else if (fc == 23) {
+    meta = 9;
+    count_at = kMbapSize + 9;
+  } else if (fc != 7 && fc != 11 && fc != 12 && fc != 17) {
+    return Invalid();
+  }
+  if (count_at != 0 && head.size() <= count_at) return NeedMore();
+  const size_t total = kMbapSize + 1 + meta + (count_at != 0 ? head[count_at] : 0);
+  const size_t n = std::min({total, head.size(), view.size()});
+  std::copy_n(head.begin(), n, view.begin());
+  view[2] = view[3] = 0;
+  view[4] = static_cast<uint8_t>((total - 6) >> 8);
+  view[5] = static_cast<uint8_t>(total - 6);
+  return Pdu(static_cast<uint32_t>(total));
+}
+
 uint16_t MaxLengthFor(uint8_t fc) {
   switch (fc & 0x7F) {
     case 1: case 2: case 3: case 4: case 5: case 6: case 7: case 8: case 11: case 12:

@@ -65,6 +65,13 @@ inline constexpr size_t kMaxFrameHead = 17;
 // (judged within the first 64 bytes; Decode() returns kMalformed for it
 // anywhere in the PDU).
 FrameResult Frame(std::span<const uint8_t> head, bool from_client);
+// A request as libmodbus's server frames it (PeerFrameFn): MBAP header and
+// function code, then the bytes the function needs (the byte count of
+// FC 15/16/23), whatever the MBAP protocol id and length say; kInvalid for
+// a function libmodbus does not size (it answers those after 8 bytes, but
+// a server that executes them frames them some other way). `view` gets the
+// request with protocol id 0 and the MBAP length it should have had.
+FrameResult FrameByFunction(std::span<const uint8_t> head, std::span<uint8_t> view);
 // The largest MBAP length allowed for a function code (254, or 255 for a
 // vendor / unknown function).
 uint16_t MaxLengthFor(uint8_t fc);

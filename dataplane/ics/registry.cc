@@ -15,7 +15,7 @@ namespace {
 
 #define CONDUIT_MODULE(proto, ns)                                                   \
   ProtocolModule {                                                                  \
-    Protocol::proto, ns::kTcpPort, ns::kUdpPort, &ns::Frame, &ns::Decode,           \
+    Protocol::proto, ns::kTcpPort, ns::kUdpPort, &ns::Frame, &ns::Decode, nullptr,  \
         &ns::FunctionName, &ns::FunctionByName                                      \
   }
 
@@ -29,6 +29,7 @@ constexpr std::array<ProtocolModule, static_cast<size_t>(Protocol::kCount)> kMod
            CONDUIT_MODULE(kBacnet, bacnet)}) {
     m[static_cast<size_t>(pm.protocol)] = pm;
   }
+  m[static_cast<size_t>(Protocol::kModbus)].frame_by_function = &modbus::FrameByFunction;
   return m;
 }();
 

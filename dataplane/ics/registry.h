@@ -27,6 +27,7 @@ struct ProtocolModule {
   uint16_t udp_port = 0;  // well-known server port over UDP (0: none)
   FrameFn frame = nullptr;
   DecodeFn decode = nullptr;
+  PeerFrameFn frame_by_function = nullptr;  // see PeerFrameFn (Modbus only)
   std::string_view (*function_name)(OpKind, uint16_t) = nullptr;
   std::optional<uint16_t> (*function_by_name)(OpKind, std::string_view) = nullptr;
 };

@@ -70,9 +70,11 @@ Inspection Inspector::Inspect(const uint8_t* frame, const PacketMeta& meta, cons
 
   Count(InspectCounter::ics_packets);
   ics::StreamDirection& stream = flow.dir[lo_to_hi ? 0 : 1];
-  if (tcp && !flow.not_ics) {
+  if (tcp) {
     // Only bytes the server's stack will take, in the order judged, and
-    // equal to what was judged, reach the decoder (and the wire).
+    // equal to what was judged, reach the decoder (and the wire). Also on
+    // a flow whose bytes are not the port's protocol: they are still
+    // scanned for requests the server may find (framer.h).
     const int d = lo_to_hi ? 0 : 1;
     const normalize::TcpVerdict n =
         normalize::NormalizeTcpSegment(key_, flow.tcp[d], flow.tcp[1 - d], frame, meta, enforce_);
@@ -98,7 +100,7 @@ Inspection Inspector::Inspect(const uint8_t* frame, const PacketMeta& meta, cons
   if (fed.candidates != 0) [[unlikely]] Count(InspectCounter::scan_candidates, fed.candidates);
   Count(InspectCounter::ics_pdus, fed.pdus);
   Count(InspectCounter::decode_errors, fed.decode_errors);
-  Count(InspectCounter::ics_ops, ops.size() - ops_before);
+  Count(InspectCounter::ics_ops, ops.size() - ops_before - fed.candidates);
   Count(InspectCounter::ops_overflow, ops.overflowed() - overflow_before);
   if (fed.gap) Count(InspectCounter::tcp_gaps);
   switch (fed.status) {

@@ -44,7 +44,7 @@ struct Inspection {
   // the other PDUs' account (the judge applies the conduit's `unparsable`).
   bool malformed_pdu = false;
   // The last `candidates` ops were found by scanning bytes whose framing is
-  // lost (framer.h): judged, since the peer may execute them, not observed.
+  // lost (framer.h): judged, since the peer may execute them.
   uint8_t candidates = 0;
   // The TCP normalizer's verdict (normalize/tcp_normalizer.h): kCount when
   // the segment passes. A dropped segment was not fed to the decoder.

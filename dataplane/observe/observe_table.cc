@@ -126,12 +126,17 @@ void ObserveTable::ForEachTuple(uint8_t wire, ParseResult parsed, const PacketMe
                         !flow->not_ics && in.feed != ics::FeedStatus::kNotIcs;
   if (!ics_flow) {
     f(NonIcsKey(wire, meta, flow != nullptr, from_client), nullptr);
+    // Requests the scan found in bytes that are not the port's protocol to
+    // the gateway (framer.h) are judged, so they are learned.
+    for (const ics::IcsOp* op = ops.end() - in.candidates; op != ops.end(); ++op) {
+      f(IcsKey(wire, meta, from_client, *op), op);
+    }
     return;
   }
-  // Candidates found after framing was lost may be chance matches inside
-  // data: judged, never learned.
-  const ics::IcsOp* end = ops.end() - in.candidates;
-  for (const ics::IcsOp* op = ops.begin(); op != end; ++op) f(IcsKey(wire, meta, from_client, *op), op);
+  // Candidates found after framing was lost are learned too: they are
+  // judged, so a policy proposed from what was seen must admit them for
+  // the traffic seen to pass.
+  for (const ics::IcsOp& op : ops) f(IcsKey(wire, meta, from_client, op), &op);
 }
 
 void ObserveTable::Record(uint8_t wire, ParseResult parsed, const PacketMeta& meta,

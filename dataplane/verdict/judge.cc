@@ -328,6 +328,12 @@ PacketVerdict JudgePacket(const JudgeContext& ctx, ParseResult parsed, const Pac
     verdict = JudgeIcs(ctx, meta, frame, inspection, ops);
   } else {
     verdict = JudgeNonIcs(ctx, meta, frame, inspection);
+    if (inspection.candidates != 0) [[unlikely]] {
+      // On an ICS port, bytes that are not the port's protocol to the
+      // gateway may still hold a request the server finds in them.
+      JudgeUnframedRequests(ctx, meta, inspection, {ops.end() - inspection.candidates, ops.end()},
+                            ops, verdict);
+    }
   }
   PacketVerdict out;
   out.decision = verdict;

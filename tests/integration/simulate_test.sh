@@ -122,7 +122,7 @@ known = set()
 for line in open(sys.argv[3]):
     cols = line.rstrip("\n").split("\t")
     if len(cols) >= 2 and cols[0] == "pcap/modbus/iti__modbus_test_data_part2.pcap":
-        known = {int(x) for x in cols[1].split(",") if x}
+        known |= {int(x) for x in cols[1].split(",") if x}
 for f in known:
     oracle.pop(f, None)
     ours.pop(f, None)

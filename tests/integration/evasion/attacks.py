@@ -64,11 +64,20 @@ class Wire:
     """One AF_PACKET socket on the corp interface; a thread hands each TCP
     segment from the server to the attacker to its session."""
 
-    def __init__(self, iface, src_mac, dst_mac):
+    # Each policy's run draws its source ports from its own range and never
+    # reuses one: a session the gateway blocked leaves its connection open
+    # at the server (the attacker's RST was dropped too), and a new SYN on
+    # that 4-tuple gets a challenge ACK, not a SYN-ACK (a failed handshake).
+    SPORT_RANGES = {"strict": (20000, 32999), "availability": (33000, 45999),
+                    "reassembling": (46000, 58999)}
+
+    def __init__(self, iface, src_mac, dst_mac, policy=""):
         self.src_mac, self.dst_mac = src_mac, dst_mac
         self.sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(3))
         self.sock.bind((iface, 0))
         self.sessions = {}
+        self.sports = self.SPORT_RANGES.get(policy, (20000, 60999))
+        self.used_sports = set()
         self.lock = threading.Lock()
         threading.Thread(target=self._rx, daemon=True).start()
 
@@ -116,9 +125,10 @@ class Session:
 
     def __init__(self, wire, ts=False):
         self.w, self.ts = wire, ts
-        self.sport = random.randint(20000, 60999)
-        while self.sport in wire.sessions:
-            self.sport = random.randint(20000, 60999)
+        self.sport = random.randint(*wire.sports)
+        while self.sport in wire.used_sports:
+            self.sport = random.randint(*wire.sports)
+        wire.used_sports.add(self.sport)
         self.isn = random.getrandbits(32)
         self.base = (self.isn + 1) & 0xFFFFFFFF
         self.rcv_nxt = 0
@@ -443,6 +453,18 @@ def _(s, v):
     s.send(s.pkt(read_req(1) + write_req(2, TARGET, v, length=4)))
 
 
+@case("proto_id_nonzero_write")
+def _(s, v):
+    # A write whose MBAP protocol id is 1: not Modbus to the gateway's
+    # framing (lost), executed by a server that ignores the field (libmodbus).
+    s.send(s.pkt(struct.pack(">HHHB", 2, 1, 6, 1) + struct.pack(">BHH", 6, TARGET, v)))
+
+
+@case("read_then_proto_id_nonzero_write")
+def _(s, v):
+    s.send(s.pkt(read_req(1) + struct.pack(">HHHB", 2, 1, 6, 1) + struct.pack(">BHH", 6, TARGET, v)))
+
+
 @case("two_pdus_read_write")
 def _(s, v):
     s.send(s.pkt(read_req(1) + write_req(2, TARGET, v)))
@@ -527,14 +549,7 @@ class Reader:
 # (case, policy, server) triples where the denied write EXECUTES today:
 # findings, not slack. Each prints XFAIL with its reason and does not fail
 # the run; one that stops executing prints XPASS (remove it here).
-FUNCTION_FRAMED = (
-    "gateway gap: after framing is lost, a request whose own MBAP length disagrees with its "
-    "function is not a scan candidate (libmodbus frames it by function and executes it); judging "
-    "such headers at every offset matched ordinary requests (address 0, the next transaction id "
-    "as a function code), so it needs a framer that follows the function-framing peer's chain")
-KNOWN_GAPS = {
-    ("mbap_understate_write_in_pdu", "availability", "libmodbus"): FUNCTION_FRAMED,
-}
+KNOWN_GAPS = {}
 SERVER = "pymodbus"
 
 
@@ -639,7 +654,7 @@ def main():
             print(name)
         return 0
     random.seed()
-    wire = Wire(a.iface, a.src_mac, a.dst_mac)
+    wire = Wire(a.iface, a.src_mac, a.dst_mac, a.policy)
     reader = Reader()
     only = set(filter(None, a.only.split(",")))
     fails = []

@@ -725,7 +725,7 @@ def main():
     random.seed()
     if a.direct:
         return 0 if direct_selftest(a.direct) else 1
-    wire = Wire(a.iface, a.src_mac, a.dst_mac)
+    wire = Wire(a.iface, a.src_mac, a.dst_mac, a.policy)
     only = set(filter(None, a.only.split(",")))
     skip = tuple(filter(None, a.skip.split(",")))
     fails = []

@@ -481,7 +481,7 @@ def main():
     if a.direct_write:
         return 0 if direct_write(a.direct_write) else 1
     random.seed()
-    wire = Wire(a.iface, a.src_mac, a.dst_mac)
+    wire = Wire(a.iface, a.src_mac, a.dst_mac, a.policy)
     only = set(filter(None, a.only.split(",")))
     skip = tuple(filter(None, a.skip.split(",")))
     fails, xfails = [], []

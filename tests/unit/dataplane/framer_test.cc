@@ -434,6 +434,8 @@ TEST(Framer, GapWithoutResyncLosesFraming) {
                                                FeedStatus::kUnframed, FeedStatus::kFramingLost,
                                                FeedStatus::kUnparsable}));
   // Lost: the read is not framed, but the scan finds it as a candidate.
+  // (After the gap, where a server framing by function is is unknown: the
+  // junk is not read as its requests.)
   const FeedResult r = s.Feed(seq, a);
   EXPECT_EQ(r.status, FeedStatus::kUnparsable);
   EXPECT_EQ(r.pdus, 0);
@@ -451,7 +453,12 @@ TEST(Framer, InvalidHeaderAfterSyncLosesFramingForGood) {
   FeedResult r = s.Feed(kIsn + 12, Cat({b, bad}));  // good PDU, then a bad header
   EXPECT_EQ(r.status, FeedStatus::kFramingLost);
   EXPECT_EQ(r.pdus, 1);
-  EXPECT_EQ(s.all().size(), 2u);
+  // libmodbus ignores the protocol id: the bad header is judged as the
+  // write it executes.
+  EXPECT_EQ(r.candidates, 1);
+  ASSERT_EQ(s.all().size(), 3u);
+  EXPECT_EQ(s.all()[2].function, 6);
+  EXPECT_EQ(s.all()[2].address_first, 2u);
   uint32_t seq = kIsn + 36;
   for (int i = 0; i < 3; ++i, seq += 12) {
     r = s.Feed(seq, a);
@@ -459,7 +466,7 @@ TEST(Framer, InvalidHeaderAfterSyncLosesFramingForGood) {
     EXPECT_EQ(r.pdus, 0);
     EXPECT_EQ(r.candidates, 1);  // never framed again, but still found
   }
-  EXPECT_EQ(s.all().size(), 5u);
+  EXPECT_EQ(s.all().size(), 6u);
   EXPECT_EQ(s.state().sync, StreamSync::kLost);
 }
 
@@ -485,9 +492,13 @@ TEST(Framer, NonModbusPayloadIsNotIcs) {
   EXPECT_EQ(s.Feed(seq, http).status, FeedStatus::kNotIcs);
   seq += uint32_t(http.size());
   EXPECT_EQ(s.state().sync, StreamSync::kNotIcs);
-  // Valid Modbus later in the stream changes nothing.
-  EXPECT_EQ(s.Feed(seq, ReadHolding(1, 1, 1)).status, FeedStatus::kNotIcs);
-  EXPECT_TRUE(s.all().empty());
+  // Valid Modbus later in the stream does not make it Modbus, but it is a
+  // candidate: the server may find it as well as the scan does.
+  const FeedResult later = s.Feed(seq, ReadHolding(1, 1, 1));
+  EXPECT_EQ(later.status, FeedStatus::kNotIcs);
+  EXPECT_EQ(later.candidates, 1);
+  ASSERT_EQ(s.all().size(), 1u);
+  EXPECT_EQ(s.all()[0].function, 3);
 }
 
 TEST(Framer, NonIec104PayloadIsNotIcs) {
@@ -627,13 +638,15 @@ TEST(Framer, OverstatedMbapLengthLosesFramingInOneSegment) {
   EXPECT_EQ(r.status, FeedStatus::kFramingLost);
   EXPECT_EQ(r.malformed, MalformedReason::kModbusLengthMismatch);
   EXPECT_EQ(MalformedReasonName(r.malformed), "modbus_length_mismatch");
-  // Framing stops at the read; the write, where a server framing by MBAP
-  // length finds it, is a candidate (judged, so a denied write is blocked
-  // even under `unparsable: allow`).
-  EXPECT_EQ(r.candidates, 1);
-  ASSERT_EQ(s.all().size(), 2u);
-  EXPECT_EQ(s.all()[1].function, 6);
-  EXPECT_EQ(s.all()[1].address_first, 40u);
+  // Framing stops at the read. Both are judged (so a denied write is
+  // blocked even under `unparsable: allow`): the read as a server framing by
+  // function reads it, then the write, where that server and the scan for
+  // a server framing by MBAP length both find it (judged once).
+  EXPECT_EQ(r.candidates, 2);
+  ASSERT_EQ(s.all().size(), 3u);
+  EXPECT_EQ(s.all()[1].function, 3);
+  EXPECT_EQ(s.all()[2].function, 6);
+  EXPECT_EQ(s.all()[2].address_first, 40u);
   EXPECT_EQ(s.state().sync, StreamSync::kLost);
   EXPECT_EQ(s.Feed(kIsn + 12 + 24, ReadHolding(4, 1, 1)).status, FeedStatus::kUnparsable);
 }
@@ -651,9 +664,10 @@ TEST(Framer, OverstatedMbapLengthLosesFramingAcrossSegments) {
     EXPECT_EQ(why, MalformedReason::kModbusLengthMismatch) << "cut " << cut;
     EXPECT_TRUE(a.status == FeedStatus::kFramingLost || b.status == FeedStatus::kFramingLost)
         << "cut " << cut;
-    EXPECT_EQ(a.candidates + b.candidates, 1) << "cut " << cut;
-    ASSERT_EQ(s.all().size(), 2u) << "cut " << cut;
-    EXPECT_EQ(s.all()[1].function, 6) << "cut " << cut;
+    EXPECT_EQ(a.candidates + b.candidates, 2) << "cut " << cut;
+    ASSERT_EQ(s.all().size(), 3u) << "cut " << cut;
+    EXPECT_EQ(s.all()[1].function, 3) << "cut " << cut;
+    EXPECT_EQ(s.all()[2].function, 6) << "cut " << cut;
     EXPECT_EQ(s.state().sync, StreamSync::kLost);
     if (HasFailure()) return;
   }
@@ -786,6 +800,30 @@ TEST(Framer, LostStreamGapDropsTheTail) {
   EXPECT_EQ(s.Feed(seq, std::span(write).first(5)).candidates, 0);
   Bytes rest(write.begin() + 5, write.end());
   EXPECT_EQ(s.Feed(seq + 7, rest).candidates, 0);
+}
+
+TEST(Framer, LostStreamFollowsAServerThatFramesByFunction) {
+  // libmodbus ignores the MBAP protocol id and length: after the loss, its
+  // chain of requests is judged as it reads them. A write whose MBAP says
+  // 4, then one with protocol id 1: both are writes to it.
+  // (Each stream is lost on a read declaring 200: the chain is past it.)
+  uint32_t seq;
+  Bytes short_write = WriteSingle(3, 160, 0xDEAD), odd_write = WriteSingle(4, 161, 0xBEEF);
+  short_write[5] = 4;
+  odd_write[3] = 1;
+  const Bytes both = Cat({short_write, odd_write});
+  for (size_t step : {1u, 5u, 24u}) {
+    Stream t = LostModbusStream(&seq);
+    int found = 0;
+    for (size_t i = 0; i < both.size(); i += step) {
+      found += t.Feed(seq + uint32_t(i), std::span(both).subspan(i, std::min(step, both.size() - i))).candidates;
+    }
+    EXPECT_EQ(found, 2) << "step " << step;
+    ASSERT_GE(t.all().size(), 2u);
+    EXPECT_EQ(t.all()[t.all().size() - 2].address_first, 160u) << "step " << step;
+    EXPECT_EQ(t.all().back().function, 6) << "step " << step;
+    EXPECT_EQ(t.all().back().address_first, 161u) << "step " << step;
+  }
 }
 
 TEST(Framer, LostStreamCandidatesNeedAKnownFunction) {
