@@ -337,6 +337,88 @@ void BM_Baseline_FrameWalk(benchmark::State& state, ics::Protocol proto) {
       benchmark::Counter(total, benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
 }
 
+// BM_LostScan/<proto>: the cost of judging bytes after framing is lost
+// (framer.h: every offset tried as a candidate PDU). A stream already lost
+// is fed 1460-byte segments of pseudo-random bytes, in order, from the
+// client. Items are bytes. Baseline, same run: BM_Baseline_SegmentCopy
+// memcpys the same segments. BM_LostScanModbusRequests feeds back-to-back
+// Modbus reads instead (every 12th offset a candidate, judged).
+std::vector<std::vector<uint8_t>> LostSegments(bool modbus_reads) {
+  std::vector<std::vector<uint8_t>> segments(64, std::vector<uint8_t>(1460));
+  uint64_t x = 0x9E3779B97F4A7C15ull;
+  uint16_t tid = 0;
+  for (auto& seg : segments) {
+    for (size_t i = 0; i < seg.size(); ++i) {
+      if (modbus_reads) {
+        const uint8_t read[12] = {uint8_t(tid >> 8), uint8_t(tid), 0, 0, 0, 6, 1, 3, 0, 0, 0, 10};
+        seg[i] = read[i % 12];
+        if (i % 12 == 11) ++tid;
+      } else {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        seg[i] = uint8_t(x);
+      }
+    }
+  }
+  return segments;
+}
+
+void RunLostScan(benchmark::State& state, ics::Protocol protocol, bool modbus_reads) {
+  const ics::ProtocolModule& module = *ics::ModuleFor(protocol);
+  const auto segments = LostSegments(modbus_reads);
+  ics::StreamDirection stream;
+  stream.sync = ics::StreamSync::kLost;
+  stream.seq_valid = true;
+  stream.carry_len = 0;
+  stream.covered_end = 0;
+  stream.length_chain = false;  // no chain: the free scan alone
+  uint32_t seq = 0;
+  ics::OpList ops;
+  uint64_t candidates = 0;
+  for (auto _ : state) {
+    for (const auto& seg : segments) {
+      ops.Clear();
+      const ics::FeedResult r =
+          ics::FeedTcpSegment(module, stream, seq, false, seg, /*from_client=*/true, ops);
+      candidates += r.candidates;
+      seq += uint32_t(seg.size());
+      benchmark::DoNotOptimize(ops);
+    }
+  }
+  const double bytes = double(state.iterations()) * 64 * 1460;
+  state.SetBytesProcessed(int64_t(bytes));
+  state.counters["ns_per_byte"] =
+      benchmark::Counter(bytes, benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+  state.counters["candidates_per_segment"] =
+      double(candidates) / (double(state.iterations()) * 64);
+}
+
+void BM_LostScan(benchmark::State& state, ics::Protocol protocol) {
+  RunLostScan(state, protocol, false);
+}
+void BM_LostScanModbusRequests(benchmark::State& state) {
+  RunLostScan(state, ics::Protocol::kModbus, true);
+}
+BENCHMARK(BM_LostScanModbusRequests);
+
+void BM_Baseline_SegmentCopy(benchmark::State& state) {
+  const auto segments = LostSegments(false);
+  std::vector<uint8_t> out(1460);
+  for (auto _ : state) {
+    for (const auto& seg : segments) {
+      std::memcpy(out.data(), seg.data(), seg.size());
+      benchmark::DoNotOptimize(out.data());
+      benchmark::ClobberMemory();
+    }
+  }
+  const double bytes = double(state.iterations()) * 64 * 1460;
+  state.SetBytesProcessed(int64_t(bytes));
+  state.counters["ns_per_byte"] =
+      benchmark::Counter(bytes, benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+}
+BENCHMARK(BM_Baseline_SegmentCopy);
+
 #define CONDUIT_BENCH_PROTO(fn, name, proto) BENCHMARK_CAPTURE(fn, name, ics::Protocol::proto)
 #define CONDUIT_BENCH_ALL(fn)                  \
   CONDUIT_BENCH_PROTO(fn, modbus, kModbus);    \
@@ -350,6 +432,7 @@ void BM_Baseline_FrameWalk(benchmark::State& state, ics::Protocol proto) {
 CONDUIT_BENCH_ALL(BM_Baseline_PduCopy);
 CONDUIT_BENCH_ALL(BM_Inspect);
 CONDUIT_BENCH_ALL(BM_Baseline_FrameWalk);
+CONDUIT_BENCH_ALL(BM_LostScan);
 
 }  // namespace
 }  // namespace conduit::bench

@@ -9,6 +9,8 @@ namespace conduit::ics {
 namespace {
 
 constexpr uint32_t kCarry = StreamDirection::kCarryBytes;
+
+inline int32_t SeqDiff(uint32_t a, uint32_t b) { return static_cast<int32_t>(a - b); }
 // A flow picked up mid-stream may first show a keep-alive byte or the tail of
 // a PDU; a few segment starts may fail to frame before the flow is judged
 // "not this protocol".
@@ -18,6 +20,8 @@ constexpr uint8_t kMaxSyncAttempts = 4;
 // after it "lost" (from now on the flow is unparsable).
 FeedStatus LoseFraming(StreamDirection& s) {
   s.carry_len = 0;
+  s.covered_end = s.next_seq;  // (LoseFramingAt moves it back to where it scans)
+  if (!s.peer_chain) s.length_chain = false;  // both start (and stop) together
   s.pdu_length = 0;
   s.pdu_received = 0;
   if (s.sync == StreamSync::kUnsynced) {
@@ -114,14 +118,15 @@ Candidate TryCandidate(const ProtocolModule& m, StreamState& state, std::span<co
   return KeepNamedOps(ops, before) ? Candidate::kFound : Candidate::kNone;
 }
 
-// The request a function-framing peer reads at `bytes[0]`, the next one on
-// its chain (ProtocolModule::frame_by_function), decoded as it reads it.
-// `length` gets its length when it was judged (0: kPending or kNone).
-Candidate TryPeerRequest(const ProtocolModule& m, std::span<const uint8_t> bytes, OpList& ops,
-                         uint32_t* length) {
+// The request a peer framing its own way reads at `bytes[0]`, the next one
+// on its chain (`peer_frame`: ProtocolModule::frame_by_function or
+// frame_by_length), decoded as it reads it. `length` gets its length when
+// it was judged (0: kPending, or a request it cannot size).
+Candidate TryPeerRequest(const ProtocolModule& m, PeerFrameFn peer_frame,
+                         std::span<const uint8_t> bytes, OpList& ops, uint32_t* length) {
   *length = 0;
   std::array<uint8_t, kCarry> view;
-  const FrameResult f = m.frame_by_function(bytes, view);
+  const FrameResult f = peer_frame(bytes, view);
   if (f.status == FrameStatus::kNeedMore) {
     return bytes.size() < kCarry ? Candidate::kPending : Candidate::kNone;
   }
@@ -169,21 +174,48 @@ void ScanLostBytes(const ProtocolModule& m, StreamDirection& s, StreamState& sta
     if (o < old && ((s.scan_pending[o / 64] >> (o % 64)) & 1) == 0) continue;  // judged before
     const std::span<const uint8_t> bytes =
         o < old ? std::span<const uint8_t>(joined.data() + o, old + head - o) : data.subspan(o - old);
-    Candidate c = Candidate::kNone;
+    const uint32_t at = base_seq + static_cast<uint32_t>(o);
+    bool wait = false;
     bool judged = false;
-    if (s.peer_chain && base_seq + static_cast<uint32_t>(o) == s.peer_next) {
-      // The function-framing peer's next request starts here.
+    // The peers whose framing is modelled: each chain's next request.
+    uint32_t judged_length = 0;  // of the request a chain judged here
+    auto follow = [&](bool& on, uint32_t& next, PeerFrameFn peer_frame) {
+      if (!on || at != next) return;
+      if (judged_length != 0) {
+        // Both peers cut the same request here: judged once.
+        std::array<uint8_t, kCarry> view;
+        const FrameResult f = peer_frame(bytes, view);
+        if (f.status == FrameStatus::kPdu && f.length == judged_length) {
+          next += f.length;
+          return;
+        }
+      }
       uint32_t length = 0;
-      c = TryPeerRequest(m, bytes, ops, &length);
-      judged = c == Candidate::kPending || length != 0;
+      const Candidate c = TryPeerRequest(m, peer_frame, bytes, ops, &length);
+      wait |= c == Candidate::kPending;
+      judged = true;
       if (length != 0) {
-        s.peer_next += length;
+        next += length;
+        judged_length = length;
       } else if (c != Candidate::kPending) {
-        s.peer_chain = false;  // a request it cannot size: not followed further
+        on = false;  // a request it cannot size: not followed further
+      }
+    };
+    follow(s.peer_chain, s.peer_next, m.frame_by_function);
+    follow(s.length_chain, s.length_next, m.frame_by_length);
+    // Then any other server: a free-scan candidate, unless a modelled peer
+    // read a request here or it lies inside a valid one (see covered_end).
+    if (!judged && !(m.frame_by_length != nullptr && SeqDiff(at, s.covered_end) < 0)) {
+      const Candidate c = TryCandidate(m, state, bytes, from_client, ops);
+      wait |= c == Candidate::kPending;
+      if (c == Candidate::kFound && m.frame_by_length != nullptr) {
+        const FrameResult f = m.frame(bytes, from_client);
+        if (f.status == FrameStatus::kPdu && f.reason == MalformedReason::kNone) {
+          s.covered_end = at + f.length;
+        }
       }
     }
-    if (!judged) c = TryCandidate(m, state, bytes, from_client, ops);
-    if (c != Candidate::kPending) continue;
+    if (!wait) continue;
     if (first_pending == total) first_pending = o;
     const size_t bit = o - first_pending;  // < kCarry: a pending candidate sees < kCarry bytes
     pending[bit / 64] |= uint64_t{1} << (bit % 64);
@@ -222,13 +254,16 @@ void LoseFramingAt(const ProtocolModule& m, StreamDirection& s, std::span<const 
   s.scan_pending = {~uint64_t{0}, ~uint64_t{0}};   // none of them judged as a start yet
   // The rest of the segment ends at next_seq (set before framing).
   const uint32_t rest_seq = s.next_seq - static_cast<uint32_t>(rest.size());
+  s.covered_end = rest_seq - carried;
   if (was_synced || stream_start) {
-    // Every PDU before agreed on its length (or there was none): a
-    // function-framing peer is where the framing broke. Otherwise (after a
-    // gap, or a flow picked up mid-stream) its place is unknown and an
-    // earlier chain goes on, if any.
+    // Every PDU before agreed on its length (or there was none): a peer
+    // framing by function, or by declared length, is where the framing
+    // broke. Otherwise (after a gap, or a flow picked up mid-stream) its
+    // place is unknown and an earlier chain goes on, if any.
     s.peer_chain = m.frame_by_function != nullptr;
     s.peer_next = rest_seq - carried;
+    s.length_chain = m.frame_by_length != nullptr;
+    s.length_next = rest_seq - carried;
   }
   if (r.status != FeedStatus::kUnframed) {
     ScanLostBytes(m, s, s.decoder, rest, rest_seq, from_client, ops, r);
@@ -366,8 +401,6 @@ void FrameBytes(const ProtocolModule& m, StreamDirection& s, std::span<const uin
   }
 }
 
-inline int32_t SeqDiff(uint32_t a, uint32_t b) { return static_cast<int32_t>(a - b); }
-
 }  // namespace
 
 FeedResult FeedTcpSegment(const ProtocolModule& module, StreamDirection& s, uint32_t seq,
@@ -399,7 +432,7 @@ FeedResult FeedTcpSegment(const ProtocolModule& module, StreamDirection& s, uint
     r.status = s.sync == StreamSync::kLost ? FeedStatus::kUnparsable : FeedStatus::kNotIcs;
     if (ahead > 0) {
       s.carry_len = 0;  // bytes missed: no candidate spans them
-      s.peer_chain = false;
+      s.peer_chain = s.length_chain = false;
     } else if (ahead < 0) {
       const uint32_t seen = s.next_seq - seq;
       if (seen >= payload.size()) return r;  // identical retransmission (normalizer)
@@ -414,7 +447,7 @@ FeedResult FeedTcpSegment(const ProtocolModule& module, StreamDirection& s, uint
     // A gap: remember the hole and look for a PDU boundary from here on.
     if (!s.has_hole) s.hole_start = s.next_seq;
     s.has_hole = true;
-    s.peer_chain = false;
+    s.peer_chain = s.length_chain = false;
     s.hole_end = seq;
     s.carry_len = 0;
     s.pdu_length = s.pdu_received = 0;

@@ -21,9 +21,12 @@
 // and its operations are judged (a denied one blocks the packet, whatever
 // the conduit's `unparsable` action). A candidate whose header spans
 // segments is completed from a short tail kept in the carry buffer. Where
-// some peers frame by function alone (libmodbus ignores the MBAP protocol
-// id and length), that peer's chain of requests is followed from the point
-// of loss and each is judged as it reads it, malformed header or not.
+// servers are known to cut the stream by one field alone (Modbus: libmodbus
+// by function code, ignoring the MBAP protocol id and length; pymodbus by
+// MBAP length), each such server's chain of requests is followed from the
+// point of loss and each request judged as it reads it, malformed header
+// or not; a free-scan candidate inside a strictly valid request is then a
+// chance match and is skipped.
 #pragma once
 
 #include <array>
@@ -77,6 +80,15 @@ struct alignas(64) StreamDirection {
   // could not be judged yet (its header or function code lay beyond the
   // bytes seen). Only the first carry_len bits are meaningful.
   std::array<uint64_t, 2> scan_pending;
+  // Framing lost, Modbus (frame_by_length): while `length_chain`, a server
+  // framing by MBAP length (pymodbus) has its next request at `length_next`.
+  // Free-scan candidates starting before `covered_end`, inside a strictly
+  // valid candidate both kinds of server frame whole, are chance matches
+  // inside it (a read of address 0 with transaction id 0x??08 looks like a
+  // diagnostics request 6 bytes in) and are not judged.
+  uint32_t length_next;
+  uint32_t covered_end;
+  bool length_chain;
 };
 static_assert(offsetof(StreamDirection, carry) <= 64, "hot fields fit one cache line");
 static_assert(StreamDirection::kCarryBytes <= 128, "scan_pending has a bit per carry byte");

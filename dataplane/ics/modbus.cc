@@ -209,6 +209,15 @@ FrameResult FrameByFunction(std::span<const uint8_t> head, std::span<uint8_t> vi
   return Pdu(static_cast<uint32_t>(total));
 }
 
+FrameResult FrameByLength(std::span<const uint8_t> head, std::span<uint8_t> view) {
+  if (head.size() < 6) return NeedMore();
+  const uint16_t len = Be16(head.data() + 4);
+  if (len < kMinLength || len > kMaxVendorLength) return Invalid();
+  const size_t total = size_t(6) + len;
+  std::copy_n(head.begin(), std::min({total, head.size(), view.size()}), view.begin());
+  return Pdu(static_cast<uint32_t>(total));
+}
+
 uint16_t MaxLengthFor(uint8_t fc) {
   switch (fc & 0x7F) {
     case 1: case 2: case 3: case 4: case 5: case 6: case 7: case 8: case 11: case 12:

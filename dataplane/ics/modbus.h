@@ -72,6 +72,9 @@ FrameResult Frame(std::span<const uint8_t> head, bool from_client);
 // a server that executes them frames them some other way). `view` gets the
 // request with protocol id 0 and the MBAP length it should have had.
 FrameResult FrameByFunction(std::span<const uint8_t> head, std::span<uint8_t> view);
+// A request as a server framing by MBAP length alone (pymodbus) cuts it:
+// 6 + the MBAP length, whatever the function needs; `view` gets it as is.
+FrameResult FrameByLength(std::span<const uint8_t> head, std::span<uint8_t> view);
 // The largest MBAP length allowed for a function code (254, or 255 for a
 // vendor / unknown function).
 uint16_t MaxLengthFor(uint8_t fc);

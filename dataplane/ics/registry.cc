@@ -16,7 +16,7 @@ namespace {
 #define CONDUIT_MODULE(proto, ns)                                                   \
   ProtocolModule {                                                                  \
     Protocol::proto, ns::kTcpPort, ns::kUdpPort, &ns::Frame, &ns::Decode, nullptr,  \
-        &ns::FunctionName, &ns::FunctionByName                                      \
+        nullptr, &ns::FunctionName, &ns::FunctionByName                             \
   }
 
 // Indexed by Protocol; kUnknown and kS7commPlus stay empty.
@@ -30,6 +30,7 @@ constexpr std::array<ProtocolModule, static_cast<size_t>(Protocol::kCount)> kMod
     m[static_cast<size_t>(pm.protocol)] = pm;
   }
   m[static_cast<size_t>(Protocol::kModbus)].frame_by_function = &modbus::FrameByFunction;
+  m[static_cast<size_t>(Protocol::kModbus)].frame_by_length = &modbus::FrameByLength;
   return m;
 }();
 

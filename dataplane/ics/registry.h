@@ -28,6 +28,7 @@ struct ProtocolModule {
   FrameFn frame = nullptr;
   DecodeFn decode = nullptr;
   PeerFrameFn frame_by_function = nullptr;  // see PeerFrameFn (Modbus only)
+  PeerFrameFn frame_by_length = nullptr;    // the declared-length server's view (Modbus)
   std::string_view (*function_name)(OpKind, uint16_t) = nullptr;
   std::optional<uint16_t> (*function_by_name)(OpKind, std::string_view) = nullptr;
 };

@@ -638,15 +638,16 @@ TEST(Framer, OverstatedMbapLengthLosesFramingInOneSegment) {
   EXPECT_EQ(r.status, FeedStatus::kFramingLost);
   EXPECT_EQ(r.malformed, MalformedReason::kModbusLengthMismatch);
   EXPECT_EQ(MalformedReasonName(r.malformed), "modbus_length_mismatch");
-  // Framing stops at the read. Both are judged (so a denied write is
+  // Framing stops at the read. Every reading is judged (so a denied write is
   // blocked even under `unparsable: allow`): the read as a server framing by
-  // function reads it, then the write, where that server and the scan for
-  // a server framing by MBAP length both find it (judged once).
-  EXPECT_EQ(r.candidates, 2);
-  ASSERT_EQ(s.all().size(), 3u);
+  // function (12 bytes) and one framing by MBAP length (206) each read it,
+  // then the write, where the first finds it (judged once).
+  EXPECT_EQ(r.candidates, 3);
+  ASSERT_EQ(s.all().size(), 4u);
   EXPECT_EQ(s.all()[1].function, 3);
-  EXPECT_EQ(s.all()[2].function, 6);
-  EXPECT_EQ(s.all()[2].address_first, 40u);
+  EXPECT_EQ(s.all()[2].function, 3);
+  EXPECT_EQ(s.all()[3].function, 6);
+  EXPECT_EQ(s.all()[3].address_first, 40u);
   EXPECT_EQ(s.state().sync, StreamSync::kLost);
   EXPECT_EQ(s.Feed(kIsn + 12 + 24, ReadHolding(4, 1, 1)).status, FeedStatus::kUnparsable);
 }
@@ -664,10 +665,11 @@ TEST(Framer, OverstatedMbapLengthLosesFramingAcrossSegments) {
     EXPECT_EQ(why, MalformedReason::kModbusLengthMismatch) << "cut " << cut;
     EXPECT_TRUE(a.status == FeedStatus::kFramingLost || b.status == FeedStatus::kFramingLost)
         << "cut " << cut;
-    EXPECT_EQ(a.candidates + b.candidates, 2) << "cut " << cut;
-    ASSERT_EQ(s.all().size(), 3u) << "cut " << cut;
-    EXPECT_EQ(s.all()[1].function, 3) << "cut " << cut;
-    EXPECT_EQ(s.all()[2].function, 6) << "cut " << cut;
+    EXPECT_EQ(a.candidates + b.candidates, 3) << "cut " << cut;
+    ASSERT_EQ(s.all().size(), 4u) << "cut " << cut;
+    EXPECT_EQ(s.all()[1].function, 3) << "cut " << cut;  // the read, as each server reads it
+    EXPECT_EQ(s.all()[2].function, 3) << "cut " << cut;
+    EXPECT_EQ(s.all()[3].function, 6) << "cut " << cut;
     EXPECT_EQ(s.state().sync, StreamSync::kLost);
     if (HasFailure()) return;
   }
