@@ -48,12 +48,16 @@
 // pushed: tshark drops such data) or the object header is impossible;
 // kTruncated when the frame is shorter than its LEN says.
 //
-// StreamState (per flow direction, 21 of 24 bytes): the FIR segment's
-// decoded header while a multi-segment message is open; see dnp3.cc
-// `Reassembly`. A segment without FIR whose sequence number is not the
-// expected one is ignored and the message stays open (as the receiver's
-// transport layer does): the segment that follows in sequence completes it. Transport sequence numbers wrap 63 -> 0 (tshark 4.0 does not
-// follow that wrap; we do, so a FIN after the wrap reports the message).
+// StreamState (per flow direction, all 24 bytes): the FIR segment's
+// decoded header while a multi-segment message is open, and the message a
+// later FIR replaced (its function and next sequence number: the receiver
+// may have ignored the frame with the new FIR, so a tail continuing the old
+// message is judged as it); see dnp3.cc `Reassembly` and `Superseded`. A
+// segment without FIR whose sequence number is not the expected one is
+// ignored and the message stays open (as the receiver's transport layer
+// does): the segment that follows in sequence completes it. Transport
+// sequence numbers wrap 63 -> 0 (tshark 4.0 does not follow that wrap; we
+// do, so a FIN after the wrap reports the message).
 #pragma once
 
 #include <cstdint>
