@@ -461,7 +461,11 @@ FrameResult Frame(std::span<const uint8_t> head, bool /*from_client*/) {
   const uint8_t li = head[4];
   if (!ValidCotpType(head[5] >> 4)) return {FrameStatus::kInvalid, 0};
   if (li < 2 || kTpktLen + 1 + li > length) return Malformed(MalformedReason::kCotpLength);
-  if (!S7LengthsAgree(head, length)) return Malformed(MalformedReason::kS7Length);
+  // S7 lengths that disagree with the TPKT: a flawed PDU, but every S7
+  // stack cuts the stream by TPKT (RFC 1006), so framing holds and the next
+  // TPDU is judged as usual; the packet is unparsable, and the bytes inside
+  // this one are scanned for what a confused peer might find (framer.cc).
+  if (!S7LengthsAgree(head, length)) return FlawedPdu(length, MalformedReason::kS7Length);
   return {FrameStatus::kPdu, length};
 }
 

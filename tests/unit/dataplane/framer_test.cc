@@ -857,7 +857,10 @@ Bytes S7WithTrailingByte() {
   return b;
 }
 
-TEST(Framer, S7TrailingBytesLoseFramingAtEveryCut) {
+TEST(Framer, S7TrailingBytesKeepTpktFramingAtEveryCut) {
+  // Every S7 stack cuts the stream by TPKT: the flawed TPDU is malformed
+  // (its packet unparsable), and the read after it is framed and decoded as
+  // usual, not left to the scan, wherever the segments are cut.
   const Bytes stream = Cat({kS7ReadVar, S7WithTrailingByte(), kS7ReadVar});
   for (size_t cut = kS7ReadVar.size() + 1; cut < stream.size(); ++cut) {
     Stream s(Protocol::kS7comm);
@@ -868,14 +871,34 @@ TEST(Framer, S7TrailingBytesLoseFramingAtEveryCut) {
     const MalformedReason why = a.malformed != MalformedReason::kNone ? a.malformed : b.malformed;
     EXPECT_EQ(why, MalformedReason::kS7Length) << "cut " << cut;
     EXPECT_EQ(MalformedReasonName(why), "s7_length");
-    // The good read, then the last read where a PLC re-framing by TPKT finds
-    // it: a candidate, found once wherever the cut falls.
-    EXPECT_EQ(a.candidates + b.candidates, 1) << "cut " << cut;
-    ASSERT_EQ(s.all().size(), 2u) << "cut " << cut;
-    EXPECT_EQ(s.all()[1].function, 0x04) << "cut " << cut;
-    EXPECT_EQ(s.state().sync, StreamSync::kLost) << "cut " << cut;
+    EXPECT_EQ(a.status, FeedStatus::kOk) << "cut " << cut;
+    EXPECT_EQ(b.status, FeedStatus::kOk) << "cut " << cut;
+    EXPECT_EQ(a.candidates + b.candidates, 0) << "cut " << cut;
+    ASSERT_GE(s.all().size(), 2u) << "cut " << cut;
+    EXPECT_EQ(s.all().back().function, 0x04) << "cut " << cut;
+    EXPECT_EQ(s.state().sync, StreamSync::kSynced) << "cut " << cut;
     if (HasFailure()) return;
   }
+}
+
+TEST(Framer, S7OverstatedTpktIsScannedInside) {
+  // A read whose TPKT length also covers a whole write TPDU: a PLC takes
+  // one TPDU (a read with trailing bytes); the write inside it is judged as
+  // a candidate all the same, and framing goes on after it.
+  Bytes read = kS7ReadVar;
+  const Bytes write = {0x03, 0x00, 0x00, 0x1F, 0x02, 0xF0, 0x80, 0x32, 0x01, 0x00, 0x00,
+                       0x19, 0x00, 0x00, 0x0E, 0x00, 0x00, 0x05, 0x01, 0x12, 0x0A, 0x10,
+                       0x08, 0x00, 0x01, 0x00, 0x00, 0x83, 0x00, 0x00, 0x80};
+  read[3] = uint8_t(read.size() + write.size());
+  Stream s(Protocol::kS7comm);
+  const FeedResult r = s.Feed(kIsn, Cat({read, write, kS7ReadVar}));
+  EXPECT_EQ(r.malformed, MalformedReason::kS7Length);
+  EXPECT_EQ(r.candidates, 1);
+  EXPECT_EQ(s.state().sync, StreamSync::kSynced);
+  bool write_found = false;
+  for (const IcsOp& op : s.all()) write_found |= op.function == 0x05;
+  EXPECT_TRUE(write_found);
+  EXPECT_EQ(s.all().back().function, 0x04);  // the last read, framed as usual
 }
 
 // EtherNet/IP SendRRData (Unconnected Send, IPAddressChangeAttempt: 2) with
