@@ -83,14 +83,33 @@ bool KeepNamedOps(OpList& ops, size_t before) {
   return kept > before;
 }
 
+// What a candidate's decode (`status`, ops appended after `before`) comes
+// to, with `seen` of its `length` bytes in view. Cut short where more of it
+// may still come (fields past the bytes seen): kPending, its ops dropped,
+// to be judged once they are here or once the carry cannot wait any longer.
+Candidate Settle(DecodeStatus status, OpList& ops, size_t before, size_t seen, uint32_t length) {
+  if (status == DecodeStatus::kNotThisProtocol) {
+    ops.Truncate(before);
+    return Candidate::kNone;
+  }
+  bool cut = status == DecodeStatus::kTruncated;
+  for (size_t i = before; i < ops.size(); ++i) cut |= ops[i].Has(kOpTruncated);
+  if (cut && seen < length && seen < kCarry) {
+    ops.Truncate(before);
+    return Candidate::kPending;
+  }
+  return KeepNamedOps(ops, before) ? Candidate::kFound : Candidate::kNone;
+}
+
 // Whether a PDU may begin at `bytes[0]` (`bytes`: what follows it in the
 // stream, as far as seen). Decodes it with `state` (the peer's view of the
 // stream goes on across the bytes it skipped: a DNP3 outstation completes a
 // transport message from frames it found by resyncing) and appends its
 // ops. kPending, with `state` as it was, when its header or a field lies
-// beyond the bytes seen and the carry can wait for them.
+// beyond the bytes seen and the carry can wait for them. `valid_length`
+// gets the PDU's length where strict Frame found nothing to object to.
 Candidate TryCandidate(const ProtocolModule& m, StreamState& state, std::span<const uint8_t> bytes,
-                       bool from_client, OpList& ops) {
+                       bool from_client, OpList& ops, uint32_t* valid_length = nullptr) {
   const FrameResult f = m.frame(bytes, from_client);
   if (f.status == FrameStatus::kNeedMore) {
     return bytes.size() < kCarry ? Candidate::kPending : Candidate::kNone;
@@ -101,21 +120,13 @@ Candidate TryCandidate(const ProtocolModule& m, StreamState& state, std::span<co
   const PduView view{bytes.first(std::min<size_t>(f.length, bytes.size())), f.length, from_client,
                      false};
   const DecodeStatus status = m.decode(view, state, ops);
-  if (status == DecodeStatus::kNotThisProtocol) {
-    state = saved;
-    ops.Truncate(before);
-    return Candidate::kNone;
+  const Candidate c = Settle(status, ops, before, bytes.size(), f.length);
+  // Not this protocol: as if never decoded; pending: decoded again, whole.
+  if (status == DecodeStatus::kNotThisProtocol || c == Candidate::kPending) state = saved;
+  if (c == Candidate::kFound && valid_length != nullptr && f.reason == MalformedReason::kNone) {
+    *valid_length = f.length;
   }
-  // Cut short where more of it may still come (fields past the bytes seen):
-  // judged once they are here, or once the carry cannot wait any longer.
-  bool cut = status == DecodeStatus::kTruncated;
-  for (size_t i = before; i < ops.size(); ++i) cut |= ops[i].Has(kOpTruncated);
-  if (cut && bytes.size() < f.length && bytes.size() < kCarry) {
-    state = saved;  // decoded again, whole, when the rest is here
-    ops.Truncate(before);
-    return Candidate::kPending;
-  }
-  return KeepNamedOps(ops, before) ? Candidate::kFound : Candidate::kNone;
+  return c;
 }
 
 // The request a peer framing its own way reads at `bytes[0]`, the next one
@@ -134,20 +145,11 @@ Candidate TryPeerRequest(const ProtocolModule& m, PeerFrameFn peer_frame,
   StreamState scratch{};
   const size_t before = ops.size();
   const size_t n = std::min<size_t>({f.length, bytes.size(), view.size()});
-  const DecodeStatus status =
-      m.decode(PduView{std::span<const uint8_t>(view.data(), n), f.length, true, false}, scratch, ops);
-  bool cut = status == DecodeStatus::kTruncated;
-  for (size_t i = before; i < ops.size(); ++i) cut |= ops[i].Has(kOpTruncated);
-  if (cut && bytes.size() < f.length && bytes.size() < kCarry) {
-    ops.Truncate(before);
-    return Candidate::kPending;
-  }
-  *length = f.length;
-  if (status == DecodeStatus::kNotThisProtocol) {
-    ops.Truncate(before);
-    return Candidate::kNone;
-  }
-  return KeepNamedOps(ops, before) ? Candidate::kFound : Candidate::kNone;
+  const Candidate c = Settle(
+      m.decode(PduView{std::span<const uint8_t>(view.data(), n), f.length, true, false}, scratch, ops),
+      ops, before, bytes.size(), f.length);
+  if (c != Candidate::kPending) *length = f.length;
+  return c;
 }
 
 // Scans the client's bytes of a stream whose framing is lost: every offset
@@ -206,14 +208,10 @@ void ScanLostBytes(const ProtocolModule& m, StreamDirection& s, StreamState& sta
     // Then any other server: a free-scan candidate, unless a modelled peer
     // read a request here or it lies inside a valid one (see covered_end).
     if (!judged && !(m.frame_by_length != nullptr && SeqDiff(at, s.covered_end) < 0)) {
-      const Candidate c = TryCandidate(m, state, bytes, from_client, ops);
+      uint32_t valid_length = 0;
+      const Candidate c = TryCandidate(m, state, bytes, from_client, ops, &valid_length);
       wait |= c == Candidate::kPending;
-      if (c == Candidate::kFound && m.frame_by_length != nullptr) {
-        const FrameResult f = m.frame(bytes, from_client);
-        if (f.status == FrameStatus::kPdu && f.reason == MalformedReason::kNone) {
-          s.covered_end = at + f.length;
-        }
-      }
+      if (valid_length != 0 && m.frame_by_length != nullptr) s.covered_end = at + valid_length;
     }
     if (!wait) continue;
     if (first_pending == total) first_pending = o;
@@ -274,15 +272,17 @@ void LoseFramingAt(const ProtocolModule& m, StreamDirection& s, std::span<const 
   s.carry_len = 0;  // a chain point left in it is not reached again: the chain stops
 }
 
+// Whether the decode since `errors_before` refused a PDU as malformed.
+bool Refused(const FeedResult& r, uint8_t errors_before) {
+  return r.decode_errors != errors_before && r.last_error == DecodeStatus::kMalformed;
+}
+
 // A client PDU its decoder refused while the framing holds: the peer may
 // resync inside it (a DNP3 outstation drops a frame with a bad block CRC
 // and looks for 05 64 from the next byte), so every later offset of its
 // bytes here is a candidate too, decoded on a copy of the state (the
 // framing, and the stream's state, go on after the PDU).
 // `bytes`: the PDU's bytes here and what follows them in the segment.
-bool Refused(const FeedResult& r, uint8_t errors_before) {
-  return r.decode_errors != errors_before && r.last_error == DecodeStatus::kMalformed;
-}
 void ScanInsideRefusedPdu(const ProtocolModule& m, const StreamDirection& s,
                           std::span<const uint8_t> bytes, uint32_t pdu_length, bool from_client,
                           OpList& ops, FeedResult& r) {

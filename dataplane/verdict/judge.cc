@@ -141,12 +141,12 @@ void ScanSignatures(const JudgeContext& ctx, const SignatureSet* signatures, con
 // scanning past it (framer.h). A denied or alerted one counts even where
 // the conduit lets unparsable bytes pass; allowed ones change nothing (no
 // hit, no event: a candidate may be a chance match).
+// `first`: where in `ops` they begin.
 void JudgeUnframedRequests(const JudgeContext& ctx, const PacketMeta& meta, const Inspection& in,
-                           std::span<const ics::IcsOp> requests, const ics::OpList& ops,
-                           Decision& verdict) {
-  if (requests.empty() && ops.overflowed() == 0) [[likely]] return;
+                           const ics::OpList& ops, size_t first, Decision& verdict) {
+  if (first == ops.size() && ops.overflowed() == 0) [[likely]] return;
   const Endpoints ends = EndpointsOf(meta, in.from_client);
-  for (const ics::IcsOp& op : requests) {
+  for (const ics::IcsOp& op : std::span<const ics::IcsOp>(ops.begin() + first, ops.end())) {
     if (op.direction == ics::Direction::kResponse) continue;
     const Decision d =
         ctx.policy.JudgeRequest(ctx.conduit, op, ends.client, ends.server, ends.server_port);
@@ -174,7 +174,7 @@ Decision JudgeIcs(const JudgeContext& ctx, const PacketMeta& meta, const uint8_t
     case ics::FeedStatus::kHoleFill: {
       Decision d = ctx.policy.Builtin(conduit, conduit.unparsable, policy::kRuleUnparsable);
       Emit(ctx, meta, d, nullptr);
-      JudgeUnframedRequests(ctx, meta, in, {ops.begin(), ops.end()}, ops, d);
+      JudgeUnframedRequests(ctx, meta, in, ops, 0, d);
       // Undecodable bytes are still scanned: with `unparsable: allow`,
       // breaking the framing on purpose must not hide a payload from the
       // protocol's signatures.
@@ -192,8 +192,8 @@ Decision JudgeIcs(const JudgeContext& ctx, const PacketMeta& meta, const uint8_t
     Emit(ctx, meta, verdict, nullptr);
   }
   const Endpoints ends = EndpointsOf(meta, in.from_client);
-  const ics::IcsOp* const framed_end = ops.end() - in.candidates;
-  for (const ics::IcsOp& op : std::span<const ics::IcsOp>(ops.begin(), framed_end)) {
+  const size_t framed = ops.size() - in.candidates;
+  for (const ics::IcsOp& op : std::span<const ics::IcsOp>(ops.begin(), framed)) {
     Decision d;
     if (op.direction == ics::Direction::kResponse) {
       if (flow.request.action != 0) {
@@ -229,7 +229,7 @@ Decision JudgeIcs(const JudgeContext& ctx, const PacketMeta& meta, const uint8_t
   }
   if (in.candidates != 0) [[unlikely]] {
     // Found inside a PDU its decoder refused, where the peer may resync.
-    JudgeUnframedRequests(ctx, meta, in, {framed_end, ops.end()}, ops, verdict);
+    JudgeUnframedRequests(ctx, meta, in, ops, framed, verdict);
   }
   ScanSignatures(ctx, conduit.signatures[static_cast<size_t>(flow.protocol)], meta, frame, verdict);
   return verdict;
@@ -331,8 +331,7 @@ PacketVerdict JudgePacket(const JudgeContext& ctx, ParseResult parsed, const Pac
     if (inspection.candidates != 0) [[unlikely]] {
       // On an ICS port, bytes that are not the port's protocol to the
       // gateway may still hold a request the server finds in them.
-      JudgeUnframedRequests(ctx, meta, inspection, {ops.end() - inspection.candidates, ops.end()},
-                            ops, verdict);
+      JudgeUnframedRequests(ctx, meta, inspection, ops, ops.size() - inspection.candidates, verdict);
     }
   }
   PacketVerdict out;
