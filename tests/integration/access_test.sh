@@ -13,7 +13,7 @@ CONDUITD="$(realpath "$1")"
 CTL="$(realpath "$2")"
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 WORK="$(mktemp -d)"
-PORT=50231
+PORT=27231
 PID=""
 cleanup() {
   [[ -n "$PID" ]] && kill "$PID" 2>/dev/null && wait "$PID" 2>/dev/null

@@ -8,7 +8,7 @@
 # Impairment: `tc netem` on the hosts' veths where the kernel has it;
 # otherwise a userspace bridge (evasion/impair_bridge.py, raw sockets, fixed
 # seed) in an extra namespace spliced between corp and the gateway. The output
-# says which one ran. Own names: lab prefix "ta", control port 50193.
+# says which one ran. Own names: lab prefix "ta", control port 27193.
 #   availability_test.sh CONDUITD CONDUITCTL [DURATION_S]
 set -uo pipefail
 CONDUITD="$(realpath "$1")"
@@ -17,7 +17,7 @@ DURATION="${3:-60}"
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 LAB="$ROOT/deploy/lab"
 P="ta"
-PORT=50193
+PORT=27193
 NS_IMP="${P}imp"
 if [[ $(id -u) != 0 ]] || ! ip netns list >/dev/null 2>&1; then
   echo "SKIP: needs root and network namespaces"; exit 77

@@ -18,7 +18,7 @@
 #      new_behaviour event (and denied: the proposal never saw it);
 #   5. restart conduitd: the baseline and its acceptance are still there;
 #      a push with --confirm-within that nobody confirms rolls back by itself.
-# Own names: lab prefix "tb", control port 50201.
+# Own names: lab prefix "tb", control port 27201.
 #   baseline_test.sh CONDUITD CONDUITCTL
 set -uo pipefail
 CONDUITD="$(realpath "$1")"
@@ -26,7 +26,7 @@ CONDUITCTL="$(realpath "$2")"
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 LAB="$ROOT/deploy/lab"
 P="tb"
-PORT=50201
+PORT=27201
 NEW_HOST=198.18.0.12
 if [[ $(id -u) != 0 ]] || ! ip netns list >/dev/null 2>&1; then
   echo "SKIP: needs root and network namespaces"; exit 77

@@ -14,7 +14,7 @@ WORK="$(mktemp -d)"
 PID=""
 cleanup() { [[ -n "$PID" ]] && kill -9 "$PID" 2>/dev/null; rm -rf "$WORK"; }
 trap cleanup EXIT
-PORT=$((40000 + RANDOM % 20000))
+PORT=$((28000 + RANDOM % 4000))
 
 # --- A refused start-up policy (no corpus needed) ---------------------------
 # Availability wins: the gateway forwards as with no policy. But it must not

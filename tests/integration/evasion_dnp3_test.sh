@@ -18,12 +18,12 @@
 # Policies: strict (non_ics: deny, unparsable: deny) and availability-first
 # (non_ics: allow, unparsable: allow); split-at-every-byte runs under strict
 # only unless CASES are named.
-# Own names: lab prefix "tn", control port 50271.
+# Own names: lab prefix "tn", control port 27271.
 #   evasion_dnp3_test.sh CONDUITD CONDUITCTL [CASE,CASE...]
 set -uo pipefail
 SUITE=evasion-dnp3
 P=tn
-PORT=50271
+PORT=27271
 SERVER=dnp3_outstation.py
 SERVER_PORT=20000
 ATTACKS=dnp3_attacks.py

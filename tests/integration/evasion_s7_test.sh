@@ -18,12 +18,12 @@
 # Policies: strict (non_ics: deny, unparsable: deny) and availability-first
 # (non_ics: allow, unparsable: allow); the split-at-every-byte cases run
 # under strict only (time).
-# Own names: lab prefix "tx", control port 50261.
+# Own names: lab prefix "tx", control port 27261.
 #   evasion_s7_test.sh CONDUITD CONDUITCTL [CASE,CASE...]
 set -uo pipefail
 SUITE=evasion-s7
 P=tx
-PORT=50261
+PORT=27261
 SERVER=s7_server.py
 SERVER_PORT=102
 ATTACKS=s7_attacks.py

@@ -11,11 +11,11 @@
 # cases run once more under a strict conduit that says `fragments: reassemble`,
 # where a fragmented allowed write must execute and no fragmented or
 # overlapping denied write may.
-# Own names: lab prefix "te", control port 50191.
+# Own names: lab prefix "te", control port 27191.
 # With EVASION_SERVER=PATH (tests/integration/evasion/libmodbus_server, the
 # `evasion-libmodbus` test) the plant runs that server instead: libmodbus
 # frames requests by function code where pymodbus frames by MBAP length, so
-# a length desync splits the stream elsewhere (lab prefix "tm", port 50281).
+# a length desync splits the stream elsewhere (lab prefix "tm", port 27281).
 #   evasion_test.sh CONDUITD CONDUITCTL [CASE,CASE...]
 set -uo pipefail
 CONDUITD="$(realpath "$1")"
@@ -24,8 +24,8 @@ ONLY="${3:-}"
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 LAB="$ROOT/deploy/lab"
 SERVER_BIN="${EVASION_SERVER:-}"
-if [[ -n "$SERVER_BIN" ]]; then P="tm"; PORT=50281; SERVER_NAME=libmodbus
-else P="te"; PORT=50191; SERVER_NAME=pymodbus; fi
+if [[ -n "$SERVER_BIN" ]]; then P="tm"; PORT=27281; SERVER_NAME=libmodbus
+else P="te"; PORT=27191; SERVER_NAME=pymodbus; fi
 ATT=198.18.0.11
 if [[ $(id -u) != 0 ]] || ! ip netns list >/dev/null 2>&1; then
   echo "SKIP: needs root and network namespaces"; exit 77

@@ -11,7 +11,7 @@
 #                within a bounded time, bridge, restart, hand back
 # The restart back-off is 2 s, so conduitd is absent for seconds: answers in
 # that window can only come through the bridge, and their absence under
-# `closed` is not luck. Own names (lab prefix "tf", port 50181); everything is
+# `closed` is not luck. Own names (lab prefix "tf", port 27181); everything is
 # cleaned up even on failure.
 #   fail_open_test.sh CONDUITD CONDUITCTL
 set -uo pipefail
@@ -21,7 +21,7 @@ ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 LAB="$ROOT/deploy/lab"
 SUP="$ROOT/deploy/supervisor/conduit-supervisor"
 P="tf"
-PORT=50181
+PORT=27181
 TARGET="127.0.0.1:$PORT"
 BR="cbr-${P}gw-corp"           # the supervisor's bridge name for this lab's wire
 STATE="/tmp/conduit-lab${P}-state"

@@ -21,7 +21,7 @@ CONDUITCTL="$2"
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 LAB="$ROOT/deploy/lab"
 P="tr"
-PORT_A=50221 PORT_B=50222 PORT_C=50223 PORT_SILENT=50224 PORT_DEAD=50225
+PORT_A=27221 PORT_B=27222 PORT_C=27223 PORT_SILENT=27224 PORT_DEAD=27225
 if [[ $(id -u) != 0 ]] || ! ip netns list >/dev/null 2>&1; then
   echo "SKIP: needs root and network namespaces"; exit 77
 fi

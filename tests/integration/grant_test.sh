@@ -13,7 +13,7 @@
 #      again (denied; grant_expired, expired while the gateway was down);
 #      one still valid across a restart keeps working;
 #   5. requests that would widen access or last too long are refused.
-# Own names: lab prefix "tg", control port 50211.
+# Own names: lab prefix "tg", control port 27211.
 #   grant_test.sh CONDUITD CONDUITCTL
 set -uo pipefail
 CONDUITD="$(realpath "$1")"
@@ -21,7 +21,7 @@ CONDUITCTL="$(realpath "$2")"
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 LAB="$ROOT/deploy/lab"
 P="tg"
-PORT=50211
+PORT=27211
 VENDOR=198.18.0.20
 WINDOW_HOST=198.18.0.21
 if [[ $(id -u) != 0 ]] || ! ip netns list >/dev/null 2>&1; then

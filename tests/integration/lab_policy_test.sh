@@ -14,7 +14,7 @@ CONDUITCTL="$2"
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 LAB="$ROOT/deploy/lab"
 P="tp"
-PORT=50171
+PORT=27171
 if [[ $(id -u) != 0 ]] || ! ip netns list >/dev/null 2>&1; then
   echo "SKIP: needs root and network namespaces"; exit 77
 fi

@@ -9,7 +9,7 @@ CONDUITCTL="$2"
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 LAB="$ROOT/deploy/lab"
 P="tl"
-PORT=50161
+PORT=27161
 if [[ $(id -u) != 0 ]] || ! ip netns list >/dev/null 2>&1; then
   echo "SKIP: needs root and network namespaces"
   exit 77

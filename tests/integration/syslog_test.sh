@@ -19,10 +19,10 @@ set -uo pipefail
 CONDUITD="$(realpath "$1")"
 CTL="$(realpath "$2")"
 WORK="$(mktemp -d)"
-CTL_PORT=50241
-TCP_PORT=50242
-TLS_PORT=50243
-UDP_PORT=50244
+CTL_PORT=27241
+TCP_PORT=27242
+TLS_PORT=27243
+UDP_PORT=27244
 PID=""
 RS_PID=""
 cleanup() {

@@ -15,9 +15,9 @@ CTL="$(realpath "$2")"
 ARTIFACTS="$(realpath -m "$3")"
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 WORK="$(mktemp -d)"
-CONTROL=50251
-METRICS=50252
-PROM=50253
+CONTROL=27251
+METRICS=27252
+PROM=27253
 PIDS=()
 cleanup() {
   for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
