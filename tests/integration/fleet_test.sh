@@ -159,7 +159,7 @@ check "exit 3 (stopped by the canary's would-blocks)" '[[ $rc == 3 ]]'
 check "the canary's line: cleared, would_block counted, still fleet/1" \
   'grep -qE "^plant-a 127\.0\.0\.1:$PORT_A canary cleared would_block=[1-9][0-9]* version=fleet/1: would_block=[0-9]+ > max 0; shadow cleared$" "$WORK/a.txt"'
 check "plant-b and plant-c skipped, naming the canary" \
-  '[[ $(grep -cE "^plant-[bc] 127\.0\.0\.1:5022[23] rest skipped: rollout stopped after canary plant-a \(would_block=[0-9]+ > 0\)$" "$WORK/a.txt") == 2 ]]'
+  '[[ $(grep -cE "^plant-[bc] 127\.0\.0\.1:($PORT_B|$PORT_C) rest skipped: rollout stopped after canary plant-a \(would_block=[0-9]+ > 0\)$" "$WORK/a.txt") == 2 ]]'
 check "one result line per gateway, then the summary" \
   '[[ $(wc -l <"$WORK/a.txt") == 4 ]] && tail -1 "$WORK/a.txt" | grep -qE "^rollout fleet/2-strict: stopped after canary plant-a \(would_block=[0-9]+ > 0\): 0 of 3 gateways run it$"'
 check "the soak printed progress and stopped early (${took}s < 6s)" \
