@@ -183,6 +183,9 @@ struct Worker {
   // Observation (BM_ObserveCost): the tables this worker records into, as
   // a gateway worker's; null: not observed.
   std::unique_ptr<observe::ObserveBuffers> observe;
+  // Normalization (BM_NormalizeCost): false runs without software checksum
+  // verification and without the TCP normalizer.
+  bool normalize = true;
   std::vector<uint32_t> frames;  // indices into the capture, in capture order
   size_t index = 0;      // worker number: its Hyperscan scratch
   size_t next = 0;       // next position in `frames`
@@ -241,6 +244,7 @@ void RunBurst(Worker& w, const Workload& load, const Policy* policy) {
     JudgeContext judge{*policy->compiled, *policy->conduit, w.index, now * 1000, 0,
                        &w.events, &w.matches};
     if (w.observe != nullptr) judge.observe = w.observe->Active();
+    judge.checks.verify_checksums = w.normalize;
     if (w.shadow != nullptr) {
       judge.shadow = w.shadow->compiled.get();
       judge.shadow_conduit = w.shadow->conduit;
@@ -376,12 +380,60 @@ void BM_PipelineWorkers(benchmark::State& state) {
       benchmark::Counter(double(w->frames.size()), benchmark::Counter::kAvgThreads);
 }
 
-// Observation's cost (issue 14), side by side in the same run: two workers
-// over the same capture, policy and flow-table size, one recording every
-// judged packet into its observation table (as conduitd's workers do), one
-// not. Their bursts alternate (and which goes first alternates), each timed
-// on its own, so both see the same machine at the same moment. The table is
-// drained (untimed, as the control thread would) every
+// A feature's cost, side by side in the same run: two workers over the
+// same capture, policy and flow-table size, `on` with the feature, `off`
+// without. Their bursts alternate (and which goes first alternates), each
+// timed on its own, so both see the same machine at the same moment.
+// `after_pair` runs untimed after each pair of bursts. Sets cost_pct: the
+// feature's share of an `off` packet's cycles.
+template <typename AfterPair>
+void SideBySide(benchmark::State& state, Worker& off, Worker& on, const Workload& load,
+                const Policy& policy, AfterPair after_pair) {
+  const uint64_t off0 = off.packets, on0 = on.packets;
+  uint64_t off_cycles = 0, on_cycles = 0;
+  bool on_first = false;
+  for (auto _ : state) {
+    for (int k = 0; k < 2; ++k) {
+      Worker& w = (k == 0) == on_first ? on : off;
+      const uint64_t t0 = __rdtsc();
+      RunBurst<Stage::kFull>(w, load, &policy);
+      (&w == &on ? on_cycles : off_cycles) += __rdtsc() - t0;
+    }
+    on_first = !on_first;
+    after_pair();
+  }
+  const double off_cpp = double(off_cycles) / double(off.packets - off0);
+  const double on_cpp = double(on_cycles) / double(on.packets - on0);
+  state.SetItemsProcessed(static_cast<int64_t>(on.packets - on0 + off.packets - off0));
+  state.counters["off_cycles_per_pkt"] = off_cpp;
+  state.counters["on_cycles_per_pkt"] = on_cpp;
+  state.counters["cost_pct"] = 100.0 * (on_cpp - off_cpp) / off_cpp;
+}
+
+// The pair of workers a *Cost benchmark compares, made once per argument
+// and warmed by one pass each (every flow of the capture in both tables).
+// `equip` turns the feature on in `on`, or off in `off`.
+using WorkerPair = std::pair<std::unique_ptr<Worker>, std::unique_ptr<Worker>>;
+template <typename Equip>
+WorkerPair& WarmPair(std::map<int64_t, WorkerPair>& pairs, int64_t arg, const Workload& load,
+                     const Policy& policy, Equip equip) {
+  auto& [off, on] = pairs[arg];
+  if (off == nullptr) {
+    off = std::make_unique<Worker>(&policy.compiled->ports(), RssShare(load, 0, 1));
+    on = std::make_unique<Worker>(&policy.compiled->ports(), RssShare(load, 0, 1));
+    equip(*off, *on);
+    const size_t bursts_per_pass = load.size() / BurstSize() + 1;
+    for (size_t b = 0; b < bursts_per_pass; ++b) {
+      RunBurst<Stage::kFull>(*off, load, &policy);
+      RunBurst<Stage::kFull>(*on, load, &policy);
+    }
+  }
+  return pairs[arg];
+}
+
+// Observation's cost (issue 14): `on` records every judged packet into its
+// observation table (as conduitd's workers do). The table is drained
+// (untimed, as the control thread would) every
 // CONDUIT_BENCH_OBSERVE_DRAIN packets (default 1,000,000: one pass over
 // the 1M capture, ~0.4 s of one worker's traffic); its capacity is
 // CONDUIT_BENCH_OBSERVE_CAPACITY (default 16384, conduitd's).
@@ -392,60 +444,38 @@ void BM_ObserveCost(benchmark::State& state) {
     state.SkipWithError((load.error + policy.error).c_str());
     return;
   }
-  static std::map<int64_t, std::pair<std::unique_ptr<Worker>, std::unique_ptr<Worker>>> pairs;
-  auto& [off, on] = pairs[state.range(0)];
   const uint64_t drain_every = std::stoull(Env("CONDUIT_BENCH_OBSERVE_DRAIN", "1000000"));
   uint64_t tuples_drained = 0;
   auto drain = [&](Worker& w) {
     w.observe->Drain([&](const observe::TupleKey&, const observe::TupleStats&) { ++tuples_drained; },
                      std::chrono::milliseconds(1), /*worker_stopped=*/true);
   };
-  if (off == nullptr) {
-    off = std::make_unique<Worker>(&policy.compiled->ports(), RssShare(load, 0, 1));
-    on = std::make_unique<Worker>(&policy.compiled->ports(), RssShare(load, 0, 1));
-    on->observe = std::make_unique<observe::ObserveBuffers>(static_cast<uint32_t>(
+  static std::map<int64_t, WorkerPair> pairs;
+  bool fresh = false;
+  auto& [off, on] = WarmPair(pairs, state.range(0), load, policy, [&](Worker&, Worker& on) {
+    on.observe = std::make_unique<observe::ObserveBuffers>(static_cast<uint32_t>(
         std::stoul(Env("CONDUIT_BENCH_OBSERVE_CAPACITY", "16384"))));
-    const size_t bursts_per_pass = load.size() / BurstSize() + 1;
-    for (size_t b = 0; b < bursts_per_pass; ++b) {
-      RunBurst<Stage::kFull>(*off, load, &policy);
-      RunBurst<Stage::kFull>(*on, load, &policy);
-    }
-    drain(*on);
-  }
-  const uint64_t off0 = off->packets, on0 = on->packets;
-  const uint64_t overflow0 = on->observe->overflow();
+    fresh = true;
+  });
+  if (fresh) drain(*on);
+  const uint64_t on0 = on->packets, overflow0 = on->observe->overflow();
   tuples_drained = 0;
-  uint64_t off_cycles = 0, on_cycles = 0, since_drain = 0, drains = 0;
-  bool on_first = false;
-  for (auto _ : state) {
-    for (int k = 0; k < 2; ++k) {
-      Worker& w = (k == 0) == on_first ? *on : *off;
-      const uint64_t t0 = __rdtsc();
-      RunBurst<Stage::kFull>(w, load, &policy);
-      (&w == on.get() ? on_cycles : off_cycles) += __rdtsc() - t0;
-    }
-    on_first = !on_first;
+  uint64_t since_drain = 0, drains = 0;
+  SideBySide(state, *off, *on, load, policy, [&] {
     if ((since_drain += BurstSize()) >= drain_every) {
       drain(*on);
       since_drain = 0;
       ++drains;
     }
-  }
-  const double off_cpp = double(off_cycles) / double(off->packets - off0);
-  const double on_cpp = double(on_cycles) / double(on->packets - on0);
-  state.SetItemsProcessed(static_cast<int64_t>(on->packets - on0 + off->packets - off0));
-  state.counters["off_cycles_per_pkt"] = off_cpp;
-  state.counters["on_cycles_per_pkt"] = on_cpp;
-  state.counters["cost_pct"] = 100.0 * (on_cpp - off_cpp) / off_cpp;
+  });
   state.counters["tuples_per_drain"] = drains != 0 ? double(tuples_drained) / double(drains) : 0;
   state.counters["overflow_per_pkt"] =
       double(on->observe->overflow() - overflow0) / double(on->packets - on0);
 }
 
 // The cost of judging a shadow candidate (push --shadow) beside the active
-// policy: two workers on the same capture, one with the candidate (the
-// same rules, compiled separately), bursts interleaved so both see the
-// same machine; cost_pct is the candidate's share of a packet's cycles.
+// policy: `on` judges the candidate too (the same rules, compiled
+// separately, as large as the active policy, in memory of its own).
 void BM_ShadowCost(benchmark::State& state) {
   const Workload& load = GetWorkload();
   const Policy& policy = GetPolicy(static_cast<int>(state.range(0)));
@@ -454,36 +484,32 @@ void BM_ShadowCost(benchmark::State& state) {
     state.SkipWithError((load.error + policy.error + candidate.error).c_str());
     return;
   }
-  static std::map<int64_t, std::pair<std::unique_ptr<Worker>, std::unique_ptr<Worker>>> pairs;
-  auto& [off, on] = pairs[state.range(0)];
-  if (off == nullptr) {
-    off = std::make_unique<Worker>(&policy.compiled->ports(), RssShare(load, 0, 1));
-    on = std::make_unique<Worker>(&policy.compiled->ports(), RssShare(load, 0, 1));
-    on->shadow = &candidate;
-    const size_t bursts_per_pass = load.size() / BurstSize() + 1;
-    for (size_t b = 0; b < bursts_per_pass; ++b) {
-      RunBurst<Stage::kFull>(*off, load, &policy);
-      RunBurst<Stage::kFull>(*on, load, &policy);
-    }
+  static std::map<int64_t, WorkerPair> pairs;
+  auto& [off, on] = WarmPair(pairs, state.range(0), load, policy,
+                             [&](Worker&, Worker& on) { on.shadow = &candidate; });
+  SideBySide(state, *off, *on, load, policy, [] {});
+}
+
+// Normalization's cost (issue 13): `off` runs without software checksum
+// verification and without the TCP normalizer (sequence tracking, the
+// window and overlap checks, the keyed hash of each segment), as the tree
+// before them did; the per-packet checks that cost nothing measurable
+// (truncation, data without ACK, fragments) stay in both. With
+// CONDUIT_BENCH_CHECKSUM_OFFLOAD=1 the port vouches for checksums in both,
+// so cost_pct is the TCP normalizer's alone.
+void BM_NormalizeCost(benchmark::State& state) {
+  const Workload& load = GetWorkload();
+  const Policy& policy = GetPolicy(static_cast<int>(state.range(0)));
+  if (!load.error.empty() || !policy.error.empty()) {
+    state.SkipWithError((load.error + policy.error).c_str());
+    return;
   }
-  const uint64_t off0 = off->packets, on0 = on->packets;
-  uint64_t off_cycles = 0, on_cycles = 0;
-  bool on_first = false;
-  for (auto _ : state) {
-    for (int k = 0; k < 2; ++k) {
-      Worker& w = (k == 0) == on_first ? *on : *off;
-      const uint64_t t0 = __rdtsc();
-      RunBurst<Stage::kFull>(w, load, &policy);
-      (&w == on.get() ? on_cycles : off_cycles) += __rdtsc() - t0;
-    }
-    on_first = !on_first;
-  }
-  const double off_cpp = double(off_cycles) / double(off->packets - off0);
-  const double on_cpp = double(on_cycles) / double(on->packets - on0);
-  state.SetItemsProcessed(static_cast<int64_t>(on->packets - on0 + off->packets - off0));
-  state.counters["off_cycles_per_pkt"] = off_cpp;
-  state.counters["on_cycles_per_pkt"] = on_cpp;
-  state.counters["cost_pct"] = 100.0 * (on_cpp - off_cpp) / off_cpp;
+  static std::map<int64_t, WorkerPair> pairs;
+  auto& [off, on] = WarmPair(pairs, state.range(0), load, policy, [](Worker& off, Worker&) {
+    off.normalize = false;
+    off.inspector.set_tcp_normalization(false);
+  });
+  SideBySide(state, *off, *on, load, policy, [] {});
 }
 
 // /0: 10k rules + 1k signatures; /1: the same rules, no signatures.
@@ -494,6 +520,7 @@ BENCHMARK(BM_Baseline_Parse)->Arg(0);
 BENCHMARK(BM_Baseline_Touch)->Arg(0);
 BENCHMARK(BM_ObserveCost)->Arg(0)->Arg(1)->ArgName("no_sigs");
 BENCHMARK(BM_ShadowCost)->Arg(0)->Arg(1)->ArgName("no_sigs");
+BENCHMARK(BM_NormalizeCost)->Arg(0)->Arg(1)->ArgName("no_sigs");
 // 1, 2, 4, 8 workers, up to as many as the machine has cores (a 2-core
 // machine runs 1 and 2; more threads than cores would measure time slicing).
 const bool kWorkersRegistered = [] {

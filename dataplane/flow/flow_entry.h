@@ -42,9 +42,9 @@ struct RequestCache {
 // Laid out by cache line, in the order a packet reads them: identity and
 // accounting (line 0), verdict state (line 1), then each direction's stream
 // state, whose first line holds everything but the rarely used carry bytes.
-// A packet touches three of the eight lines; FlowTable prefetches those three.
-// ICS flows over TCP also touch their direction's normalizer line (the last
-// two lines: judged, unacknowledged segments and the peer's window).
+// A packet touches three of the nine lines; FlowTable prefetches those three.
+// ICS flows over TCP also touch the normalizer line (the last: both
+// directions' judged, unacknowledged segments and peer windows).
 struct alignas(64) FlowEntry {
   FlowKey key;
   uint64_t last_seen = 0;      // caller's clock (TSC or capture time)
@@ -66,13 +66,15 @@ struct alignas(64) FlowEntry {
   // value-initialised, so a reset leaves the carry bytes alone (carry_len
   // = 0 says they are unused).
   std::array<ics::StreamDirection, 2> dir;
-  // [0] / [1] as `dir`: the TCP normalizer's state per direction (ICS flows).
+  // [0] / [1] as `dir`: the TCP normalizer's state per direction (ICS
+  // flows), both in one line (a segment's ACK concerns the other direction).
   std::array<normalize::TcpTrack, 2> tcp;
 };
 static_assert(offsetof(FlowEntry, last_request) + sizeof(RequestCache) <= 128,
               "verdict state fits lines 0-1");
 static_assert(offsetof(FlowEntry, dir) == 128);
-static_assert(sizeof(FlowEntry) == 640, "README and daemon_config state 640 bytes a slot");
+static_assert(offsetof(FlowEntry, tcp) % 64 == 0, "the normalizer's two tracks share one line");
+static_assert(sizeof(FlowEntry) == 576, "README states 576 bytes a slot");
 
 // Makes `e` a new flow for `key`, seen at `now`: every field back to its
 // default except the carry bytes, which a new flow never reads (writing

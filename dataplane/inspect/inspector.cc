@@ -70,7 +70,7 @@ Inspection Inspector::Inspect(const uint8_t* frame, const PacketMeta& meta, cons
 
   Count(InspectCounter::ics_packets);
   ics::StreamDirection& stream = flow.dir[lo_to_hi ? 0 : 1];
-  if (tcp) {
+  if (tcp && normalize_tcp_) {
     // Only bytes the server's stack will take, in the order judged, and
     // equal to what was judged, reach the decoder (and the wire). Also on
     // a flow whose bytes are not the port's protocol: they are still

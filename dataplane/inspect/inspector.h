@@ -75,7 +75,9 @@ class Inspector {
     flows_.PrefetchBucket(ref.hash);
   }
   void PrefetchFlow(const FlowRef& ref) const {
-    if (ref.tracked) flows_.PrefetchEntries(ref.hash, ref.lo_to_hi);
+    if (ref.tracked) {
+      flows_.PrefetchEntries(ref.hash, ref.lo_to_hi, normalize_tcp_ && ref.key.l4_proto == kIpProtoTcp);
+    }
   }
   // Finds the live flow Inspect will use for `ref` (ref.existing), or
   // leaves it null when Inspect will create an entry (which may evict
@@ -110,6 +112,9 @@ class Inspector {
   // Whether the TCP normalizer drops what fails (the conduit enforces) or
   // only reports it (monitor). Set by the worker once per burst.
   void set_enforce(bool enforce) { enforce_ = enforce; }
+  // Benchmarks only (BM_NormalizeCost measures the TCP normalizer by
+  // running without it): a gateway never turns it off.
+  void set_tcp_normalization(bool on) { normalize_tcp_ = on; }
   // Adds this inspector's counters to `out` (control thread; any time).
   void AccumulateInto(CounterSnapshot& out) const {
     for (int i = 0; i < kInspectCounterCount; ++i) out.inspect[i] += counters_[i].Load();
@@ -126,6 +131,7 @@ class Inspector {
   const ics::ProtocolPorts* ports_;
   normalize::SipKey key_;  // random per inspector: retransmission hashes
   bool enforce_ = true;
+  bool normalize_tcp_ = true;
   std::unique_ptr<normalize::IpReassembler> reassembler_;
   Counter counters_[kInspectCounterCount];
 };

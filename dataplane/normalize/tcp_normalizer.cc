@@ -13,7 +13,7 @@ inline int32_t SeqDiff(uint32_t a, uint32_t b) { return static_cast<int32_t>(a -
 
 TcpTrack::Record RecordOf(const SipKey& key, const uint8_t* bytes, uint32_t len) {
   const uint64_t h = SipHash(key, bytes, len);
-  return {static_cast<uint16_t>(len), static_cast<uint16_t>(h >> 32), static_cast<uint32_t>(h)};
+  return {static_cast<uint16_t>(len), static_cast<uint16_t>(h >> 16), static_cast<uint16_t>(h)};
 }
 
 bool SameBytes(const TcpTrack::Record& r, const SipKey& key, const uint8_t* bytes) {
@@ -23,7 +23,7 @@ bool SameBytes(const TcpTrack::Record& r, const SipKey& key, const uint8_t* byte
 
 // A SYN's window scale option (RFC 7323), if any.
 void ReadSynOptions(const uint8_t* frame, const PacketMeta& meta, TcpTrack& t) {
-  t.flags |= TcpTrack::kSynSeen;
+  t.Set(TcpTrack::kSynSeen);
   const uint8_t* p = frame + meta.l4_offset + 20;
   const uint8_t* end = frame + meta.payload_offset;
   while (p < end) {
@@ -32,7 +32,7 @@ void ReadSynOptions(const uint8_t* frame, const PacketMeta& meta, TcpTrack& t) {
     if (kind == kTcpOptionNop) { ++p; continue; }
     if (end - p < 2 || p[1] < 2 || p[1] > end - p) break;
     if (kind == kTcpOptionWscale && p[1] == 3) {
-      t.flags |= TcpTrack::kWscaleOffered;
+      t.Set(TcpTrack::kWscaleOffered);
       t.wscale = p[2] > kMaxWscale ? kMaxWscale : p[2];
     }
     p += p[1];
@@ -62,19 +62,12 @@ void NoteAck(const uint8_t* frame, const PacketMeta& meta, TcpTrack& sender, Tcp
                       receiver.Has(TcpTrack::kWscaleOffered);
   // A SYN's own window is never scaled (RFC 7323 2.2).
   const uint32_t wnd_end = meta.tcp_ack + (syn || !scaled ? window : window << sender.wscale);
-  if (sender.Has(TcpTrack::kSentAck) && sender.sent_ack == meta.tcp_ack &&
-      sender.sent_wnd_end == wnd_end) {
-    return;  // nothing new: the other line stays untouched
-  }
-  sender.sent_ack = meta.tcp_ack;
-  sender.sent_wnd_end = wnd_end;
-  sender.flags |= TcpTrack::kSentAck;
   // An ACK never moves back (a reordered old ACK says nothing new).
   if (!receiver.Has(TcpTrack::kPeerAck) || SeqDiff(meta.tcp_ack, receiver.peer_ack) >= 0) {
     receiver.peer_ack = meta.tcp_ack;
     receiver.peer_wnd_end = wnd_end;
-    receiver.flags |= TcpTrack::kPeerAck;
-    if (both_syns || syn) receiver.flags |= TcpTrack::kPeerWindow;
+    receiver.Set(TcpTrack::kPeerAck);
+    if (both_syns || syn) receiver.Set(TcpTrack::kPeerWindow);
     FreeAcknowledged(receiver);
   }
 }
@@ -116,7 +109,7 @@ TcpVerdict NormalizeTcpSegment(const SipKey& key, TcpTrack& sender, TcpTrack& re
     // The stream starts after the SYN's own sequence number.
     sender.base_seq = meta.tcp_seq + 1;
     sender.count = 0;
-    sender.flags |= TcpTrack::kStarted;
+    sender.Set(TcpTrack::kStarted);
   }
   TcpVerdict v;
   const uint32_t len = meta.payload_len;
@@ -134,7 +127,7 @@ TcpVerdict NormalizeTcpSegment(const SipKey& key, TcpTrack& sender, TcpTrack& re
       if (!sender.Has(TcpTrack::kStarted)) {
         sender.base_seq = seq;  // picked up mid-stream (or after a restart)
         sender.count = 0;
-        sender.flags |= TcpTrack::kStarted;
+        sender.Set(TcpTrack::kStarted);
       }
       const uint32_t next = sender.NextSeq();
       const int32_t ahead = SeqDiff(seq, next);

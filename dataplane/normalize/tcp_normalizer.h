@@ -12,7 +12,7 @@
 // first, framing restarts there). Records are freed by the receiver's ACKs;
 // when all kRecords are in use, new data waits (dropped, retransmitted by the
 // sender once the receiver acknowledges): request/response protocols keep one
-// or two segments in flight, so this bounds memory at 64 bytes a direction
+// or two segments in flight, so this bounds memory at 32 bytes a direction
 // without ever forwarding unverifiable bytes.
 //
 // Also dropped (never fed to a decoder): data without ACK, URG, data beyond
@@ -32,35 +32,38 @@
 
 namespace conduit::normalize {
 
-struct alignas(64) TcpTrack {
-  static constexpr int kRecords = 5;
-  // A judged segment: its length and a 48-bit keyed hash of its bytes.
+// Half a cache line: a flow's two directions share one line, so a segment
+// reads and writes a single line for both its own bytes and its ACK of the
+// other direction.
+struct alignas(32) TcpTrack {
+  static constexpr int kRecords = 3;
+  // A judged segment: its length and a 32-bit keyed hash of its bytes (a
+  // blind guess passes one time in 2^32, and every miss is a counted drop
+  // and an evasion event). Three 16-bit fields: 2-byte aligned, so three
+  // records fill what the header leaves of 32 bytes.
   struct Record {
     uint16_t len;
     uint16_t hash_hi;
-    uint32_t hash_lo;
+    uint16_t hash_lo;
   };
   enum Flag : uint8_t {
     kStarted = 1 << 0,       // base_seq is set: bytes are being recorded
     kPeerAck = 1 << 1,       // peer_ack: the receiver acknowledged this far
     kPeerWindow = 1 << 2,    // peer_wnd_end is meaningful (scale known)
-    kSentAck = 1 << 3,       // sent_ack/sent_wnd_end hold this side's last ACK
-    kSynSeen = 1 << 4,       // this side's SYN was seen (wscale valid)
-    kWscaleOffered = 1 << 5, // ... and it carried a window scale option
+    kSynSeen = 1 << 3,       // this side's SYN was seen (wscale valid)
+    kWscaleOffered = 1 << 4, // ... and it carried a window scale option
   };
 
   uint32_t peer_ack = 0;      // the receiver's latest ACK of this direction's bytes
   uint32_t peer_wnd_end = 0;  // ... plus its scaled window: first byte it refuses
-  uint32_t sent_ack = 0;      // this side's own latest ACK of the other direction
-  uint32_t sent_wnd_end = 0;  // (kept so unchanged ACKs write nothing elsewhere)
   uint32_t base_seq = 0;      // sequence number of records[0]'s first byte
-  uint8_t flags = 0;
+  uint8_t flags : 5 = 0;
+  uint8_t count : 3 = 0;      // records in use
   uint8_t wscale = 0;         // this side's window scale option
-  uint8_t count = 0;          // records in use
-  uint8_t pad = 0;
   std::array<Record, kRecords> records;  // oldest first; uninitialised beyond count
 
   bool Has(Flag f) const { return (flags & f) != 0; }
+  void Set(Flag f) { flags = static_cast<uint8_t>(flags | f); }
   // The next byte this direction will send: judged bytes end here.
   uint32_t NextSeq() const {
     uint32_t next = base_seq;
@@ -68,7 +71,7 @@ struct alignas(64) TcpTrack {
     return next;
   }
 };
-static_assert(sizeof(TcpTrack) == 64, "one cache line a direction");
+static_assert(sizeof(TcpTrack) == 32, "a flow's two directions share one cache line");
 
 struct TcpVerdict {
   DropReason drop = DropReason::kCount;  // kCount: passes

@@ -114,6 +114,12 @@ PacketBuilder& PacketBuilder::Tcp(uint16_t sport, uint16_t dport, uint32_t seq, 
   return *this;
 }
 
+PacketBuilder& PacketBuilder::Ack(uint32_t ack) {
+  Put16(bytes_, l4_at_ + 8, uint16_t(ack >> 16));
+  Put16(bytes_, l4_at_ + 10, uint16_t(ack));
+  return *this;
+}
+
 PacketBuilder& PacketBuilder::Udp(uint16_t sport, uint16_t dport) {
   SetNext(17);
   udp_at_ = bytes_.size();

@@ -27,6 +27,8 @@ class PacketBuilder {
   // 8 bytes; fragment (44) with `fragment_offset`.
   PacketBuilder& Ipv6Ext(uint8_t type, uint16_t fragment_offset = 0);
   PacketBuilder& Tcp(uint16_t sport, uint16_t dport, uint32_t seq = 1, uint8_t flags = kTcpAck | kTcpPsh);
+  // The acknowledgment number of the TCP header just added (0 otherwise).
+  PacketBuilder& Ack(uint32_t ack);
   PacketBuilder& Udp(uint16_t sport, uint16_t dport);
   PacketBuilder& Icmp(uint8_t type = 8, uint8_t code = 0);
   PacketBuilder& Arp();

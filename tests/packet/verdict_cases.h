@@ -160,6 +160,12 @@ class Conversation {
     server_seq_ += uint32_t(payload.size());
     return f;
   }
+  // A pure ACK from the server of everything the client sent: the gateway
+  // holds at most TcpTrack::kRecords unacknowledged segments a direction.
+  Bytes ServerAck() const {
+    return PacketBuilder().Eth().Ipv4(server_, client_).Tcp(server_port_, client_port_, server_seq_, kTcpAck)
+        .Ack(client_seq_).Payload({}).Build();
+  }
   // The client's segment at `seq` again (a retransmission), seq unchanged.
   Bytes ClientAt(uint32_t seq, const Bytes& payload) const {
     return Frame(client_, client_port_, server_, server_port_, seq, payload);
@@ -298,6 +304,7 @@ inline std::vector<VerdictCase> ModbusCases() {
                      {PolicyYaml(rules, {.unparsable = "allow"})},
                      {Send("read", c.FromClient(read)).Allow(),
                       Send("not an MBAP header", c.FromClient(junk)).Allow(),
+                      Send("the server acknowledges", c.ServerAck()).Allow(),
                       Send("an allowed read after it (a candidate)", c.FromClient(read)).Allow(),
                       Send("a write after it (a candidate)", c.FromClient(write))
                           .Reset("default").Denied("default", 6)},
@@ -929,6 +936,7 @@ inline std::vector<VerdictCase> NonIcsCases() {
                      {policy},
                      {Send("HTTP to tcp/502 (attempt 1)", c.FromClient(http)).Reset("unparsable").Denied("unparsable"),
                       Send("attempt 2", c.FromClient(http)).Reset("unparsable"),
+                      Send("the server acknowledges", c.ServerAck()).Reset("unparsable"),
                       Send("attempt 3", c.FromClient(http)).Reset("unparsable"),
                       Send("attempt 4: not Modbus", c.FromClient(http)).Reset("unparsable"),
                       Send("the rest of the flow", c.FromClient(http)).Reset("unparsable")},
@@ -938,6 +946,7 @@ inline std::vector<VerdictCase> NonIcsCases() {
                      {PolicyYaml(rules, {.unparsable = "allow"})},
                      {Send("HTTP to tcp/502 (attempt 1)", c2.FromClient(http)).Allow(),
                       Send("attempt 2", c2.FromClient(http)).Allow(),
+                      Send("the server acknowledges", c2.ServerAck()).Allow(),
                       Send("attempt 3", c2.FromClient(http)).Allow(),
                       Send("attempt 4: not Modbus", c2.FromClient(http)).Reset("non_ics").Denied("non_ics"),
                       Send("the rest of the flow", c2.FromClient(http)).Reset("non_ics")},

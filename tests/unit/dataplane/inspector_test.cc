@@ -64,6 +64,14 @@ class InspectorTest : public ::testing::Test {
                   uint8_t flags = kData) {
     return Feed(t.Build(from_client, seq, flags, payload));
   }
+  // A pure ACK from the server of the client's bytes up to `ack`: the
+  // normalizer holds at most TcpTrack::kRecords unacknowledged segments.
+  Inspection ServerAcks(const Tcp& t, uint32_t ack) {
+    Bytes f = t.Build(false, 5000, kTcpAck, {});
+    const size_t at = 14 + (t.vlan != 0 ? 4 : 0) + 20 + 8;
+    for (int i = 0; i < 4; ++i) f[at + i] = uint8_t(ack >> (24 - 8 * i));
+    return Feed(f);
+  }
   uint64_t Counter(InspectCounter c) const { return inspector_->counter(c); }
 
   std::unique_ptr<ics::ProtocolPorts> ports_;
@@ -227,6 +235,7 @@ TEST_F(InspectorTest, StreamCounters) {
   // The same bytes again pass; other bytes at the same sequence number do not.
   EXPECT_EQ(Feed(t, true, 1024, c).feed, ics::FeedStatus::kRetransmission);
   EXPECT_EQ(Feed(t, true, 1024, ReadHolding(9)).drop, DropReason::tcp_overlap_conflict);
+  ServerAcks(t, 1036);
 
   // A bad header after sync: framing lost, then unparsable.
   Bytes bad = d;
@@ -236,7 +245,7 @@ TEST_F(InspectorTest, StreamCounters) {
   EXPECT_EQ(Counter(InspectCounter::framing_lost), 1u);
   EXPECT_EQ(Counter(InspectCounter::unparsable_packets), 2u);
   EXPECT_EQ(Counter(InspectCounter::ics_pdus), 3u);
-  EXPECT_EQ(Counter(InspectCounter::ics_packets), 9u);
+  EXPECT_EQ(Counter(InspectCounter::ics_packets), 10u);
   EXPECT_EQ(Counter(InspectCounter::not_ics_packets), 0u);
 }
 
@@ -246,11 +255,13 @@ TEST_F(InspectorTest, NotIcsOnModbusPort) {
   const Tcp t{"198.18.0.10", "198.18.0.200", 50000, 502};
   uint32_t seq = 1000;
   Inspection in;
-  // (Five segments: the server acknowledges none, and the normalizer holds
-  // at most five unacknowledged ones, on such a flow too.)
+  // The server acknowledges each segment (the normalizer holds at most
+  // three unacknowledged ones, on such a flow too).
   for (int i = 0; i < 4; ++i, seq += uint32_t(payload.size())) {
     in = Feed(t, true, seq, payload);
     EXPECT_TRUE(ops_.empty());
+    const Inspection ack = ServerAcks(t, seq + uint32_t(payload.size()));
+    EXPECT_EQ(ack.drop, DropReason::kCount);
   }
   // kMaxSyncAttempts (framer.cc) = 4: segment 4 is judged not ICS.
   EXPECT_EQ(in.feed, ics::FeedStatus::kNotIcs);
