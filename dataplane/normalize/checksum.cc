@@ -7,29 +7,48 @@
 namespace conduit::normalize {
 namespace {
 
-// One's-complement sum of `len` bytes as big-endian 16-bit words, 8 bytes at
-// a time into a 64-bit accumulator (carries folded at the end).
+// The one's-complement sum does not care about byte order (RFC 1071 1.2.B):
+// summed as little-endian words it is the byte-swapped network-order sum.
+// So bytes are added as they lie, 8 at a time into a 64-bit accumulator with
+// end-around carry; a sum compared with 0xFFFF reads alike either way, and
+// one stored as bytes from a native word lands in network order.
+inline uint64_t AddCarry(uint64_t sum, uint64_t w) {
+  sum += w;
+  return sum + (sum < w);
+}
+
 uint64_t SumBytes(const uint8_t* p, uint32_t len, uint64_t sum) {
-  while (len >= 8) {
+  for (; len >= 8; p += 8, len -= 8) {
     uint64_t w;
     std::memcpy(&w, p, 8);
-    w = __builtin_bswap64(w);
-    sum += w >> 32;
-    sum += w & 0xFFFFFFFF;
-    p += 8;
-    len -= 8;
+    sum = AddCarry(sum, w);
   }
-  while (len >= 2) {
-    sum += LoadBigEndian16(p);
+  if (len >= 4) {
+    uint32_t w;
+    std::memcpy(&w, p, 4);
+    sum = AddCarry(sum, w);
+    p += 4;
+    len -= 4;
+  }
+  if (len >= 2) {
+    uint16_t w;
+    std::memcpy(&w, p, 2);
+    sum = AddCarry(sum, w);
     p += 2;
     len -= 2;
   }
-  if (len) sum += uint32_t(p[0]) << 8;
+  if (len) sum = AddCarry(sum, p[0]);  // the odd byte, padded with a zero after it
   return sum;
 }
 
+// A network-order 16-bit value as SumBytes would have read it.
+inline uint64_t Native16(uint32_t v) { return __builtin_bswap16(static_cast<uint16_t>(v)); }
+
 uint16_t Fold(uint64_t sum) {
-  while (sum >> 16) sum = (sum & 0xFFFF) + (sum >> 16);
+  sum = (sum & 0xFFFFFFFF) + (sum >> 32);
+  sum = (sum & 0xFFFFFFFF) + (sum >> 32);
+  sum = (sum & 0xFFFF) + (sum >> 16);
+  sum = (sum & 0xFFFF) + (sum >> 16);
   return static_cast<uint16_t>(sum);
 }
 
@@ -45,8 +64,7 @@ void SetIpv4HeaderChecksum(uint8_t* ip) {
   const uint32_t header_len = uint32_t(ip[0] & 0x0F) * 4;
   ip[10] = ip[11] = 0;
   const uint16_t sum = static_cast<uint16_t>(~Fold(SumBytes(ip, header_len, 0)));
-  ip[10] = uint8_t(sum >> 8);
-  ip[11] = uint8_t(sum);
+  std::memcpy(ip + 10, &sum, 2);  // native order in, network order out
 }
 
 bool L4ChecksumOk(const uint8_t* frame, const PacketMeta& meta) {
@@ -54,7 +72,7 @@ bool L4ChecksumOk(const uint8_t* frame, const PacketMeta& meta) {
   const uint32_t l4_len = uint32_t(meta.payload_offset - meta.l4_offset) + meta.payload_len;
   const bool udp = meta.l4_proto == kIpProtoUdp;
   if (udp && meta.ip_version == 4 && LoadBigEndian16(l4 + 6) == 0) return true;
-  uint64_t sum = 0;
+  uint64_t sum = Native16(meta.l4_proto) + Native16(l4_len);
   if (meta.ip_version == 4) {
     sum = SumBytes(&meta.src_addr[12], 4, sum);
     sum = SumBytes(&meta.dst_addr[12], 4, sum);
@@ -62,8 +80,6 @@ bool L4ChecksumOk(const uint8_t* frame, const PacketMeta& meta) {
     sum = SumBytes(meta.src_addr.data(), 16, sum);
     sum = SumBytes(meta.dst_addr.data(), 16, sum);
   }
-  sum += meta.l4_proto;
-  sum += l4_len;
   return Fold(SumBytes(l4, l4_len, sum)) == 0xFFFF;
 }
 

@@ -12,7 +12,7 @@ constexpr uint8_t kMaxWscale = 14;  // RFC 7323
 inline int32_t SeqDiff(uint32_t a, uint32_t b) { return static_cast<int32_t>(a - b); }
 
 TcpTrack::Record RecordOf(const SipKey& key, const uint8_t* bytes, uint32_t len) {
-  const uint64_t h = SipHash(key, bytes, len);
+  const uint64_t h = SipHash<1, 3>(key, bytes, len);
   return {static_cast<uint16_t>(len), static_cast<uint16_t>(h >> 16), static_cast<uint16_t>(h)};
 }
 
@@ -140,11 +140,11 @@ TcpVerdict NormalizeTcpSegment(const SipKey& key, TcpTrack& sender, TcpTrack& re
       }
       if (!v.Drops() || !enforce) {
         // Forwarded: record the new bytes it brings.
+        uint32_t now_next = next;
         if (ahead > 0) {
-          sender.base_seq = seq;  // a gap the receiver already holds, or monitor
+          sender.base_seq = now_next = seq;  // a gap the receiver already holds, or monitor
           sender.count = 0;
         }
-        const uint32_t now_next = sender.NextSeq();
         if (SeqDiff(end, now_next) > 0) {
           const uint32_t fresh = end - now_next;
           if (sender.count == TcpTrack::kRecords) {
