@@ -156,7 +156,8 @@ Candidate TryPeerRequest(const ProtocolModule& m, PeerFrameFn peer_frame,
 // of carry + `data` where a PDU may begin (TryCandidate); offsets of the
 // carry only where they were still pending. Keeps in the carry the tail
 // from the first candidate still pending (shorter than kCarry by
-// construction). Cost: one Frame call per byte, only on such flows.
+// construction). Cost: one Frame call per offset whose start byte fits
+// (ProtocolModule::start_byte), only on such flows.
 void ScanLostBytes(const ProtocolModule& m, StreamDirection& s, StreamState& state,
                    std::span<const uint8_t> data, uint32_t data_seq, bool from_client, OpList& ops,
                    FeedResult& r) {
@@ -207,7 +208,8 @@ void ScanLostBytes(const ProtocolModule& m, StreamDirection& s, StreamState& sta
     follow(s.length_chain, s.length_next, m.frame_by_length);
     // Then any other server: a free-scan candidate, unless a modelled peer
     // read a request here or it lies inside a valid one (see covered_end).
-    if (!judged && !(m.frame_by_length != nullptr && SeqDiff(at, s.covered_end) < 0)) {
+    if (!judged && !(m.frame_by_length != nullptr && SeqDiff(at, s.covered_end) < 0) &&
+        !m.start_byte.Excludes(bytes)) {
       uint32_t valid_length = 0;
       const Candidate c = TryCandidate(m, state, bytes, from_client, ops, &valid_length);
       wait |= c == Candidate::kPending;

@@ -31,6 +31,19 @@ constexpr std::array<ProtocolModule, static_cast<size_t>(Protocol::kCount)> kMod
   }
   m[static_cast<size_t>(Protocol::kModbus)].frame_by_function = &modbus::FrameByFunction;
   m[static_cast<size_t>(Protocol::kModbus)].frame_by_length = &modbus::FrameByLength;
+  // What each strict Frame checks first (framer_test holds them to it):
+  // the MBAP protocol id's high byte; DNP3's 05 64; the TPKT version; the
+  // IEC 104 start byte; the high byte of an EtherNet/IP command (all below
+  // 0x100); the first letter of an OPC UA message type; BACnet/IP's BVLC
+  // type.
+  auto start = [&m](Protocol p) -> StartByte& { return m[static_cast<size_t>(p)].start_byte; };
+  start(Protocol::kModbus) = StartByte::At(2, {0x00});
+  start(Protocol::kDnp3) = StartByte::At(0, {0x05});
+  start(Protocol::kS7comm) = StartByte::At(0, {0x03});
+  start(Protocol::kIec104) = StartByte::At(0, {0x68});
+  start(Protocol::kEnip) = StartByte::At(1, {0x00});
+  start(Protocol::kOpcua) = StartByte::At(0, {'H', 'A', 'E', 'R', 'O', 'M', 'C'});
+  start(Protocol::kBacnet) = StartByte::At(0, {0x81});
   return m;
 }();
 

@@ -13,6 +13,8 @@
 //   }
 #pragma once
 
+#include <array>
+#include <initializer_list>
 #include <optional>
 #include <span>
 #include <string_view>
@@ -20,6 +22,31 @@
 #include "ics/ics_op.h"
 
 namespace conduit::ics {
+
+// A byte strict framing requires at a fixed offset of every header (see
+// each module's Frame). Where framing is lost the client's bytes are tried
+// as a PDU start at every offset (framer.h); an offset whose byte is not
+// allowed here is one Frame would refuse, so the scan skips it without the
+// call: unframed bytes cost about as much as reading them, and a flood of
+// them no longer pushes a worker into overload (and so into bypass).
+struct StartByte {
+  bool active = false;  // false: no such byte, every offset is tried
+  uint8_t offset = 0;
+  std::array<uint64_t, 4> allowed{};  // a bit per byte value
+
+  static constexpr StartByte At(uint8_t offset, std::initializer_list<uint8_t> values) {
+    StartByte s{true, offset, {}};
+    for (const uint8_t v : values) s.allowed[v >> 6] |= uint64_t{1} << (v & 63);
+    return s;
+  }
+  // Frame refuses a PDU that would begin at bytes[0]. An offset not yet
+  // seen is never excluded: Frame waits for it.
+  bool Excludes(std::span<const uint8_t> bytes) const {
+    if (!active || bytes.size() <= offset) return false;
+    const uint8_t b = bytes[offset];
+    return ((allowed[b >> 6] >> (b & 63)) & 1) == 0;
+  }
+};
 
 struct ProtocolModule {
   Protocol protocol = Protocol::kUnknown;
@@ -31,6 +58,7 @@ struct ProtocolModule {
   PeerFrameFn frame_by_length = nullptr;    // the declared-length server's view (Modbus)
   std::string_view (*function_name)(OpKind, uint16_t) = nullptr;
   std::optional<uint16_t> (*function_by_name)(OpKind, std::string_view) = nullptr;
+  StartByte start_byte;  // for the lost-framing scan (framer.cc)
 };
 
 // Every module, indexed by Protocol (kUnknown and kS7commPlus have no module

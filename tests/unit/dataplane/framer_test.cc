@@ -937,3 +937,76 @@ TEST(Framer, EnipCpfMismatchIsMalformedAtEveryCut) {
 
 }  // namespace
 }  // namespace conduit::ics
+
+namespace conduit::ics {
+namespace {
+
+Bytes FromHex(const char* hex) {
+  Bytes out;
+  for (size_t i = 0; hex[i] != 0 && hex[i + 1] != 0; i += 2) {
+    auto nibble = [](char c) { return uint8_t(c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10); };
+    out.push_back(uint8_t(nibble(hex[i]) << 4 | nibble(hex[i + 1])));
+  }
+  return out;
+}
+
+// The lost-framing scan skips offsets by ProtocolModule::start_byte instead
+// of calling Frame there; that must never hide a PDU Frame would take.
+// Each module's start byte, against its own Frame: a valid request passes
+// the filter, and every value the filter excludes at its offset makes Frame
+// refuse the same request (in both directions). Then 20,000 random buffers
+// cut at every length: whatever the filter excludes, Frame refuses (at
+// once, or once the bytes it waits for are there).
+TEST(StartByte, ExcludesOnlyWhatStrictFramingRefuses) {
+  const std::pair<Protocol, Bytes> samples[] = {
+      {Protocol::kModbus, ReadHolding(1, 0, 1)},
+      {Protocol::kDnp3, FromHex("05640549640001007e5f")},
+      {Protocol::kS7comm, FromHex("0300001611e00000000100c1020100c2020102c0010a")},
+      {Protocol::kIec104, FromHex("680e0000000064010600010000000014")},
+      {Protocol::kEnip, FromHex("630000000000000000000000000000000000000000000000")},
+      {Protocol::kOpcua, FromHex("48454c46200000000000000000000100000001000000000000000000ffffffff")},
+  };
+  auto refused = [](FrameStatus s) { return s == FrameStatus::kInvalid || s == FrameStatus::kMalformed; };
+  for (const auto& [protocol, pdu] : samples) {
+    const ProtocolModule& m = *ModuleFor(protocol);
+    ASSERT_TRUE(m.start_byte.active) << int(protocol);
+    ASSERT_EQ(m.frame(pdu, true).status, FrameStatus::kPdu) << int(protocol);
+    EXPECT_FALSE(m.start_byte.Excludes(pdu)) << int(protocol);
+    int excluded = 0;
+    for (int v = 0; v < 256; ++v) {
+      Bytes b = pdu;
+      b[m.start_byte.offset] = uint8_t(v);
+      if (!m.start_byte.Excludes(b)) continue;
+      ++excluded;
+      EXPECT_TRUE(refused(m.frame(b, true).status)) << int(protocol) << " value " << v;
+      EXPECT_TRUE(refused(m.frame(b, false).status)) << int(protocol) << " value " << v;
+    }
+    EXPECT_GE(excluded, 240) << int(protocol);  // the filter does filter
+  }
+  uint64_t x = 0x9E3779B97F4A7C15ULL;
+  Bytes buf(48);
+  for (int round = 0; round < 20000; ++round) {
+    for (uint8_t& b : buf) {
+      x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+      b = uint8_t(x);
+    }
+    for (const ProtocolModule& m : AllModules()) {
+      if (!m.start_byte.active) continue;
+      for (size_t n = 1; n <= buf.size(); ++n) {
+        const std::span<const uint8_t> head(buf.data(), n);
+        if (!m.start_byte.Excludes(head)) continue;
+        for (const bool from_client : {true, false}) {
+          // Frame may wait for more before it looks (Modbus reads the
+          // protocol id whole): with all of them it refuses.
+          const FrameStatus now = m.frame(head, from_client).status;
+          ASSERT_TRUE(refused(now) || (now == FrameStatus::kNeedMore &&
+                                       refused(m.frame(buf, from_client).status)))
+              << int(m.protocol) << " n=" << n << " from_client=" << from_client;
+        }
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace conduit::ics
