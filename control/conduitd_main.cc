@@ -20,6 +20,7 @@
 #include "baseline/baseline_api.h"
 #include "baseline/baseline_recorder.h"
 #include "baseline/baseline_store.h"
+#include "common/listen_probe.h"
 #include "common/log.h"
 #include "config/daemon_config.h"
 #include "eal/eal.h"
@@ -403,7 +404,7 @@ int Run(int argc, char** argv) {
       drain.Stop();
       dataplane->reset();
       CleanupEal();
-      return Fail(absl::StrCat("control.listen: cannot listen on ", config->control_listen));
+      return Fail(CannotListenMessage("control.listen", config->control_listen));
     }
 
     // metrics.listen: Prometheus and the status page. A port that cannot be

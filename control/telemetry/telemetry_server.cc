@@ -5,10 +5,19 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "common/listen_probe.h"
 #include "telemetry/prometheus_text.h"
 #include "telemetry/status_page.h"
 
 namespace conduit::telemetry {
+
+namespace {
+
+absl::Status CannotListen(const std::string& listen) {
+  return absl::UnavailableError(CannotListenMessage("metrics.listen", listen));
+}
+
+}  // namespace
 
 TelemetryServer::TelemetryServer(TelemetrySources sources)
     : sources_(std::move(sources)), server_(std::make_unique<httplib::Server>()) {}
@@ -54,11 +63,9 @@ absl::StatusOr<std::unique_ptr<TelemetryServer>> TelemetryServer::Start(const st
   });
   if (port == 0) {
     t->port_ = t->server_->bind_to_any_port(host);
-    if (t->port_ <= 0) return absl::UnavailableError(absl::StrCat("metrics.listen: cannot listen on ", listen));
+    if (t->port_ <= 0) return CannotListen(listen);
   } else {
-    if (!t->server_->bind_to_port(host, port)) {
-      return absl::UnavailableError(absl::StrCat("metrics.listen: cannot listen on ", listen));
-    }
+    if (!t->server_->bind_to_port(host, port)) return CannotListen(listen);
     t->port_ = port;
   }
   t->thread_ = std::thread([self] { self->server_->listen_after_bind(); });

@@ -59,7 +59,10 @@ s.bind(("127.0.0.1", 0)); s.listen(1); print(s.getsockname()[1], flush=True); ti
 holder=$!
 for _ in $(seq 50); do [[ -s "$WORK/port" ]] && break; sleep 0.1; done
 config st-listen "net_null_c0,no-rx=1" "" "127.0.0.1:$(cat "$WORK/port")" >"$WORK/listen.yaml"
-expect_failure "control address in use" "control.listen: cannot listen on" --config "$WORK/listen.yaml"
+expect_failure "control address in use" "control.listen: cannot listen on 127.0.0.1:$(cat "$WORK/port") (Address already in use)" --config "$WORK/listen.yaml"
+{ config st-metrics "net_null_e0,no-rx=1"; echo "metrics: {listen: \"127.0.0.1:$(cat "$WORK/port")\"}"; } >"$WORK/metrics.yaml"
+expect_failure "metrics address in use" \
+  "metrics.listen: cannot listen on 127.0.0.1:$(cat "$WORK/port") (Address already in use)" --config "$WORK/metrics.yaml"
 kill $holder 2>/dev/null
 
 if "$CONDUITD" --config "$WORK/typo.yaml" --check >/dev/null 2>&1; then
