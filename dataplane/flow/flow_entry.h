@@ -42,9 +42,9 @@ struct RequestCache {
 // Laid out by cache line, in the order a packet reads them: identity and
 // accounting (line 0), verdict state (line 1), then each direction's stream
 // state, whose first line holds everything but the rarely used carry bytes.
-// A packet touches three of the nine lines; FlowTable prefetches those three.
-// ICS flows over TCP also touch the normalizer line (the last: both
-// directions' judged, unacknowledged segments and peer windows).
+// A packet touches three of the nine lines; a TCP segment of an ICS flow
+// also touches the normalizer line (the last: both directions' judged,
+// unacknowledged segments and peer windows). FlowTable prefetches them.
 struct alignas(64) FlowEntry {
   FlowKey key;
   uint64_t last_seen = 0;      // caller's clock (TSC or capture time)

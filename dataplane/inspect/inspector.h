@@ -75,9 +75,9 @@ class Inspector {
     flows_.PrefetchBucket(ref.hash);
   }
   void PrefetchFlow(const FlowRef& ref) const {
-    if (ref.tracked) {
-      flows_.PrefetchEntries(ref.hash, ref.lo_to_hi, normalize_tcp_ && ref.key.l4_proto == kIpProtoTcp);
-    }
+    if (!ref.tracked) return;
+    const bool tcp_state = normalize_tcp_ && ref.key.l4_proto == kIpProtoTcp;
+    flows_.PrefetchEntries(ref.hash, ref.lo_to_hi, tcp_state);
   }
   // Finds the live flow Inspect will use for `ref` (ref.existing), or
   // leaves it null when Inspect will create an entry (which may evict
