@@ -274,6 +274,18 @@ void RunBurst(Worker& w, const Workload& load, const Policy* policy) {
   benchmark::DoNotOptimize(touched);
 }
 
+// The capture and the policy of state.range(0) (and, with `copy`, a
+// second compilation of it); null after skipping the benchmark with why
+// either could not be loaded.
+const Policy* InputsOrSkip(benchmark::State& state, const Workload& load, int copy = 0) {
+  const Policy& policy = GetPolicy(static_cast<int>(state.range(0)), copy);
+  if (!load.error.empty() || !policy.error.empty()) {
+    state.SkipWithError((load.error + policy.error).c_str());
+    return nullptr;
+  }
+  return &policy;
+}
+
 template <Stage stage>
 void BM_Stage(benchmark::State& state) {
   const Workload& load = GetWorkload();
@@ -336,11 +348,9 @@ void BM_Baseline_Touch(benchmark::State& state) { BM_Stage<Stage::kTouch>(state)
 // Mpps is the sum over workers, per wall-clock second.
 void BM_PipelineWorkers(benchmark::State& state) {
   const Workload& load = GetWorkload();
-  const Policy& policy = GetPolicy(static_cast<int>(state.range(0)));
-  if (!load.error.empty() || !policy.error.empty()) {
-    state.SkipWithError((load.error + policy.error).c_str());
-    return;
-  }
+  const Policy* inputs = InputsOrSkip(state, load);
+  if (inputs == nullptr) return;
+  const Policy& policy = *inputs;
   const int cpus = static_cast<int>(std::thread::hardware_concurrency());
   if (state.threads() > 1 && cpus > state.threads()) {
     cpu_set_t set;
@@ -439,11 +449,9 @@ WorkerPair& WarmPair(std::map<int64_t, WorkerPair>& pairs, int64_t arg, const Wo
 // CONDUIT_BENCH_OBSERVE_CAPACITY (default 16384, conduitd's).
 void BM_ObserveCost(benchmark::State& state) {
   const Workload& load = GetWorkload();
-  const Policy& policy = GetPolicy(static_cast<int>(state.range(0)));
-  if (!load.error.empty() || !policy.error.empty()) {
-    state.SkipWithError((load.error + policy.error).c_str());
-    return;
-  }
+  const Policy* inputs = InputsOrSkip(state, load);
+  if (inputs == nullptr) return;
+  const Policy& policy = *inputs;
   const uint64_t drain_every = std::stoull(Env("CONDUIT_BENCH_OBSERVE_DRAIN", "1000000"));
   uint64_t tuples_drained = 0;
   auto drain = [&](Worker& w) {
@@ -478,12 +486,11 @@ void BM_ObserveCost(benchmark::State& state) {
 // separately, as large as the active policy, in memory of its own).
 void BM_ShadowCost(benchmark::State& state) {
   const Workload& load = GetWorkload();
-  const Policy& policy = GetPolicy(static_cast<int>(state.range(0)));
-  const Policy& candidate = GetPolicy(static_cast<int>(state.range(0)), 1);
-  if (!load.error.empty() || !policy.error.empty() || !candidate.error.empty()) {
-    state.SkipWithError((load.error + policy.error + candidate.error).c_str());
-    return;
-  }
+  const Policy* inputs = InputsOrSkip(state, load);
+  const Policy* shadow = inputs != nullptr ? InputsOrSkip(state, load, 1) : nullptr;
+  if (shadow == nullptr) return;
+  const Policy& policy = *inputs;
+  const Policy& candidate = *shadow;
   static std::map<int64_t, WorkerPair> pairs;
   auto& [off, on] = WarmPair(pairs, state.range(0), load, policy,
                              [&](Worker&, Worker& on) { on.shadow = &candidate; });
@@ -499,11 +506,9 @@ void BM_ShadowCost(benchmark::State& state) {
 // so cost_pct is the TCP normalizer's alone.
 void BM_NormalizeCost(benchmark::State& state) {
   const Workload& load = GetWorkload();
-  const Policy& policy = GetPolicy(static_cast<int>(state.range(0)));
-  if (!load.error.empty() || !policy.error.empty()) {
-    state.SkipWithError((load.error + policy.error).c_str());
-    return;
-  }
+  const Policy* inputs = InputsOrSkip(state, load);
+  if (inputs == nullptr) return;
+  const Policy& policy = *inputs;
   static std::map<int64_t, WorkerPair> pairs;
   auto& [off, on] = WarmPair(pairs, state.range(0), load, policy, [](Worker& off, Worker&) {
     off.normalize = false;

@@ -163,8 +163,7 @@ class Conversation {
   // A pure ACK from the server of everything the client sent: the gateway
   // holds at most TcpTrack::kRecords unacknowledged segments a direction.
   Bytes ServerAck() const {
-    return PacketBuilder().Eth().Ipv4(server_, client_).Tcp(server_port_, client_port_, server_seq_, kTcpAck)
-        .Ack(client_seq_).Payload({}).Build();
+    return Frame(server_, server_port_, client_, client_port_, server_seq_, {}, kTcpAck, client_seq_);
   }
   // The client's segment at `seq` again (a retransmission), seq unchanged.
   Bytes ClientAt(uint32_t seq, const Bytes& payload) const {
@@ -174,13 +173,14 @@ class Conversation {
 
  private:
   Bytes Frame(const std::string& src, uint16_t sport, const std::string& dst, uint16_t dport,
-              uint32_t seq, const Bytes& payload) const {
+              uint32_t seq, const Bytes& payload, uint8_t flags = kTcpAck | kTcpPsh,
+              uint32_t ack = 0) const {
     PacketBuilder b;
     b.Eth().Ipv4(src, dst);
     if (udp_) {
       b.Udp(sport, dport);
     } else {
-      b.Tcp(sport, dport, seq);
+      b.Tcp(sport, dport, seq, flags).Ack(ack);
     }
     return b.Payload(payload).Build();
   }

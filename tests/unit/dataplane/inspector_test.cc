@@ -35,7 +35,8 @@ struct Tcp {
   uint16_t cport, sport;
   uint16_t vlan = 0;
 
-  Bytes Build(bool from_client, uint32_t seq, uint8_t flags, const Bytes& payload) const {
+  Bytes Build(bool from_client, uint32_t seq, uint8_t flags, const Bytes& payload,
+              uint32_t ack = 0) const {
     PacketBuilder b;
     b.Eth();
     if (vlan != 0) b.Vlan(vlan);
@@ -44,7 +45,7 @@ struct Tcp {
     } else {
       b.Ipv4(server, client).Tcp(sport, cport, seq, flags);
     }
-    return b.Payload(payload).Build();
+    return b.Ack(ack).Payload(payload).Build();
   }
 };
 
@@ -67,10 +68,7 @@ class InspectorTest : public ::testing::Test {
   // A pure ACK from the server of the client's bytes up to `ack`: the
   // normalizer holds at most TcpTrack::kRecords unacknowledged segments.
   Inspection ServerAcks(const Tcp& t, uint32_t ack) {
-    Bytes f = t.Build(false, 5000, kTcpAck, {});
-    const size_t at = 14 + (t.vlan != 0 ? 4 : 0) + 20 + 8;
-    for (int i = 0; i < 4; ++i) f[at + i] = uint8_t(ack >> (24 - 8 * i));
-    return Feed(f);
+    return Feed(t.Build(false, 5000, kTcpAck, {}, ack));
   }
   uint64_t Counter(InspectCounter c) const { return inspector_->counter(c); }
 
