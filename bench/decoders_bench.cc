@@ -103,7 +103,7 @@ void ExtractPdus(const std::vector<Frame>& frames, const ics::ProtocolPorts& por
     }
     if (flow.protocol != proto) continue;
     const bool from_client = lo_to_hi == flow.client_is_lo;
-    ics::StreamDirection& stream = flow.dir[lo_to_hi ? 0 : 1];
+    ics::StreamDirection& stream = flow.dir[lo_to_hi ? 0 : 1].stream;
     const std::span<const uint8_t> payload(f.bytes.data() + meta.payload_offset, meta.payload_len);
     ops.Clear();
     if (tcp) {

@@ -31,17 +31,13 @@ uint8_t MatchTags(const uint16_t* tags, uint16_t tag) {
 #endif
 }
 
-// Brings the lines a packet reads into the cache: identity and verdicts
-// (lines 0-1), the first line of its direction's stream state and, for a
-// TCP segment, the normalizer's line (both directions: a segment is checked
-// against the receiver's window and its ACK retires the receiver's judged
-// segments).
-void PrefetchEntry(const FlowEntry& e, bool lo_to_hi, bool tcp_state) {
+// Brings the lines a packet reads into the cache: identity, verdicts and
+// TCP acknowledgements (lines 0-1), and the first line of its direction.
+void PrefetchEntry(const FlowEntry& e, bool lo_to_hi) {
   const char* p = reinterpret_cast<const char*>(&e);
   __builtin_prefetch(p);
   __builtin_prefetch(p + 64);
   __builtin_prefetch(&e.dir[lo_to_hi ? 0 : 1]);
-  if (tcp_state) __builtin_prefetch(&e.tcp);
 }
 
 constexpr size_t kHugePage = size_t{2} << 20;
@@ -73,10 +69,10 @@ FlowTable::FlowTable(uint32_t capacity, uint64_t idle_timeout) : idle_timeout_(i
   tags_.reset(static_cast<uint16_t*>(AllocateHuge(sizeof(uint16_t) * size)));  // zero: never used
 }
 
-void FlowTable::PrefetchEntries(uint64_t hash, bool lo_to_hi, bool tcp_state) const {
+void FlowTable::PrefetchEntries(uint64_t hash, bool lo_to_hi) const {
   const uint32_t first = FirstSlot(hash);
   for (uint32_t bits = MatchTags(&tags_[first], TagOf(hash)); bits != 0; bits &= bits - 1) {
-    PrefetchEntry(slots_[first + __builtin_ctz(bits)], lo_to_hi, tcp_state);
+    PrefetchEntry(slots_[first + __builtin_ctz(bits)], lo_to_hi);
   }
 }
 

@@ -39,10 +39,9 @@ class FlowTable {
   void PrefetchBucket(uint64_t hash) const { __builtin_prefetch(&tags_[FirstSlot(hash)]); }
   // A burst's second pass: read the bucket's tags and start loading the
   // entries whose tag matches (another key's tag matches 1 time in 8,000):
-  // their identity and verdict lines and the stream of the packet's
-  // direction (`lo_to_hi`: from the key's addr_lo); with `tcp_state`, the
-  // TCP normalizer's line too (a UDP flow never reads it).
-  void PrefetchEntries(uint64_t hash, bool lo_to_hi, bool tcp_state = true) const;
+  // their identity and verdict lines and the first line of the packet's
+  // direction (`lo_to_hi`: from the key's addr_lo).
+  void PrefetchEntries(uint64_t hash, bool lo_to_hi) const;
 
   // Finds the flow or creates it. `created` tells which. Never fails. (The
   // tags are read again here, not carried over from PrefetchEntries: an

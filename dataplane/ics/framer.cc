@@ -170,11 +170,14 @@ void ScanLostBytes(const ProtocolModule& m, StreamDirection& s, StreamState& sta
   const size_t head = std::min<size_t>(data.size(), kCarry);
   std::memcpy(joined.data(), s.carry.data(), old);
   std::memcpy(joined.data() + old, data.data(), head);
-  std::array<uint64_t, 2> pending{};
+  std::array<uint32_t, 3> pending{};
   size_t first_pending = total;
   const uint32_t base_seq = data_seq - static_cast<uint32_t>(old);
+  // The chains' flags are bits of the stream (not addressable): followed
+  // here, stored back after the scan.
+  bool peer_chain = s.peer_chain, length_chain = s.length_chain;
   for (size_t o = 0; o < total; ++o) {
-    if (o < old && ((s.scan_pending[o / 64] >> (o % 64)) & 1) == 0) continue;  // judged before
+    if (o < old && ((s.scan_pending[o / 32] >> (o % 32)) & 1) == 0) continue;  // judged before
     const std::span<const uint8_t> bytes =
         o < old ? std::span<const uint8_t>(joined.data() + o, old + head - o) : data.subspan(o - old);
     const uint32_t at = base_seq + static_cast<uint32_t>(o);
@@ -204,8 +207,8 @@ void ScanLostBytes(const ProtocolModule& m, StreamDirection& s, StreamState& sta
         on = false;  // a request it cannot size: not followed further
       }
     };
-    follow(s.peer_chain, s.peer_next, m.frame_by_function);
-    follow(s.length_chain, s.length_next, m.frame_by_length);
+    follow(peer_chain, s.peer_next, m.frame_by_function);
+    follow(length_chain, s.length_next, m.frame_by_length);
     // Then any other server: a free-scan candidate, unless a modelled peer
     // read a request here or it lies inside a valid one (see covered_end).
     if (!judged && !(m.frame_by_length != nullptr && SeqDiff(at, s.covered_end) < 0) &&
@@ -218,7 +221,7 @@ void ScanLostBytes(const ProtocolModule& m, StreamDirection& s, StreamState& sta
     if (!wait) continue;
     if (first_pending == total) first_pending = o;
     const size_t bit = o - first_pending;  // < kCarry: a pending candidate sees < kCarry bytes
-    pending[bit / 64] |= uint64_t{1} << (bit % 64);
+    pending[bit / 32] |= uint32_t{1} << (bit % 32);
   }
   const size_t keep = total - first_pending;
   if (first_pending < old) {
@@ -229,6 +232,8 @@ void ScanLostBytes(const ProtocolModule& m, StreamDirection& s, StreamState& sta
   }
   s.carry_len = static_cast<uint8_t>(keep);
   s.scan_pending = pending;
+  s.peer_chain = peer_chain;
+  s.length_chain = length_chain;
   r.candidates = static_cast<uint8_t>(r.candidates + (ops.size() - ops_before));
 }
 
@@ -251,7 +256,7 @@ void LoseFramingAt(const ProtocolModule& m, StreamDirection& s, std::span<const 
   r.status = LoseFraming(s);
   if (!from_client) return;
   s.carry_len = static_cast<uint8_t>(carried);  // LoseFraming left the bytes in place
-  s.scan_pending = {~uint64_t{0}, ~uint64_t{0}};   // none of them judged as a start yet
+  s.scan_pending = {~0u, ~0u, ~0u};  // none of them judged as a start yet
   // The rest of the segment ends at next_seq (set before framing).
   const uint32_t rest_seq = s.next_seq - static_cast<uint32_t>(rest.size());
   s.covered_end = rest_seq - carried;

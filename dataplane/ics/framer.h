@@ -47,30 +47,33 @@ enum class StreamSync : uint8_t {
   kNotIcs,    // the first bytes were not this protocol: judged as non-ICS
 };
 
-// Per direction of a flow: framing state plus the decoder's scratch in the
-// first cache line, then the carry bytes (touched only by PDUs split across
-// segments).
-struct alignas(64) StreamDirection {
+// Per direction of a flow: framing state plus the decoder's scratch in its
+// first kHotBytes (a flow keeps them in one cache line with the direction's
+// TCP records, flow_entry.h), then the carry bytes and the lost-framing scan
+// state (touched only by PDUs split across segments and by lost flows).
+// Flags are one bit each: the hot fields must fit 40 bytes.
+struct StreamDirection {
   static constexpr uint32_t kCarryBytes = 96;
+  static constexpr size_t kHotBytes = 40;
 
   uint32_t next_seq = 0;       // next expected TCP sequence number
   uint32_t pdu_length = 0;     // length of the PDU in progress (0: at a boundary)
   uint32_t pdu_received = 0;   // bytes of it seen so far
   uint8_t carry_len = 0;       // bytes of its prefix (or split header) in `carry`
   StreamSync sync = StreamSync::kUnsynced;
-  bool seq_valid = false;
   uint8_t sync_attempts = 0;   // segment starts that failed to frame while unsynced
-  bool was_synced = false;     // framed at least one PDU (so not "not ICS" any more)
-  bool has_hole = false;       // [hole_start, hole_end) was skipped by a gap
-  bool syn_seen = false;       // next_seq started at this side's SYN
+  bool seq_valid : 1 = false;
+  bool was_synced : 1 = false; // framed at least one PDU (so not "not ICS" any more)
+  bool has_hole : 1 = false;   // [hole_start, hole_end) was skipped by a gap
+  bool syn_seen : 1 = false;   // next_seq started at this side's SYN
   // Framing lost (or never found), for a protocol some of whose peers
   // frame by function (ProtocolModule::frame_by_function): while
   // `peer_chain`, such a peer's next request begins at `peer_next`. Its
   // requests are judged as it reads them, whatever their declared length.
-  bool peer_chain = false;
-  uint32_t hole_start = 0;
-  uint32_t hole_end = 0;
-  uint32_t peer_next = 0;
+  bool peer_chain : 1 = false;
+  // Framing lost, Modbus (frame_by_length): while `length_chain`, a server
+  // framing by MBAP length (pymodbus) has its next request at `length_next`.
+  bool length_chain : 1 = false;
   StreamState decoder;         // the protocol decoder's own scratch
   // Enough of a PDU's prefix for every decoder to reach its function code.
   // Left uninitialised by default-initialisation (see ResetFlow): only the
@@ -79,20 +82,23 @@ struct alignas(64) StreamDirection {
   // Framing lost (kLost): bit i set when the candidate PDU at carry[i]
   // could not be judged yet (its header or function code lay beyond the
   // bytes seen). Only the first carry_len bits are meaningful.
-  std::array<uint64_t, 2> scan_pending;
-  // Framing lost, Modbus (frame_by_length): while `length_chain`, a server
-  // framing by MBAP length (pymodbus) has its next request at `length_next`.
+  std::array<uint32_t, 3> scan_pending;
+  uint32_t length_next;
   // Free-scan candidates starting before `covered_end`, inside a strictly
   // valid candidate both kinds of server frame whole, are chance matches
   // inside it (a read of address 0 with transaction id 0x??08 looks like a
   // diagnostics request 6 bytes in) and are not judged.
-  uint32_t length_next;
   uint32_t covered_end;
-  bool length_chain;
+  // Read only while has_hole / peer_chain, which set them: uninitialised
+  // (as the carry), so a new flow writes only its directions' first line.
+  uint32_t hole_start;
+  uint32_t hole_end;
+  uint32_t peer_next;
 };
-static_assert(offsetof(StreamDirection, carry) <= 64, "hot fields fit one cache line");
-static_assert(StreamDirection::kCarryBytes <= 128, "scan_pending has a bit per carry byte");
-static_assert(sizeof(StreamDirection) == 192, "the scan state fits the padding");
+static_assert(offsetof(StreamDirection, carry) == StreamDirection::kHotBytes,
+              "hot fields fit what a flow direction's first line leaves");
+static_assert(StreamDirection::kCarryBytes <= 3 * 32, "scan_pending has a bit per carry byte");
+static_assert(sizeof(StreamDirection) == 168, "a flow direction is three cache lines");
 
 // What one segment or datagram did to its stream.
 enum class FeedStatus : uint8_t {

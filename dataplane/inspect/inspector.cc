@@ -48,7 +48,7 @@ Inspection Inspector::Inspect(const uint8_t* frame, const PacketMeta& meta, cons
     // A SYN on a known 5-tuple whose stream has moved past its own SYN is a
     // new connection reusing the client port: it starts from a clean flow
     // (a retransmitted SYN, before any data, changes nothing).
-    const ics::StreamDirection& s = flow.dir[lo_to_hi ? 0 : 1];
+    const ics::StreamDirection& s = flow.dir[lo_to_hi ? 0 : 1].stream;
     if (s.seq_valid && s.next_seq != meta.tcp_seq + 1) {
       ResetFlow(flow, key, now);
       created = true;
@@ -69,15 +69,15 @@ Inspection Inspector::Inspect(const uint8_t* frame, const PacketMeta& meta, cons
   if (module == nullptr) return result;
 
   Count(InspectCounter::ics_packets);
-  ics::StreamDirection& stream = flow.dir[lo_to_hi ? 0 : 1];
+  const int d = lo_to_hi ? 0 : 1;
+  ics::StreamDirection& stream = flow.dir[d].stream;
   if (tcp && normalize_tcp_) {
     // Only bytes the server's stack will take, in the order judged, and
     // equal to what was judged, reach the decoder (and the wire). Also on
     // a flow whose bytes are not the port's protocol: they are still
     // scanned for requests the server may find (framer.h).
-    const int d = lo_to_hi ? 0 : 1;
     const normalize::TcpVerdict n =
-        normalize::NormalizeTcpSegment(key_, flow.tcp[d], flow.tcp[1 - d], frame, meta, enforce_);
+        normalize::NormalizeTcpSegment(key_, flow.dir[d].tcp, flow.tcp_acks, d, frame, meta, enforce_);
     if (n.Drops()) {
       result.drop = n.drop;
       result.evasion = n.evasion;

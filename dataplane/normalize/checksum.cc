@@ -9,27 +9,36 @@ namespace {
 
 // The one's-complement sum does not care about byte order (RFC 1071 1.2.B):
 // summed as little-endian words it is the byte-swapped network-order sum.
-// So bytes are added as they lie, 8 at a time into a 64-bit accumulator with
-// end-around carry; a sum compared with 0xFFFF reads alike either way, and
-// one stored as bytes from a native word lands in network order.
-inline uint64_t AddCarry(uint64_t sum, uint64_t w) {
-  sum += w;
-  return sum + (sum < w);
-}
-
+// Nor about word width, since 2^16 = 1 modulo 0xFFFF: bytes are added as
+// they lie, as 32-bit words into 64-bit accumulators (no carry to wrap
+// around until Fold: a 64 KiB segment adds 2^14 words below 2^32), two of
+// them so that consecutive adds do not wait on each other. A sum compared
+// with 0xFFFF reads alike either way, and one stored as bytes from a native
+// word lands in network order.
 uint64_t SumBytes(const uint8_t* p, uint32_t len, uint64_t sum) {
+  uint64_t other = 0;
   for (; len >= 8; p += 8, len -= 8) {
-    uint64_t w;
-    std::memcpy(&w, p, 8);
-    sum = AddCarry(sum, w);
+    uint32_t w[2];
+    std::memcpy(w, p, 8);
+    sum += w[0];
+    other += w[1];
   }
-  for (; len >= 2; p += 2, len -= 2) {  // at most three
+  if (len >= 4) {
+    uint32_t w;
+    std::memcpy(&w, p, 4);
+    sum += w;
+    p += 4;
+    len -= 4;
+  }
+  if (len >= 2) {
     uint16_t w;
     std::memcpy(&w, p, 2);
-    sum = AddCarry(sum, w);
+    sum += w;
+    p += 2;
+    len -= 2;
   }
-  if (len) sum = AddCarry(sum, p[0]);  // the odd byte, padded with a zero after it
-  return sum;
+  if (len) sum += p[0];  // the odd byte, padded with a zero after it
+  return sum + other;
 }
 
 // A network-order 16-bit value as SumBytes would have read it.

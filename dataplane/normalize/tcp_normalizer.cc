@@ -11,19 +11,19 @@ constexpr uint8_t kMaxWscale = 14;  // RFC 7323
 
 inline int32_t SeqDiff(uint32_t a, uint32_t b) { return static_cast<int32_t>(a - b); }
 
-TcpTrack::Record RecordOf(const SipKey& key, const uint8_t* bytes, uint32_t len) {
+TcpSegments::Record RecordOf(const SipKey& key, const uint8_t* bytes, uint32_t len) {
   const uint64_t h = SipHash<1, 3>(key, bytes, len);
   return {static_cast<uint16_t>(len), static_cast<uint16_t>(h >> 16), static_cast<uint16_t>(h)};
 }
 
-bool SameBytes(const TcpTrack::Record& r, const SipKey& key, const uint8_t* bytes) {
-  const TcpTrack::Record now = RecordOf(key, bytes, r.len);
+bool SameBytes(const TcpSegments::Record& r, const SipKey& key, const uint8_t* bytes) {
+  const TcpSegments::Record now = RecordOf(key, bytes, r.len);
   return now.hash_hi == r.hash_hi && now.hash_lo == r.hash_lo;
 }
 
 // A SYN's window scale option (RFC 7323), if any.
-void ReadSynOptions(const uint8_t* frame, const PacketMeta& meta, TcpTrack& t) {
-  t.Set(TcpTrack::kSynSeen);
+void ReadSynOptions(const uint8_t* frame, const PacketMeta& meta, TcpAcks& own) {
+  own.Set(TcpAcks::kSynSeen);
   const uint8_t* p = frame + meta.l4_offset + 20;
   const uint8_t* end = frame + meta.payload_offset;
   while (p < end) {
@@ -32,17 +32,20 @@ void ReadSynOptions(const uint8_t* frame, const PacketMeta& meta, TcpTrack& t) {
     if (kind == kTcpOptionNop) { ++p; continue; }
     if (end - p < 2 || p[1] < 2 || p[1] > end - p) break;
     if (kind == kTcpOptionWscale && p[1] == 3) {
-      t.Set(TcpTrack::kWscaleOffered);
-      t.wscale = p[2] > kMaxWscale ? kMaxWscale : p[2];
+      own.Set(TcpAcks::kWscaleOffered);
+      own.wscale = p[2] > kMaxWscale ? kMaxWscale : p[2];
     }
     p += p[1];
   }
 }
 
-// Drops the records the receiver has acknowledged in full.
-void FreeAcknowledged(TcpTrack& t) {
+// Drops the records the receiver has acknowledged in full (its ACKs are
+// noted by the other direction's segments; the records go when their own
+// direction next sends, so an ACK writes nothing of this direction's line).
+void FreeAcknowledged(TcpSegments& t, const TcpAcks& acked) {
+  if (!acked.Has(TcpAcks::kAcked)) return;
   int freed = 0;
-  while (freed < t.count && SeqDiff(t.peer_ack, t.base_seq + t.records[freed].len) >= 0) {
+  while (freed < t.count && SeqDiff(acked.ack, t.base_seq + t.records[freed].len) >= 0) {
     t.base_seq += t.records[freed].len;
     ++freed;
   }
@@ -51,24 +54,22 @@ void FreeAcknowledged(TcpTrack& t) {
   t.count = static_cast<uint8_t>(t.count - freed);
 }
 
-// What `sender` acknowledges of the other direction, and the window it
-// offers, recorded in `receiver`'s track (whose data it concerns).
-void NoteAck(const uint8_t* frame, const PacketMeta& meta, TcpTrack& sender, TcpTrack& receiver) {
+// What the segment's sender acknowledges of the other direction, and the
+// window it offers, recorded in `receiver` (whose data it concerns).
+void NoteAck(const uint8_t* frame, const PacketMeta& meta, const TcpAcks& sender,
+             TcpAcks& receiver) {
   if ((meta.tcp_flags & kTcpFlagAck) == 0) return;
   const bool syn = (meta.tcp_flags & kTcpFlagSyn) != 0;
-  const uint32_t window = LoadBigEndian16(frame + meta.l4_offset + 14);
-  const bool both_syns = sender.Has(TcpTrack::kSynSeen) && receiver.Has(TcpTrack::kSynSeen);
-  const bool scaled = both_syns && sender.Has(TcpTrack::kWscaleOffered) &&
-                      receiver.Has(TcpTrack::kWscaleOffered);
-  // A SYN's own window is never scaled (RFC 7323 2.2).
-  const uint32_t wnd_end = meta.tcp_ack + (syn || !scaled ? window : window << sender.wscale);
+  const bool both_syns = sender.Has(TcpAcks::kSynSeen) && receiver.Has(TcpAcks::kSynSeen);
+  const bool scaled = both_syns && sender.Has(TcpAcks::kWscaleOffered) &&
+                      receiver.Has(TcpAcks::kWscaleOffered);
   // An ACK never moves back (a reordered old ACK says nothing new).
-  if (!receiver.Has(TcpTrack::kPeerAck) || SeqDiff(meta.tcp_ack, receiver.peer_ack) >= 0) {
-    receiver.peer_ack = meta.tcp_ack;
-    receiver.peer_wnd_end = wnd_end;
-    receiver.Set(TcpTrack::kPeerAck);
-    if (both_syns || syn) receiver.Set(TcpTrack::kPeerWindow);
-    FreeAcknowledged(receiver);
+  if (!receiver.Has(TcpAcks::kAcked) || SeqDiff(meta.tcp_ack, receiver.ack) >= 0) {
+    receiver.ack = meta.tcp_ack;
+    receiver.window = LoadBigEndian16(frame + meta.l4_offset + 14);
+    receiver.shift = syn || !scaled ? 0 : sender.wscale;  // a SYN's own window is never scaled (RFC 7323 2.2)
+    receiver.Set(TcpAcks::kAcked);
+    if (both_syns || syn) receiver.Set(TcpAcks::kWindowKnown);
   }
 }
 
@@ -76,11 +77,11 @@ TcpVerdict Fail(DropReason why, bool evasion) { return {why, evasion}; }
 
 // Checks the segment's bytes against the judged records they overlap.
 // [seq, end) is the segment; records start at t.base_seq.
-TcpVerdict CheckOverlap(const SipKey& key, const TcpTrack& t, const uint8_t* payload,
+TcpVerdict CheckOverlap(const SipKey& key, const TcpSegments& t, const uint8_t* payload,
                         uint32_t seq, uint32_t end) {
   uint32_t rs = t.base_seq;
   for (int i = 0; i < t.count; ++i) {
-    const TcpTrack::Record& r = t.records[i];
+    const TcpSegments::Record& r = t.records[i];
     const uint32_t re = rs + r.len;
     if (SeqDiff(rs, end) >= 0) break;         // this record and the rest lie after it
     if (SeqDiff(re, seq) > 0) {               // they overlap
@@ -101,15 +102,16 @@ TcpVerdict CheckOverlap(const SipKey& key, const TcpTrack& t, const uint8_t* pay
 
 }  // namespace
 
-TcpVerdict NormalizeTcpSegment(const SipKey& key, TcpTrack& sender, TcpTrack& receiver,
+TcpVerdict NormalizeTcpSegment(const SipKey& key, TcpSegments& sent, TcpAckPair& acks, int d,
                                const uint8_t* frame, const PacketMeta& meta, bool enforce) {
+  TcpAcks& acked = acks[d];
   const bool syn = (meta.tcp_flags & kTcpFlagSyn) != 0;
   if (syn) {
-    ReadSynOptions(frame, meta, sender);
+    ReadSynOptions(frame, meta, acked);
     // The stream starts after the SYN's own sequence number.
-    sender.base_seq = meta.tcp_seq + 1;
-    sender.count = 0;
-    sender.Set(TcpTrack::kStarted);
+    sent.base_seq = meta.tcp_seq + 1;
+    sent.count = 0;
+    sent.started = true;
   }
   TcpVerdict v;
   const uint32_t len = meta.payload_len;
@@ -121,47 +123,49 @@ TcpVerdict NormalizeTcpSegment(const SipKey& key, TcpTrack& sender, TcpTrack& re
       v = Fail(DropReason::tcp_no_ack, true);
     } else if (meta.tcp_flags & kTcpFlagUrg) {
       v = Fail(DropReason::tcp_urgent, true);
-    } else if (sender.Has(TcpTrack::kPeerWindow) && SeqDiff(end, sender.peer_wnd_end) > 0) {
+    } else if (acked.Has(TcpAcks::kWindowKnown) && SeqDiff(end, acked.WindowEnd()) > 0) {
       v = Fail(DropReason::tcp_outside_window, true);
     } else {
-      if (!sender.Has(TcpTrack::kStarted)) {
-        sender.base_seq = seq;  // picked up mid-stream (or after a restart)
-        sender.count = 0;
-        sender.Set(TcpTrack::kStarted);
+      if (!sent.started) {
+        sent.base_seq = seq;  // picked up mid-stream (or after a restart)
+        sent.count = 0;
+        sent.started = true;
       }
-      const uint32_t next = sender.NextSeq();
+      FreeAcknowledged(sent, acked);
+      const uint32_t next = sent.NextSeq();
       const int32_t ahead = SeqDiff(seq, next);
       if (ahead > 0) {
-        if (!(sender.Has(TcpTrack::kPeerAck) && SeqDiff(sender.peer_ack, seq) >= 0)) {
+        if (!(acked.Has(TcpAcks::kAcked) && SeqDiff(acked.ack, seq) >= 0)) {
           v = Fail(DropReason::tcp_out_of_order, false);
         }
       } else if (ahead < 0) {
-        v = CheckOverlap(key, sender, payload, seq, end);
+        v = CheckOverlap(key, sent, payload, seq, end);
       }
       if (!v.Drops() || !enforce) {
         // Forwarded: record the new bytes it brings.
         uint32_t now_next = next;
         if (ahead > 0) {
-          sender.base_seq = now_next = seq;  // a gap the receiver already holds, or monitor
-          sender.count = 0;
+          sent.base_seq = now_next = seq;  // a gap the receiver already holds, or monitor
+          sent.count = 0;
         }
         if (SeqDiff(end, now_next) > 0) {
           const uint32_t fresh = end - now_next;
-          if (sender.count == TcpTrack::kRecords) {
+          if (sent.count == TcpSegments::kRecords) {
             if (enforce) {
               v = Fail(DropReason::tcp_unacked_limit, false);
             } else {
-              sender.base_seq = end;  // monitor: stop verifying what came before
-              sender.count = 0;
+              sent.base_seq = end;  // monitor: stop verifying what came before
+              sent.count = 0;
             }
           } else {
-            sender.records[sender.count++] = RecordOf(key, payload + (now_next - seq), fresh);
+            sent.records[sent.count] = RecordOf(key, payload + (now_next - seq), fresh);
+            sent.count = static_cast<uint8_t>(sent.count + 1);
           }
         }
       }
     }
   }
-  if (!v.Drops() || !enforce) NoteAck(frame, meta, sender, receiver);
+  if (!v.Drops() || !enforce) NoteAck(frame, meta, acked, acks[1 - d]);
   return v;
 }
 

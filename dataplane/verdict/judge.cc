@@ -196,8 +196,8 @@ Decision JudgeIcs(const JudgeContext& ctx, const PacketMeta& meta, const uint8_t
   for (const ics::IcsOp& op : std::span<const ics::IcsOp>(ops.begin(), framed)) {
     Decision d;
     if (op.direction == ics::Direction::kResponse) {
-      if (flow.request.action != 0) {
-        d = FromFlow(flow.request);
+      if (flow.last_request.decision.action != 0) {
+        d = FromFlow(flow.last_request.decision);
       } else {
         d = Decision{Action::kAlert, conduit.mode, policy::kRuleUnsolicited};
       }
@@ -216,7 +216,6 @@ Decision JudgeIcs(const JudgeContext& ctx, const PacketMeta& meta, const uint8_t
                              op.address_last,    ics::PolicyFunction(op), static_cast<uint8_t>(op.kind),
                              op.flags,           ToFlow(d),   entry_hint};
       }
-      flow.request = ToFlow(d);
       if (ctx.shadow_conduit != nullptr) [[unlikely]] {
         JudgeShadow(ctx, meta, d,
                     ctx.shadow->JudgeRequest(*ctx.shadow_conduit, op, ends.client, ends.server,
@@ -242,11 +241,11 @@ Decision JudgeNonIcs(const JudgeContext& ctx, const PacketMeta& meta, const uint
   if (in.flow != nullptr) {
     FlowEntry& flow = *in.flow;
     // Judged once per flow and policy epoch: a policy swap re-judges it.
-    if (flow.l4_decision.action == 0 || flow.policy_epoch != ctx.policy.epoch()) {
+    if (flow.flow_verdict.action == 0 || flow.policy_epoch != ctx.policy.epoch()) {
       const Endpoints ends = EndpointsOf(meta, in.from_client);
       const Decision d = ctx.policy.JudgeL4(conduit, meta.l4_proto, ends.client, ends.server,
                                             ends.server_port);
-      flow.l4_decision = ToFlow(d);
+      flow.flow_verdict = ToFlow(d);
       flow.policy_epoch = ctx.policy.epoch();
       Emit(ctx, meta, d, nullptr);  // reported once per flow, not per packet
       if (ctx.shadow_conduit != nullptr) [[unlikely]] {
@@ -256,7 +255,7 @@ Decision JudgeNonIcs(const JudgeContext& ctx, const PacketMeta& meta, const uint
                     nullptr);
       }
     }
-    verdict = FromFlow(flow.l4_decision);
+    verdict = FromFlow(flow.flow_verdict);
   } else {
     // No ports (ICMP, later fragments, other IP protocols): judged per packet.
     const policy::Address src = policy::AddressFrom(meta.src_addr);
@@ -317,7 +316,7 @@ PacketVerdict JudgePacket(const JudgeContext& ctx, ParseResult parsed, const Pac
   } else if (inspection.flow != nullptr && inspection.flow->blocked) {
     // The flow already lost a packet to an enforced deny (and, with
     // on_deny: reset, both ends were told): keep it closed.
-    verdict = FromFlow(inspection.flow->block);
+    verdict = FromFlow(inspection.flow->flow_verdict);
     verdict.action = Action::kDeny;
     verdict.mode = Mode::kEnforce;
     if (ctx.report_cut_requests) [[unlikely]] EmitCutRequests(ctx, meta, verdict, ops);
@@ -340,7 +339,7 @@ PacketVerdict JudgePacket(const JudgeContext& ctx, ParseResult parsed, const Pac
   if (out.drop) {
     if (inspection.flow != nullptr && !inspection.flow->blocked) {
       inspection.flow->blocked = true;
-      inspection.flow->block = ToFlow(verdict);
+      inspection.flow->flow_verdict = ToFlow(verdict);
     }
     out.reset = meta.l4_proto == kIpProtoTcp && meta.Has(kPktHasL4) &&
                 conduit.on_deny == policy::OnDeny::kReset;

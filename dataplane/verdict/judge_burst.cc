@@ -4,6 +4,20 @@
 #include "observe/observe_table.h"
 
 namespace conduit {
+namespace {
+
+// Parsing read the frame's first line; the checksums, the decoder and the
+// signatures read the rest in the third pass. Up to two more lines load
+// while the burst's flows are looked up (an ICS frame is rarely longer).
+inline void PrefetchFrameTail(const uint8_t* frame, uint16_t length) {
+  const uintptr_t first_line = reinterpret_cast<uintptr_t>(frame) & ~uintptr_t{63};
+  const uintptr_t last_byte = reinterpret_cast<uintptr_t>(frame) + length - 1;
+  for (uintptr_t line = first_line + 64; line <= last_byte && line <= first_line + 128; line += 64) {
+    __builtin_prefetch(reinterpret_cast<const void*>(line));
+  }
+}
+
+}  // namespace
 
 void PrepareBurst(Inspector& inspector, const uint8_t** frames, uint16_t* lengths, uint16_t n,
                   BurstScratch& s, bool reassemble, uint64_t now_ns) {
@@ -12,6 +26,7 @@ void PrepareBurst(Inspector& inspector, const uint8_t** frames, uint16_t* length
   for (uint16_t i = 0; i < n; ++i) {
     if (i + 1 < n) __builtin_prefetch(frames[i + 1]);
     s.parsed[i] = ParsePacket(frames[i], lengths[i], s.metas[i]);
+    PrefetchFrameTail(frames[i], lengths[i]);
     s.fragment[i] = Outcome::kNotFragment;
     if (reassemble && s.metas[i].Has(kPktFragment)) [[unlikely]] {
       uint32_t length = lengths[i];

@@ -161,7 +161,7 @@ class Conversation {
     return f;
   }
   // A pure ACK from the server of everything the client sent: the gateway
-  // holds at most TcpTrack::kRecords unacknowledged segments a direction.
+  // holds at most TcpSegments::kRecords unacknowledged segments a direction.
   Bytes ServerAck() const {
     return Frame(server_, server_port_, client_, client_port_, server_seq_, {}, kTcpAck, client_seq_);
   }

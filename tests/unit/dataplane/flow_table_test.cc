@@ -188,14 +188,14 @@ TEST(FlowTable, EvictsLeastRecentlySeen) {
   // Touch flows 0 and 1 (as the inspector does): flow 2 is now the oldest.
   table.Find(NthKey(0), kHash)->last_seen = 100;
   table.Find(NthKey(1), kHash)->last_seen = 101;
-  table.Find(NthKey(2), kHash)->dir[0].next_seq = 1234;
+  table.Find(NthKey(2), kHash)->dir[0].stream.next_seq = 1234;
   FlowEntry& fresh = table.FindOrInsert(NthKey(99), kHash, 102, &created);
   EXPECT_TRUE(created);
   EXPECT_EQ(table.stats().evictions, 1u);
   EXPECT_EQ(table.stats().expirations, 0u);
   EXPECT_EQ(table.Find(NthKey(2), kHash), nullptr);
   EXPECT_EQ(table.Find(NthKey(99), kHash), &fresh);
-  EXPECT_EQ(fresh.dir[0].next_seq, 0u);  // nothing left of the evicted flow
+  EXPECT_EQ(fresh.dir[0].stream.next_seq, 0u);  // nothing left of the evicted flow
   for (uint32_t i : {0u, 1u, 3u, 4u, 5u, 6u, 7u}) {
     EXPECT_NE(table.Find(NthKey(i), kHash), nullptr) << i;
   }

@@ -66,7 +66,7 @@ class InspectorTest : public ::testing::Test {
     return Feed(t.Build(from_client, seq, flags, payload));
   }
   // A pure ACK from the server of the client's bytes up to `ack`: the
-  // normalizer holds at most TcpTrack::kRecords unacknowledged segments.
+  // normalizer holds at most TcpSegments::kRecords unacknowledged segments.
   Inspection ServerAcks(const Tcp& t, uint32_t ack) {
     return Feed(t.Build(false, 5000, kTcpAck, {}, ack));
   }

@@ -151,9 +151,8 @@ class TcpNormalizerTest : public ::testing::Test {
     f[14 + 20 + 15] = uint8_t(window);
     Parsed p = Parse(f);
     EXPECT_EQ(p.result, ParseResult::kOk);
-    TcpTrack& me = from_client ? client_ : server_;
-    TcpTrack& peer = from_client ? server_ : client_;
-    return NormalizeTcpSegment(key_, me, peer, p.frame.data(), p.meta, /*enforce=*/true);
+    const int d = from_client ? 0 : 1;
+    return NormalizeTcpSegment(key_, sent_[d], acks_, d, p.frame.data(), p.meta, /*enforce=*/true);
   }
   void Handshake() {
     EXPECT_FALSE(Send(true, 999, 0, {}, 0x02).Drops());         // SYN
@@ -162,7 +161,8 @@ class TcpNormalizerTest : public ::testing::Test {
   }
 
   SipKey key_ = RandomSipKey();
-  TcpTrack client_, server_;
+  TcpSegments sent_[2];  // [0] the client's, [1] the server's
+  TcpAckPair acks_;
   const Bytes read_ = ModbusAdu(1, 1, 3, {0, 160, 0, 1});
   const Bytes write_ = ModbusAdu(1, 1, 6, {0, 160, 0, 99});  // same length as the read
 };
@@ -214,7 +214,7 @@ TEST_F(TcpNormalizerTest, FlagsAndWindow) {
 TEST_F(TcpNormalizerTest, UnacknowledgedSegmentsAreBounded) {
   Handshake();
   uint32_t seq = 1000;
-  for (int i = 0; i < TcpTrack::kRecords; ++i, seq += 12) {
+  for (int i = 0; i < TcpSegments::kRecords; ++i, seq += 12) {
     EXPECT_FALSE(Send(true, seq, 5000, read_).Drops()) << i;
   }
   EXPECT_EQ(Send(true, seq, 5000, read_).drop, DropReason::tcp_unacked_limit);
