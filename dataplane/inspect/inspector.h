@@ -107,7 +107,7 @@ class Inspector {
   }
 
   const FlowTable& flows() const { return flows_; }
-  // This worker's IPv4 reassembly table (conduits with `fragments: reassemble`).
+  // This worker's IP reassembly table (conduits with `fragments: reassemble`).
   normalize::IpReassembler& reassembler() { return *reassembler_; }
   // The detection table new flows are classified with: the active policy's
   // (its `ports:` overrides included). Set by the worker once per burst.

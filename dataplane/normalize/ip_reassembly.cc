@@ -12,9 +12,76 @@ IpReassembler::Result Dropped(DropReason why) {
   return {IpReassembler::Outcome::kDropped, why, nullptr, 0};
 }
 
+// One fragment as the reassembler needs it, either IP version.
+struct FragmentView {
+  const uint8_t* data = nullptr;  // its share of the datagram; null: not one
+  uint32_t data_len = 0;
+  uint32_t first = 0;             // byte offset of `data` in the datagram
+  bool more = false;
+  uint32_t id = 0;
+  uint8_t proto = 0;              // what the payload is (IPv6: the fragment header's next header)
+  uint32_t ip_header_len = 0;     // IPv4 header; IPv6 header and the headers before the fragment header
+  uint8_t next_header_at = 0;     // IPv6: where in those headers the last next-header byte is
+};
+
+FragmentView Ipv4Fragment(const uint8_t* frame, const PacketMeta& meta) {
+  const uint8_t* ip = frame + meta.l3_offset;
+  FragmentView f;
+  f.ip_header_len = uint32_t(ip[0] & 0x0F) * 4;
+  const uint16_t field = LoadBigEndian16(ip + 6);
+  f.more = (field & 0x2000) != 0;
+  f.first = uint32_t(field & 0x1FFF) * 8;
+  f.data_len = LoadBigEndian16(ip + 2) - f.ip_header_len;  // ParsePacket checked total >= IHL
+  f.id = LoadBigEndian16(ip + 4);
+  f.proto = meta.l4_proto;
+  f.data = ip + f.ip_header_len;
+  return f;
+}
+
+// The unfragmentable part is the IPv6 header and the extension headers
+// before the fragment header (ParsePacket walked and bounded the chain;
+// beyond IpReassembler::kMaxHeader it could not be kept anyway).
+constexpr uint32_t kMaxUnfragmentable = IpReassembler::kMaxHeader;
+FragmentView Ipv6Fragment(const uint8_t* frame, const PacketMeta& meta) {
+  const uint8_t* ip = frame + meta.l3_offset;
+  const uint32_t end = 40 + uint32_t(LoadBigEndian16(ip + 4));
+  uint32_t at = 40;
+  uint32_t next_at = 6;
+  uint8_t next = ip[6];
+  while (next != 44) {
+    if (at + 8 > end) return {};
+    uint32_t len;
+    if (next == 51) {
+      len = (uint32_t(ip[at + 1]) + 2) * 4;
+    } else if (next == 0 || next == 43 || next == 60 || next == 135) {
+      len = (uint32_t(ip[at + 1]) + 1) * 8;
+    } else {
+      return {};  // no fragment header before the payload
+    }
+    if (at + len > kMaxUnfragmentable) return {};
+    next_at = at;
+    next = ip[at];
+    at += len;
+  }
+  if (at + 8 > end) return {};
+  const uint8_t* header = ip + at;
+  FragmentView f;
+  const uint16_t field = LoadBigEndian16(header + 2);
+  f.more = (field & 1) != 0;
+  f.first = field & 0xFFF8;  // 8-byte units in the top 13 bits
+  f.id = LoadBigEndian32(header + 4);
+  f.proto = header[0];
+  f.ip_header_len = at;
+  f.next_header_at = static_cast<uint8_t>(next_at);
+  f.data = header + 8;
+  f.data_len = end - (at + 8);
+  return f;
+}
+
 }  // namespace
 
-IpReassembler::Slot* IpReassembler::Find(const PacketMeta& meta, uint16_t id, uint64_t now_ns) {
+IpReassembler::Slot* IpReassembler::Find(const PacketMeta& meta, uint32_t id, uint8_t proto,
+                                         uint64_t now_ns) {
   Slot* free_slot = nullptr;
   for (Slot& s : slots_) {
     const bool expired = s.used && !s.emitted && now_ns - s.created_ns > kTimeoutNs;
@@ -28,7 +95,7 @@ IpReassembler::Slot* IpReassembler::Find(const PacketMeta& meta, uint16_t id, ui
       if (free_slot == nullptr) free_slot = &s;
       continue;
     }
-    if (!s.emitted && s.id == id && s.proto == meta.l4_proto && s.vlan == meta.vlan_outer &&
+    if (!s.emitted && s.id == id && s.proto == proto && s.vlan == meta.vlan_outer &&
         s.src == meta.src_addr && s.dst == meta.dst_addr) {
       return &s;
     }
@@ -44,7 +111,8 @@ IpReassembler::Slot* IpReassembler::Find(const PacketMeta& meta, uint16_t id, ui
   s.dst = meta.dst_addr;
   s.id = id;
   s.vlan = meta.vlan_outer;
-  s.proto = meta.l4_proto;
+  s.proto = proto;
+  s.ipv6 = meta.ip_version == 6;
   return &s;
 }
 
@@ -66,15 +134,24 @@ bool IpReassembler::Complete(const Slot& s) const {
 
 IpReassembler::Result IpReassembler::Emit(Slot& s) {
   uint8_t* frame = s.bytes.data() + kMaxHeader - s.header_len;
-  // The first fragment's headers, unfragmented: offset 0, MF clear (DF as
-  // the sender set it), the whole length, a fresh checksum.
   uint8_t* ip = s.bytes.data() + kMaxHeader - s.ip_header_len;
-  const uint32_t total = uint32_t(s.ip_header_len) + s.payload_len;
-  ip[2] = uint8_t(total >> 8);
-  ip[3] = uint8_t(total);
-  ip[6] &= 0x40;
-  ip[7] = 0;
-  SetIpv4HeaderChecksum(ip);
+  if (s.ipv6) {
+    // The first fragment's unfragmentable part, its last header now naming
+    // what the fragment header named (RFC 8200 4.5), and the whole length.
+    const uint32_t payload = uint32_t(s.ip_header_len) - 40 + s.payload_len;
+    ip[4] = uint8_t(payload >> 8);
+    ip[5] = uint8_t(payload);
+    ip[s.next_header_at] = s.proto;
+  } else {
+    // The first fragment's headers, unfragmented: offset 0, MF clear (DF as
+    // the sender set it), the whole length, a fresh checksum.
+    const uint32_t total = uint32_t(s.ip_header_len) + s.payload_len;
+    ip[2] = uint8_t(total >> 8);
+    ip[3] = uint8_t(total);
+    ip[6] &= 0x40;
+    ip[7] = 0;
+    SetIpv4HeaderChecksum(ip);
+  }
   s.emitted = true;
   completed_.Add(1);
   return {Outcome::kComplete, DropReason::kCount, frame, uint32_t(s.header_len) + s.payload_len};
@@ -82,18 +159,23 @@ IpReassembler::Result IpReassembler::Emit(Slot& s) {
 
 IpReassembler::Result IpReassembler::Feed(const uint8_t* frame, uint32_t length, ParseResult parsed,
                                           const PacketMeta& meta, uint64_t now_ns) {
-  if (meta.ip_version != 4 || !meta.Has(kPktFragment) || parsed == ParseResult::kTruncatedIpv4 ||
-      parsed == ParseResult::kBadIpv4Header) {
+  if (!meta.Has(kPktFragment)) return {};
+  FragmentView f;
+  if (meta.ip_version == 4 && parsed != ParseResult::kTruncatedIpv4 &&
+      parsed != ParseResult::kBadIpv4Header) {
+    f = Ipv4Fragment(frame, meta);
+  } else if (meta.ip_version == 6 && parsed != ParseResult::kTruncatedIpv6 &&
+             parsed != ParseResult::kBadIpv6Header &&
+             parsed != ParseResult::kIpv6ExtensionChainTooLong) {
+    f = Ipv6Fragment(frame, meta);
+  } else {
     return {};
   }
-  const uint8_t* ip = frame + meta.l3_offset;
-  const uint32_t ip_header_len = uint32_t(ip[0] & 0x0F) * 4;
-  const uint32_t total = LoadBigEndian16(ip + 2);
-  const uint16_t frag = LoadBigEndian16(ip + 6);
-  const uint16_t id = LoadBigEndian16(ip + 4);
-  const bool more = (frag & 0x2000) != 0;
-  const uint32_t first = uint32_t(frag & 0x1FFF) * 8;
-  const uint32_t data_len = total - ip_header_len;
+  if (f.data == nullptr) return {};
+  const uint32_t ip_header_len = f.ip_header_len;
+  const uint32_t first = f.first;
+  const uint32_t data_len = f.data_len;
+  const bool more = f.more;
   const uint32_t end = first + data_len;
   const uint32_t header_len = meta.l3_offset + ip_header_len;
   if (length < header_len + data_len) return {};  // ip_truncated: CheckPacket drops it
@@ -101,7 +183,7 @@ IpReassembler::Result IpReassembler::Feed(const uint8_t* frame, uint32_t length,
   // empty or misaligned one is no datagram a host would rebuild.
   if (data_len == 0 || (more && data_len % 8 != 0)) return Dropped(DropReason::ip_fragment);
 
-  Slot* slot = Find(meta, id, now_ns);
+  Slot* slot = Find(meta, f.id, f.proto, now_ns);
   if (slot == nullptr) return Dropped(DropReason::ip_fragment_limit);
   Slot& s = *slot;
   auto give_up = [&](DropReason why) {
@@ -111,7 +193,7 @@ IpReassembler::Result IpReassembler::Feed(const uint8_t* frame, uint32_t length,
   if (header_len > kMaxHeader || header_len + end > kMaxFrame || s.pieces == kMaxFragments) {
     return give_up(DropReason::ip_fragment_limit);
   }
-  const uint8_t* data = ip + ip_header_len;
+  const uint8_t* data = f.data;
   // First-seen bytes win, and a copy that disagrees with them ends the
   // datagram: the two copies are two different requests.
   for (int i = 0; i < s.pieces; ++i) {
@@ -136,6 +218,7 @@ IpReassembler::Result IpReassembler::Feed(const uint8_t* frame, uint32_t length,
     s.have_first = true;
     s.header_len = static_cast<uint16_t>(header_len);
     s.ip_header_len = static_cast<uint8_t>(ip_header_len);
+    s.next_header_at = f.next_header_at;
     std::memcpy(s.bytes.data() + kMaxHeader - header_len, frame, header_len);
   }
   std::memcpy(s.bytes.data() + kMaxHeader + first, data, data_len);

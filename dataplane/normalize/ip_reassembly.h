@@ -1,4 +1,4 @@
-// IPv4 reassembly for conduits that say `fragments: reassemble`: a bounded
+// IP reassembly for conduits that say `fragments: reassemble`: a bounded
 // per-worker table that collects a datagram's fragments and hands back the
 // whole datagram as one unfragmented frame. That frame is what gets judged
 // and, when it is allowed, what is forwarded in place of the fragments, so
@@ -10,7 +10,8 @@
 // (ip_fragment_limit): kSlots datagrams in progress per worker, kMaxFragments
 // fragments each, kMaxFrame bytes of frame once whole (one mbuf), and
 // kTimeoutNs to complete. Memory: kSlots * sizeof(Slot), about 70 KiB per
-// worker, allocated with the Inspector. IPv6 fragments are not reassembled (they stay dropped).
+// worker, allocated with the Inspector. IPv4 and IPv6 alike (an IPv6
+// datagram keeps the first fragment's unfragmentable headers, RFC 8200 4.5).
 #pragma once
 
 #include <array>
@@ -27,11 +28,12 @@ class IpReassembler {
   static constexpr int kSlots = 32;
   static constexpr int kMaxFragments = 16;
   static constexpr uint32_t kMaxFrame = 2048;  // the default mbuf data room
-  static constexpr uint32_t kMaxHeader = 128;  // L2 (VLANs included) + IPv4 with options
+  static constexpr uint32_t kMaxHeader = 128;  // L2 (VLANs included) + IPv4 with options, or
+                                               // IPv6 and its unfragmentable extension headers
   static constexpr uint64_t kTimeoutNs = 5'000'000'000;  // 5 s (Linux: 30 s)
 
   enum class Outcome : uint8_t {
-    kNotFragment,  // not an IPv4 fragment: judge it as it is
+    kNotFragment,  // not an IP fragment: judge it as it is
     kHeld,         // kept; the fragment itself goes no further
     kComplete,     // `frame`/`length` now hold the whole datagram
     kDropped,      // `reason` says why; the datagram so far is dropped too
@@ -84,13 +86,15 @@ class IpReassembler {
     bool emitted = false;      // handed out whole: its bytes live until BeginBurst
     bool have_first = false;   // offset 0 seen: the headers are known
     bool have_last = false;    // MF clear seen: the total is known
+    bool ipv6 = false;
     uint8_t pieces = 0;
-    uint8_t ip_header_len = 0;
-    uint16_t header_len = 0;   // L2 + IPv4 header of the first fragment
+    uint8_t ip_header_len = 0; // the first fragment's (IPv6: up to its fragment header)
+    uint8_t next_header_at = 0;  // IPv6: the next-header byte to name `proto`
+    uint16_t header_len = 0;   // L2 + IP header of the first fragment
     uint16_t payload_len = 0;  // known once have_last
-    uint16_t id = 0;
+    uint32_t id = 0;
     uint16_t vlan = 0;
-    uint8_t proto = 0;
+    uint8_t proto = 0;         // IPv6: the fragment header's next header
     uint64_t created_ns = 0;
     std::array<uint8_t, 16> src{}, dst{};
     std::array<Piece, kMaxFragments> piece{};
@@ -99,7 +103,7 @@ class IpReassembler {
     std::array<uint8_t, kMaxHeader + kMaxFrame> bytes{};
   };
 
-  Slot* Find(const PacketMeta& meta, uint16_t id, uint64_t now_ns);
+  Slot* Find(const PacketMeta& meta, uint32_t id, uint8_t proto, uint64_t now_ns);
   bool Complete(const Slot& s) const;
   Result Emit(Slot& s);
 

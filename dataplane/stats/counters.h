@@ -71,7 +71,7 @@ namespace conduit {
   X(unparsable_packets)/* packets of flows whose framing was lost */         \
   X(not_ics_packets)   /* on an ICS port but not that protocol */           \
   X(scan_candidates)   /* PDUs found scanning bytes whose framing was lost */ \
-  X(datagrams_reassembled) /* IPv4 datagrams rebuilt (fragments: reassemble) */\
+  X(datagrams_reassembled) /* IP datagrams rebuilt (fragments: reassemble) */\
   X(datagrams_expired) /* ... given up on: timed out with fragments missing */
 
 enum class WorkerCounter : uint8_t {

@@ -219,5 +219,79 @@ TEST(JudgeBurst, AgreesWithOneAtATimeUnderEvictionAndPortReuse) {
   }
 }
 
+// `fragments: reassemble` over IPv6: a held fragment has no verdict of its
+// own, the one that completes the datagram carries the whole datagram's
+// (an allowed read passes, a denied write is dropped), and fragments of
+// the same requests are dropped as `ip_fragment` where the conduit says
+// `fragments: drop`.
+TEST(JudgeBurst, ReassemblesIpv6FragmentsWhereTheConduitSaysSo) {
+  const std::string policy_yaml = [](const char* fragments) {
+    return std::string(
+               "version: \"v6-fragments\"\nmode: enforce\nzones:\n"
+               "  corporate: [2001:db8::/64]\n  plant: [2001:db8:1::/64]\n"
+               "conduits:\n  - name: corp-plant\n    wire: 0\n    sides: {a: corporate, b: plant}\n"
+               "    default: deny\n    non_ics: deny\n    on_deny: drop\n    fragments: ") +
+           fragments +
+           "\n    rules:\n" +
+           Rule("id: read, protocol: modbus, from: [corporate], to: [plant], "
+                "functions: [read_holding_registers], action: allow");
+  }("reassemble");
+  auto policy = CompileYamlPolicy(policy_yaml);
+  ASSERT_NE(policy, nullptr);
+  auto dropping = CompileYamlPolicy(
+      std::string(policy_yaml).replace(policy_yaml.find("reassemble"), 10, "drop"));
+  ASSERT_NE(dropping, nullptr);
+
+  auto request = [](uint32_t seq, uint8_t function, uint16_t tid) {
+    return PacketBuilder()
+        .Eth()
+        .Ipv6("2001:db8::10", "2001:db8:1::200")
+        .Tcp(50000, 502, seq)
+        .Ack(5000)
+        .Payload(ModbusAdu(tid, 1, function, {0x00, 0xA0, 0x00, 0x01}))
+        .Build();
+  };
+  const Bytes read = request(1000, 3, 1), write = request(1012, 6, 2);
+  // TCP header and ADU: 32 bytes, cut at 16.
+  const std::vector<Bytes> frames = {
+      Ipv6FragmentOf(read, 40, 0, 16, 1), Ipv6FragmentOf(read, 40, 16, 64, 1),
+      Ipv6FragmentOf(write, 40, 16, 64, 2), Ipv6FragmentOf(write, 40, 0, 16, 2)};
+
+  Inspector inspector(1024, /*idle_timeout=*/1000000, &policy->ports());
+  EventRing ring(1 << 10);
+  MatchSet matches;
+  auto scratch = std::make_unique<BurstScratch>();
+  const JudgeContext ctx{*policy, *policy->ConduitForWire(0), 0, 1000, 0, &ring, &matches, false};
+  const uint8_t* data[4];
+  uint16_t lengths[4];
+  for (int i = 0; i < 4; ++i) {
+    data[i] = frames[i].data();
+    lengths[i] = uint16_t(frames[i].size());
+  }
+  JudgeBurst(ctx, inspector, data, lengths, 4, 1000, *scratch);
+  EXPECT_TRUE(scratch->verdicts[0].held);
+  EXPECT_FALSE(scratch->verdicts[1].drop);  // the read, whole
+  EXPECT_EQ(scratch->verdicts[1].decision.action, policy::Action::kAllow);
+  EXPECT_EQ(lengths[1], uint16_t(read.size()));  // the datagram replaced the fragment
+  EXPECT_TRUE(scratch->verdicts[2].held);
+  EXPECT_TRUE(scratch->verdicts[3].drop);   // the write, whole: denied
+  EXPECT_EQ(scratch->verdicts[3].normalized, DropReason::kCount);
+  EXPECT_EQ(scratch->verdicts[3].decision.action, policy::Action::kDeny);
+  EXPECT_EQ(inspector.reassembler().completed(), 2u);
+
+  Inspector plain(1024, /*idle_timeout=*/1000000, &dropping->ports());
+  const JudgeContext drop_ctx{*dropping, *dropping->ConduitForWire(0), 0, 1000, 0, &ring, &matches,
+                              false};
+  for (int i = 0; i < 4; ++i) {
+    data[i] = frames[i].data();
+    lengths[i] = uint16_t(frames[i].size());
+  }
+  JudgeBurst(drop_ctx, plain, data, lengths, 4, 1000, *scratch);
+  for (int i = 0; i < 4; ++i) {
+    EXPECT_TRUE(scratch->verdicts[i].drop) << i;
+    EXPECT_EQ(scratch->verdicts[i].normalized, DropReason::ip_fragment) << i;
+  }
+}
+
 }  // namespace
 }  // namespace conduit::testing

@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 
+#include <algorithm>
 #include <stdexcept>
 
 namespace conduit::testing {
@@ -191,6 +192,28 @@ std::vector<uint8_t> PacketBuilder::Build() const {
     Put16(b, cksum_at, cksum);
   }
   return b;
+}
+
+std::vector<uint8_t> Ipv6FragmentOf(const std::vector<uint8_t>& whole, uint32_t unfragmentable,
+                                    uint32_t first, uint32_t end, uint32_t id) {
+  constexpr size_t kIp = 14;
+  const uint32_t rest = uint32_t(whole.size() - kIp - unfragmentable);
+  end = std::min(end, rest);
+  std::vector<uint8_t> f(whole.begin(), whole.begin() + kIp + unfragmentable);
+  // The last unfragmentable header now names the fragment header, which
+  // names what it named.
+  size_t next_at = kIp + 6;
+  for (size_t at = kIp + 40; at < kIp + unfragmentable; at += (size_t(f[at + 1]) + 1) * 8) next_at = at;
+  const uint8_t payload_type = f[next_at];
+  f[next_at] = 44;
+  const uint16_t field = uint16_t(first | (end < rest ? 1 : 0));
+  const uint8_t header[8] = {payload_type, 0, uint8_t(field >> 8), uint8_t(field),
+                             uint8_t(id >> 24), uint8_t(id >> 16), uint8_t(id >> 8), uint8_t(id)};
+  f.insert(f.end(), header, header + 8);
+  f.insert(f.end(), whole.begin() + kIp + unfragmentable + first,
+           whole.begin() + kIp + unfragmentable + end);
+  Put16(f, kIp + 4, uint16_t(f.size() - kIp - 40));
+  return f;
 }
 
 std::vector<uint8_t> ModbusAdu(uint16_t transaction, uint8_t unit, uint8_t function,

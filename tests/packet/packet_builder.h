@@ -50,6 +50,14 @@ class PacketBuilder {
   uint8_t l4_proto_ = 0;
 };
 
+// The IPv6 fragment of `whole` (an Ethernet frame without VLAN whose first
+// `unfragmentable` bytes of IP headers, the IPv6 header and any extension
+// headers, stay in front) carrying bytes [first, end) of the rest, with
+// identification `id`: a fragment header after the unfragmentable part, M
+// set unless `end` reaches the end (RFC 8200 4.5).
+std::vector<uint8_t> Ipv6FragmentOf(const std::vector<uint8_t>& whole, uint32_t unfragmentable,
+                                    uint32_t first, uint32_t end, uint32_t id = 0x01020304);
+
 // Modbus/TCP request ADU: MBAP + function + data.
 std::vector<uint8_t> ModbusAdu(uint16_t transaction, uint8_t unit, uint8_t function,
                                const std::vector<uint8_t>& data);

@@ -1,6 +1,6 @@
-// IPv4 reassembly (`fragments: reassemble`): whole datagrams come out equal
+// IP reassembly (`fragments: reassemble`): whole datagrams come out equal
 // to what was sent, in any order; first-seen bytes win and a conflicting
-// copy drops the datagram; the table's bounds hold.
+// copy drops the datagram; the table's bounds hold. IPv4 and IPv6.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -206,6 +206,85 @@ TEST(IpReassembly, AWholeDatagramLivesUntilTheNextBurst) {
   // Both are still intact within the burst.
   EXPECT_EQ(Bytes(whole_a.frame, whole_a.frame + whole_a.length), a);
   EXPECT_EQ(Bytes(whole_b.frame, whole_b.frame + whole_b.length), b);
+}
+
+
+// ---- IPv6 (RFC 8200 4.5) ----------------------------------------------------
+
+constexpr size_t kIpv6 = kL3;  // the IPv6 header's offset
+
+// A whole Modbus write over IPv6, optionally behind a hop-by-hop header
+// (unfragmentable: it stays in front of the fragment header).
+Bytes Datagram6(uint16_t register_address = 160, bool hop_by_hop = false) {
+  PacketBuilder b;
+  b.Eth().Ipv6("2001:db8::10", "2001:db8::200");
+  if (hop_by_hop) b.Ipv6Ext(0);
+  return b.Tcp(50000, 502, 1000)
+      .Payload(ModbusAdu(1, 1, 6, {uint8_t(register_address >> 8), uint8_t(register_address), 0, 1}))
+      .Build();
+}
+
+Bytes Fragment6(const Bytes& whole, uint32_t unfragmentable, uint32_t first, uint32_t end,
+                uint32_t id = 0x01020304) {
+  return conduit::testing::Ipv6FragmentOf(whole, unfragmentable, first, end, id);
+}
+
+TEST(Ipv6Reassembly, FragmentsInAnyOrderGiveTheDatagramBack) {
+  for (const bool hop_by_hop : {false, true}) {
+    const Bytes whole = Datagram6(160, hop_by_hop);
+    const uint32_t unfragmentable = hop_by_hop ? 48 : 40;
+    const std::vector<std::vector<int>> orders = {{0, 1, 2}, {2, 1, 0}, {1, 2, 0}};
+    for (const auto& order : orders) {
+      IpReassembler r;
+      const Bytes pieces[] = {Fragment6(whole, unfragmentable, 0, 8),
+                              Fragment6(whole, unfragmentable, 8, 16),
+                              Fragment6(whole, unfragmentable, 16, 64)};
+      PacketMeta piece_meta;
+      ASSERT_EQ(ParsePacket(pieces[1].data(), uint32_t(pieces[1].size()), piece_meta), ParseResult::kOk);
+      ASSERT_TRUE(piece_meta.Has(kPktFragment));
+      for (size_t k = 0; k + 1 < order.size(); ++k) {
+        EXPECT_EQ(Feed(r, pieces[order[k]]).result.outcome, Outcome::kHeld);
+      }
+      const Fed last = Feed(r, pieces[order.back()]);
+      ASSERT_EQ(last.result.outcome, Outcome::kComplete) << hop_by_hop;
+      EXPECT_EQ(last.frame, whole) << "hop-by-hop " << hop_by_hop << ", order " << order[0]
+                                   << order[1] << order[2];
+      PacketMeta meta;
+      ASSERT_EQ(ParsePacket(last.frame.data(), uint32_t(last.frame.size()), meta), ParseResult::kOk);
+      EXPECT_FALSE(meta.Has(kPktFragment));
+      EXPECT_EQ(meta.dst_port, 502);
+      EXPECT_TRUE(L4ChecksumOk(last.frame.data(), meta));
+    }
+  }
+}
+
+TEST(Ipv6Reassembly, ConflictingOverlapsAndForeignIdsDoNotMix) {
+  const Bytes whole = Datagram6(160), evil = Datagram6(161);
+  {
+    IpReassembler r;
+    EXPECT_EQ(Feed(r, Fragment6(whole, 40, 0, 24)).result.outcome, Outcome::kHeld);
+    const Fed conflict = Feed(r, Fragment6(evil, 40, 16, 64));
+    EXPECT_EQ(conflict.result.outcome, Outcome::kDropped);
+    EXPECT_EQ(conflict.result.reason, DropReason::ip_fragment_overlap);
+  }
+  {
+    // The 32-bit identification keys the datagram: another id's last piece
+    // completes nothing.
+    IpReassembler r;
+    EXPECT_EQ(Feed(r, Fragment6(whole, 40, 0, 16, 7)).result.outcome, Outcome::kHeld);
+    EXPECT_EQ(Feed(r, Fragment6(whole, 40, 16, 64, 0x10007)).result.outcome, Outcome::kHeld);
+    EXPECT_EQ(Feed(r, Fragment6(whole, 40, 16, 64, 7)).result.outcome, Outcome::kComplete);
+  }
+  {
+    // A fragment other than the last must carry a multiple of 8 bytes.
+    IpReassembler r;
+    Bytes odd = Fragment6(whole, 40, 0, 8);
+    odd.pop_back();
+    odd[kIpv6 + 5] -= 1;
+    const Fed f = Feed(r, odd);
+    EXPECT_EQ(f.result.outcome, Outcome::kDropped);
+    EXPECT_EQ(f.result.reason, DropReason::ip_fragment);
+  }
 }
 
 }  // namespace
