@@ -4,7 +4,10 @@
 // input's exact size, so ASan catches it) and the payload it reports must lie
 // inside the frame. A parsed frame then goes through the Inspector, the
 // worker's next stage, so parse offsets are checked against the code that
-// consumes them (flow lookup, framer, decoders).
+// consumes them (flow lookup, framer, decoders). A fragment goes through the
+// reassembler first (`fragments: reassemble`): it reads the fragment's own
+// headers (IPv6: the extension chain up to the fragment header), and an
+// atomic fragment comes out whole and is parsed again.
 
 #include <cstddef>
 #include <cstdint>
@@ -40,5 +43,19 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   Inspector inspector(16, 1000, ports);
   ics::OpList ops;
   inspector.Inspect(data, meta, 1, ops);
+
+  if (meta.Has(kPktFragment)) {
+    const uint8_t* frame = data;
+    uint32_t length = len;
+    ParseResult parsed = r;
+    PacketMeta whole = meta;
+    const auto fed = inspector.reassembler().Reassemble(frame, length, parsed, whole, 1);
+    if (fed.outcome == normalize::IpReassembler::Outcome::kComplete) {
+      if (parsed == ParseResult::kOk && uint32_t(whole.payload_offset) + whole.payload_len > length) {
+        std::abort();
+      }
+      for (uint32_t i = 0; i < length; ++i) sink = sink ^ frame[i];
+    }
+  }
   return 0;
 }
