@@ -400,6 +400,7 @@ template <typename AfterPair>
 void SideBySide(benchmark::State& state, Worker& off, Worker& on, const Workload& load,
                 const Policy& policy, AfterPair after_pair) {
   const uint64_t off0 = off.packets, on0 = on.packets;
+  const uint64_t off_dropped0 = off.dropped, on_dropped0 = on.dropped;
   uint64_t off_cycles = 0, on_cycles = 0;
   bool on_first = false;
   for (auto _ : state) {
@@ -418,6 +419,10 @@ void SideBySide(benchmark::State& state, Worker& off, Worker& on, const Workload
   state.counters["off_cycles_per_pkt"] = off_cpp;
   state.counters["on_cycles_per_pkt"] = on_cpp;
   state.counters["cost_pct"] = 100.0 * (on_cpp - off_cpp) / off_cpp;
+  // What each dropped: a feature that drops packets the other forwards
+  // (the normalizer on a capture whose peers misbehave) is costed with them.
+  state.counters["off_drop_frac"] = double(off.dropped - off_dropped0) / double(off.packets - off0);
+  state.counters["on_drop_frac"] = double(on.dropped - on_dropped0) / double(on.packets - on0);
 }
 
 // The pair of workers a *Cost benchmark compares, made once per argument
