@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "baseline/baseline_api.h"
+#include "common/time_text.h"
 #include "baseline/propose.h"
 #include "events/event_json.h"
 #include "ics/registry.h"
@@ -33,7 +34,7 @@ std::string L4Name(uint32_t proto) {
   }
 }
 
-std::string IsoTimeOrDash(uint64_t unix_ns) { return unix_ns == 0 ? "-" : IsoTime(unix_ns); }
+std::string IsoTimeOrDash(uint64_t unix_ns) { return unix_ns == 0 ? "-" : Rfc3339Seconds(unix_ns); }
 
 MapRows BuildMapRows(const v1::Baseline& baseline) {
   MapRows out;

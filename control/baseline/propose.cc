@@ -5,7 +5,6 @@
 
 #include <algorithm>
 #include <cstring>
-#include <ctime>
 #include <optional>
 #include <set>
 #include <sstream>
@@ -14,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "common/time_text.h"
 #include "ics/opcua.h"
 #include "ics/registry.h"
 #include "policy/validate.h"
@@ -236,8 +236,8 @@ std::string RangeText(const std::pair<uint32_t, uint32_t>& r) {
 void AppendRule(std::string& out, const Rule& r) {
   const bool ics = r.body.cls != 3;
   absl::StrAppend(&out, "      # evidence: ", r.evidence.count, ics ? " operation" : " packet",
-                  r.evidence.count == 1 ? "" : "s", ", first seen ", IsoTime(r.evidence.first),
-                  ", last seen ", IsoTime(r.evidence.last), "\n");
+                  r.evidence.count == 1 ? "" : "s", ", first seen ", Rfc3339Seconds(r.evidence.first),
+                  ", last seen ", Rfc3339Seconds(r.evidence.last), "\n");
   if (!r.body.note.empty()) absl::StrAppend(&out, "      # ", r.body.note, "\n");
   absl::StrAppend(&out, "      - id: ", r.id, "\n        protocol: ", r.body.protocol, "\n");
   auto hosts = [](const std::vector<Host>& v) {
@@ -516,7 +516,7 @@ std::string YamlText(const YAML::Node& n) {
 
 std::string Header(const Observation& obs, const ProposeOptions& options, const Proposal& p) {
   return absl::StrCat("# Proposed by `conduitctl propose` from ", options.source, ": ", obs.frames,
-                      " frames, ", IsoTime(obs.first_seen_ns), " to ", IsoTime(obs.last_seen_ns), ", ",
+                      " frames, ", Rfc3339Seconds(obs.first_seen_ns), " to ", Rfc3339Seconds(obs.last_seen_ns), ", ",
                       obs.tuples.size(), " tuples, ", p.rules.size(), " rules.\n",
                       "# Each rule admits what was seen and nothing it can avoid: hosts that did the same\n",
                       "# share a rule, reads and writes are separate rules, addresses are those touched.\n");
@@ -550,7 +550,7 @@ absl::StatusOr<std::string> WithoutBase(const Observation& obs, const ProposeOpt
   if (p.other_ip.count != 0) {
     absl::StrAppend(&out, "    # ", p.other_ip.count,
                     " packets of IP traffic no rule can name (ICMP, ...), first seen ",
-                    IsoTime(p.other_ip.first), ", last seen ", IsoTime(p.other_ip.last),
+                    Rfc3339Seconds(p.other_ip.first), ", last seen ", Rfc3339Seconds(p.other_ip.last),
                     ":\n    # alert passes and reports it (and any other traffic that is not ICS).\n"
                     "    non_ics: alert\n");
   } else {
@@ -645,15 +645,6 @@ absl::StatusOr<std::string> WithBase(const Observation& obs, const ProposeOption
 }
 
 }  // namespace
-
-std::string IsoTime(uint64_t unix_ns) {
-  const time_t t = static_cast<time_t>(unix_ns / 1000000000ull);
-  struct tm tm;
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
 
 bool IsReadFunction(OpKind kind, uint16_t function) {
   const std::string_view name = NameOf(kind, function);

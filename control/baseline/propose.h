@@ -78,7 +78,4 @@ absl::StatusOr<std::string> ProposePolicy(const Observation& observation,
 // ICS operation; the rule class its function goes to.
 bool IsReadFunction(ics::OpKind kind, uint16_t function);
 
-// ISO 8601 UTC with seconds ("2026-11-23T08:00:00Z").
-std::string IsoTime(uint64_t unix_ns);
-
 }  // namespace conduit::baseline

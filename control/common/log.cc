@@ -3,7 +3,8 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
-#include <ctime>
+
+#include "common/time_text.h"
 
 namespace conduit {
 namespace {
@@ -15,15 +16,10 @@ void SetLogLevel(LogLevel level) { g_level.store(level); }
 
 void LogLine(LogLevel level, std::string_view message) {
   if (level > g_level.load(std::memory_order_relaxed)) return;
-  const auto now = std::chrono::system_clock::now();
-  const std::time_t secs = std::chrono::system_clock::to_time_t(now);
-  const long micros = std::chrono::duration_cast<std::chrono::microseconds>(
-                          now.time_since_epoch()).count() % 1000000;
-  std::tm tm;
-  gmtime_r(&secs, &tm);
-  char stamp[32];
-  std::strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
-  std::fprintf(stderr, "%s.%06ldZ conduitd %s: %.*s\n", stamp, micros,
+  const uint64_t now_ns = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                                     std::chrono::system_clock::now().time_since_epoch())
+                                                     .count());
+  std::fprintf(stderr, "%s conduitd %s: %.*s\n", Rfc3339Micros(now_ns).c_str(),
                kLevelNames[static_cast<int>(level)], static_cast<int>(message.size()),
                message.data());
 }

@@ -3,7 +3,6 @@
 #include <google/protobuf/util/json_util.h>
 
 #include <cstdio>
-#include <ctime>
 #include <future>
 #include <vector>
 
@@ -11,6 +10,7 @@
 #include "absl/strings/str_join.h"
 #include "common/json.h"
 #include "policy/validate.h"
+#include "policy/expires.h"
 
 namespace conduit::ctl {
 namespace {
@@ -72,16 +72,7 @@ PushResult PushOne(const ClientOptions& options, const std::string& target, cons
 }
 
 // "2026-11-23T10:03:00Z"; JSON null for 0 (no deadline).
-std::string IsoUtc(uint64_t unix_ms) {
-  const std::time_t secs = static_cast<std::time_t>(unix_ms / 1000);
-  std::tm tm;
-  gmtime_r(&secs, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
-std::string IsoUtcJson(uint64_t unix_ms) { return unix_ms == 0 ? "null" : JsonQuote(IsoUtc(unix_ms)); }
+std::string IsoUtcJson(uint64_t unix_ms) { return unix_ms == 0 ? "null" : JsonQuote(policy::FormatRfc3339(unix_ms)); }
 
 std::string CountersJson(const v1::Counters& c) {
   // DESIGN.md's shape: the totals at the top level, then the breakdowns.
@@ -159,7 +150,7 @@ int Push(const ClientOptions& options, const std::string& policy_file, bool json
       std::string confirm;
       if (r.reply.confirm_deadline_unix_ms() != 0) {
         confirm = absl::StrCat("; reverts to ", r.reply.revert_to_version(), " at ",
-                               IsoUtc(r.reply.confirm_deadline_unix_ms()),
+                               policy::FormatRfc3339(r.reply.confirm_deadline_unix_ms()),
                                " unless confirmed (conduitctl confirm)");
       } else if (confirm_within_seconds != 0) {
         confirm = "; unchanged: nothing to confirm";
@@ -248,12 +239,12 @@ int Status(const ClientOptions& options, bool json) {
     if (s.confirm_deadline_unix_ms() != 0) {
       std::printf("  confirm  %s awaits confirmation: reverts to %s at %s\n",
                   s.confirm_pending_version().c_str(), s.revert_to_version().c_str(),
-                  IsoUtc(s.confirm_deadline_unix_ms()).c_str());
+                  policy::FormatRfc3339(s.confirm_deadline_unix_ms()).c_str());
     }
     for (const v1::GrantInfo& g : s.grants()) {
       std::printf("  grant    %s in %s from %s (%s) until %s\n", g.id().c_str(), g.conduit().c_str(),
                   absl::StrJoin(g.rule().from(), ",").c_str(), g.rule().protocol().c_str(),
-                  IsoUtc(g.expires_unix_ms()).c_str());
+                  policy::FormatRfc3339(g.expires_unix_ms()).c_str());
     }
     const auto& totals = s.counters().totals();
     for (const char* name : {"rx_packets", "tx_packets", "dropped_packets", "inspected_packets", "bypassed_packets"}) {

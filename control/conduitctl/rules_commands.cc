@@ -1,31 +1,18 @@
 #include "conduitctl/rules_commands.h"
 
 #include <cstdio>
-#include <ctime>
 
 #include "absl/strings/str_cat.h"
 #include "common/json.h"
+#include "common/time_text.h"
 
 namespace conduit::ctl {
-namespace {
-
-std::string TimeText(uint64_t ns) {
-  const std::time_t secs = static_cast<std::time_t>(ns / 1000000000);
-  std::tm tm;
-  gmtime_r(&secs, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
-}  // namespace
-
 std::string RuleHitsJson(const google::protobuf::RepeatedPtrField<v1::RuleHit>& rules) {
   std::string out = "[";
   for (const v1::RuleHit& r : rules) {
     absl::StrAppend(&out, out.size() > 1 ? "," : "", "{\"id\":", JsonQuote(r.id()), ",\"hits\":", r.hits(),
                     ",\"last_hit\":",
-                    r.last_hit_unix_ns() ? JsonQuote(TimeText(r.last_hit_unix_ns())) : std::string("null"));
+                    r.last_hit_unix_ns() ? JsonQuote(Rfc3339Seconds(r.last_hit_unix_ns())) : std::string("null"));
     if (r.would_block() != 0) absl::StrAppend(&out, ",\"would_block\":", r.would_block());
     out += "}";
   }
@@ -55,7 +42,7 @@ int Rules(const ClientOptions& options, bool json) {
     for (const v1::RuleHit& r : reply.rules()) {
       never += r.hits() == 0;
       std::printf("  %-40s %12llu  %s\n", r.id().c_str(), static_cast<unsigned long long>(r.hits()),
-                  r.last_hit_unix_ns() ? TimeText(r.last_hit_unix_ns()).c_str() : "never");
+                  r.last_hit_unix_ns() ? Rfc3339Seconds(r.last_hit_unix_ns()).c_str() : "never");
     }
     std::printf("  (%zu of %d never decided anything since the policy was compiled)\n", never,
                 reply.rules_size());

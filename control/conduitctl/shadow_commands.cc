@@ -1,24 +1,15 @@
 #include "conduitctl/shadow_commands.h"
 
 #include <cstdio>
-#include <ctime>
 
 #include "absl/strings/str_cat.h"
 #include "common/json.h"
 #include "conduitctl/rules_commands.h"
 #include "policy/validate.h"
+#include "policy/expires.h"
 
 namespace conduit::ctl {
 namespace {
-
-std::string TimeText(uint64_t unix_ms) {
-  const std::time_t secs = static_cast<std::time_t>(unix_ms / 1000);
-  std::tm tm;
-  gmtime_r(&secs, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
 
 // One line per target for a push-like reply (push --shadow, promote).
 int PrintPush(const std::string& target, const grpc::Status& st, const v1::PushPolicyResponse& r,
@@ -94,7 +85,7 @@ int Shadow(const ClientOptions& options, bool json, bool clear) {
       std::printf("{\"target\":%s,\"candidate_version\":%s,\"active_version\":%s,\"since\":%s,"
                   "\"rules\":%s,\"newly_blocked\":%llu,\"newly_allowed\":%llu}\n",
                   JsonQuote(target).c_str(), JsonQuote(r.candidate_version()).c_str(),
-                  JsonQuote(r.active_version()).c_str(), JsonQuote(TimeText(r.since_unix_ms())).c_str(),
+                  JsonQuote(r.active_version()).c_str(), JsonQuote(policy::FormatRfc3339(r.since_unix_ms())).c_str(),
                   RuleHitsJson(r.rules()).c_str(), static_cast<unsigned long long>(r.newly_blocked()),
                   static_cast<unsigned long long>(r.newly_allowed()));
       continue;
@@ -103,7 +94,7 @@ int Shadow(const ClientOptions& options, bool json, bool clear) {
                 "(decisions where the candidate and the active policy disagree)\n",
                 target.c_str(), r.candidate_version().c_str(),
                 r.active_version().empty() ? "none" : r.active_version().c_str(),
-                TimeText(r.since_unix_ms()).c_str(), static_cast<unsigned long long>(r.newly_blocked()),
+                policy::FormatRfc3339(r.since_unix_ms()).c_str(), static_cast<unsigned long long>(r.newly_blocked()),
                 static_cast<unsigned long long>(r.newly_allowed()));
     std::printf("  %-40s %12s %12s\n", "CANDIDATE RULE", "HITS", "WOULD BLOCK");
     for (const v1::RuleHit& h : r.rules()) {
@@ -128,7 +119,7 @@ int Promote(const ClientOptions& options, bool json, uint32_t confirm_within_sec
         reply.confirm_deadline_unix_ms() == 0
             ? std::string("promoted: the candidate is the active policy")
             : absl::StrCat("promoted: the candidate is the active policy; reverts to ", reply.revert_to_version(),
-                           " at ", TimeText(reply.confirm_deadline_unix_ms()), " unless confirmed (conduitctl confirm)");
+                           " at ", policy::FormatRfc3339(reply.confirm_deadline_unix_ms()), " unless confirmed (conduitctl confirm)");
     rc |= PrintPush(target, st, reply, what.c_str(), json);
   }
   return rc;

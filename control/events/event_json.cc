@@ -2,12 +2,12 @@
 
 #include <arpa/inet.h>
 
-#include <ctime>
 
 #include "absl/strings/str_cat.h"
 #include "common/json.h"
 #include "ics/registry.h"
 #include "stats/counters.h"
+#include "common/time_text.h"
 
 namespace conduit {
 namespace {
@@ -26,16 +26,6 @@ void Field(std::string& out, std::string_view key, uint64_t value) {
   out += out.size() > 1 ? ",\"" : "\"";
   out.append(key.data(), key.size());
   absl::StrAppend(&out, "\":", value);
-}
-
-std::string Timestamp(uint64_t ns) {
-  const std::time_t secs = static_cast<std::time_t>(ns / 1000000000);
-  std::tm tm;
-  gmtime_r(&secs, &tm);
-  char buf[40];
-  const size_t n = std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
-  std::snprintf(buf + n, sizeof(buf) - n, ".%06uZ", static_cast<unsigned>(ns % 1000000000 / 1000));
-  return buf;
 }
 
 std::string_view L4Name(uint8_t proto) {
@@ -62,7 +52,7 @@ std::string AddressText(const std::array<uint8_t, 16>& addr, uint8_t ip_version)
 
 std::string RenderEventJson(const EventRecord& e, const EventNames& names) {
   std::string out = "{";
-  Field(out, "ts", Timestamp(e.ts_ns));
+  Field(out, "ts", Rfc3339Micros(e.ts_ns));
   if (e.kind == EventKind::kOverloadEnter || e.kind == EventKind::kOverloadExit) {
     // A worker changed state: overload bypass entered or left.
     Field(out, "event", e.kind == EventKind::kOverloadEnter ? "overload_bypass_enter"

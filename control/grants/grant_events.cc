@@ -1,26 +1,15 @@
 #include "grants/grant_events.h"
 
 #include <cstdio>
-#include <ctime>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/json.h"
 #include "policy/expires.h"
+#include "common/time_text.h"
 
 namespace conduit::grants {
 namespace {
-
-// As event_json.cc renders `ts`: UTC with microseconds.
-std::string Timestamp(uint64_t ns) {
-  const std::time_t secs = static_cast<std::time_t>(ns / 1000000000);
-  std::tm tm;
-  gmtime_r(&secs, &tm);
-  char buf[40];
-  const size_t n = std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
-  std::snprintf(buf + n, sizeof(buf) - n, ".%06uZ", static_cast<unsigned>(ns % 1000000000 / 1000));
-  return buf;
-}
 
 void Field(std::string& out, std::string_view key, std::string_view value) {
   out += out.size() > 1 ? "," : "";
@@ -49,7 +38,7 @@ std::string GrantEventJson(std::string_view event, const conduit::v1::GrantInfo&
                            std::string_view extra_key, std::string_view extra_value) {
   const conduit::v1::Rule& r = g.rule();
   std::string out = "{";
-  Field(out, "ts", Timestamp(ts_ns));
+  Field(out, "ts", Rfc3339Micros(ts_ns));
   Field(out, "event", event);
   Field(out, "id", g.id());
   Field(out, "conduit", g.conduit());
@@ -70,7 +59,7 @@ std::string GrantEventJson(std::string_view event, const conduit::v1::GrantInfo&
 std::string RuleExpiredJson(const std::string& conduit, const std::string& rule, uint64_t expires_ms,
                             uint64_t ts_ns) {
   std::string out = "{";
-  Field(out, "ts", Timestamp(ts_ns));
+  Field(out, "ts", Rfc3339Micros(ts_ns));
   Field(out, "event", "rule_expired");
   Field(out, "conduit", conduit);
   Field(out, "rule", rule);

@@ -1,5 +1,7 @@
 #include "policy/expires.h"
 
+#include "common/time_text.h"
+
 #include <chrono>
 #include <cctype>
 #include <ctime>
@@ -85,14 +87,7 @@ absl::StatusOr<uint64_t> ParseRfc3339(std::string_view s) {
   return static_cast<uint64_t>(secs) * 1000 + millis;
 }
 
-std::string FormatRfc3339(uint64_t unix_ms) {
-  const std::time_t secs = static_cast<std::time_t>(unix_ms / 1000);
-  std::tm tm;
-  gmtime_r(&secs, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
+std::string FormatRfc3339(uint64_t unix_ms) { return Rfc3339Seconds(unix_ms * 1000000); }
 
 uint64_t WallClockMs() {
   return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(

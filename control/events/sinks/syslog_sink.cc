@@ -13,12 +13,12 @@
 #include <cerrno>
 #include <charconv>
 #include <cstring>
-#include <ctime>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "common/log.h"
 #include "events/sinks/cef_format.h"
+#include "common/time_text.h"
 
 namespace conduit {
 namespace {
@@ -31,14 +31,7 @@ constexpr int kInfo = 6;
 // RFC 5424 TIMESTAMP (RFC 3339, UTC, microseconds); "-" when unknown.
 std::string Timestamp(uint64_t ns) {
   if (ns == 0) return "-";
-  const std::time_t secs = static_cast<std::time_t>(ns / 1000000000);
-  std::tm tm;
-  gmtime_r(&secs, &tm);
-  char buf[40];
-  const size_t n = std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
-  std::snprintf(buf + n, sizeof(buf) - n, ".%06uZ",
-                static_cast<unsigned>(ns % 1000000000 / 1000));
-  return buf;
+  return Rfc3339Micros(ns);
 }
 
 // HOSTNAME is 1..255 PRINTUSASCII (no space).
