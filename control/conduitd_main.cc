@@ -111,7 +111,8 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ServerCredentials(const
 // The event sinks the config asks for. A sink that cannot start is a
 // start-up error naming its field (an unreachable SIEM is not: syslog
 // reconnects on its own).
-absl::Status AddSinks(const DaemonConfig& config, EventDrain& drain) {
+absl::Status AddSinks(const DaemonConfig& config, EventDrain& drain,
+                      std::shared_ptr<const SyslogSink>* syslog) {
   if (!config.events_jsonl.empty()) drain.AddSink(std::make_shared<JsonFileSink>(config.events_jsonl));
   if (!config.syslog.address.empty()) {
     const SyslogConfig& s = config.syslog;
@@ -125,7 +126,9 @@ absl::Status AddSinks(const DaemonConfig& config, EventDrain& drain) {
       const bool names_field = why.substr(0, 3) == "ca " || why.substr(0, 5) == "cert " || why.substr(0, 4) == "key ";
       return absl::InvalidArgumentError(absl::StrCat(names_field ? "events.syslog." : "events.syslog.address: ", why));
     }
-    drain.AddSink(std::shared_ptr<SyslogSink>(std::move(*sink)));
+    auto shared = std::shared_ptr<SyslogSink>(std::move(*sink));
+    *syslog = shared;
+    drain.AddSink(std::move(shared));
   }
   return absl::OkStatus();
 }
@@ -277,7 +280,8 @@ int Run(int argc, char** argv) {
     drain.AddRing(&control_events);
     drain.AddRing(&baseline_events);
     drain.SetNames([&policies](const EventRecord& e) { return policies.NamesFor(e); });
-    if (absl::Status s = AddSinks(*config, drain); !s.ok()) {
+    std::shared_ptr<const SyslogSink> syslog;  // its counters, for /metrics
+    if (absl::Status s = AddSinks(*config, drain, &syslog); !s.ok()) {
       dataplane->reset();
       CleanupEal();
       return Fail(s.message());
@@ -417,6 +421,7 @@ int Run(int argc, char** argv) {
       sources.status = [&service](v1::GatewayStatus* out) { service.FillStatus(out); };
       sources.events = [&drain] { return drain.counters(); };
       sources.recent = recent.get();
+      if (syslog != nullptr) sources.syslog = [syslog] { return syslog->counters(); };
       if (baseline_api != nullptr) {
         sources.maps = [&baseline_api, &policies, &config] {
           std::vector<v1::Baseline> maps;

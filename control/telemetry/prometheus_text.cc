@@ -136,6 +136,20 @@ std::string RenderPrometheus(const MetricsInput& input) {
   w.Sample("conduit_events_dropped_total", Label("where", "subscriber"), e.subscriber_dropped);
   w.Sample("conduit_events_dropped_total", Label("where", "control"), e.posted_dropped);
 
+  if (input.syslog) {
+    // A SIEM that stopped taking events shows here before anyone misses them.
+    const SyslogSink::Counters& sl = *input.syslog;
+    w.Family("conduit_syslog_messages_total", "counter",
+             "Syslog messages, by what became of them (resent: again after a connection dropped).");
+    w.Sample("conduit_syslog_messages_total", Label("result", "sent"), sl.sent);
+    w.Sample("conduit_syslog_messages_total", Label("result", "resent"), sl.resent);
+    w.Sample("conduit_syslog_messages_total", Label("result", "dropped"), sl.dropped);
+    w.Family("conduit_syslog_errors_total", "counter", "Syslog connection and send errors.");
+    w.Sample("conduit_syslog_errors_total", "", sl.errors);
+    w.Family("conduit_syslog_connects_total", "counter", "Syslog TCP/TLS connections made.");
+    w.Sample("conduit_syslog_connects_total", "", sl.connects);
+  }
+
   w.Family("conduit_audit_records_total", "counter", "Audit records written to state_dir/audit.jsonl.");
   w.Sample("conduit_audit_records_total", "", s.audit_records());
   w.Family("conduit_audit_pending", "gauge", "Audit records waiting for the file to take writes.");

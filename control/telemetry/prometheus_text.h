@@ -13,16 +13,19 @@
 //   conduit_events_*_total, conduit_audit_*, conduit_grants, conduit_uptime_seconds
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include "conduit/v1/gateway.pb.h"
 #include "events/event_drain.h"
+#include "events/sinks/syslog_sink.h"
 
 namespace conduit::telemetry {
 
 struct MetricsInput {
   const conduit::v1::GatewayStatus* status = nullptr;
   EventDrainCounters events;
+  std::optional<SyslogSink::Counters> syslog;  // events.syslog configured
   size_t max_rules = 200;  // bounded cardinality: a 10k-rule policy stays scrapeable
 };
 

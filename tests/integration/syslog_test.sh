@@ -23,6 +23,7 @@ CTL_PORT=27241
 TCP_PORT=27242
 TLS_PORT=27243
 UDP_PORT=27244
+METRICS_PORT=27245
 PID=""
 RS_PID=""
 cleanup() {
@@ -131,6 +132,7 @@ wires:
     a: "net_pcap_sl${name}a,rx_pcap=$WORK/writes.pcap,tx_pcap=$WORK/$name/a_out.pcap"
     b: "net_pcap_sl${name}b,tx_pcap=$WORK/$name/b_out.pcap"
 control: {listen: "127.0.0.1:$CTL_PORT", state_dir: "$WORK/$name/state"}
+metrics: {listen: "127.0.0.1:$METRICS_PORT"}
 policy: $WORK/policy.yaml
 events:
   jsonl: $WORK/$name/events.jsonl
@@ -158,6 +160,11 @@ mode_changes() {  # COUNT: each is a mode_change and an audit event
     sleep 0.1
   done
 }
+# The sink's counters as /metrics shows them, while conduitd runs.
+scrape() {  # NAME
+  /usr/bin/python3 -c 'import sys, urllib.request; sys.stdout.write(urllib.request.urlopen(sys.argv[1], timeout=5).read().decode())' \
+    "http://127.0.0.1:$METRICS_PORT/metrics" | grep '^conduit_syslog_' >"$WORK/$1/metrics" || fail "$1: no conduit_syslog_ metrics"
+}
 # Waits until FILE has as many lines as the jsonl has (the receiver caught up).
 caught_up() {  # LOG JSONL
   for _ in $(seq 100); do
@@ -180,6 +187,7 @@ stream_with_kill() {  # NAME LOG
   start_rsyslog
   mode_changes 6   # after the restart
   sleep 1
+  scrape "$name"
   stop_conduitd
   grep -o 'syslog 127.0.0.1:[0-9]* ([a-z, ]*): sent .*' "$WORK/$name/conduitd.log" | tail -1 >"$WORK/$name/counters"
 }
@@ -260,6 +268,23 @@ received = msgs(log)
 counters = open(f"{d}/counters").read().strip()
 c = {k: int(v) for k, v in re.findall(r"(sent|resent|dropped|errors|connects) (\d+)", counters)}
 print(f"     {d.rsplit('/', 1)[1]}: {len(jsonl)} events in events.jsonl, {len(received)} messages received; {counters}")
+
+# /metrics, scraped while conduitd ran (after the restart): the same
+# counters, never ahead of the final ones, and showing what happened.
+m = {}
+for line in open(f"{d}/metrics").read().splitlines():
+    mm = re.match(r'conduit_syslog_(messages|errors|connects)_total(?:\{result="(\w+)"\})? (\d+)$', line)
+    if mm:
+        m[mm.group(2) or mm.group(1)] = int(mm.group(3))
+if set(m) != {"sent", "resent", "dropped", "errors", "connects"}:
+    bad(f"/metrics: syslog families incomplete: {sorted(m)}")
+elif any(m[k] > c.get(k, 0) for k in m):
+    bad(f"/metrics ahead of the sink's final counters: {m} vs {c}")
+elif m["sent"] == 0 or (mode == "udp" and m["dropped"] == 0) or (mode != "udp" and m["connects"] < 2):
+    bad(f"/metrics does not show what happened (sends, the drops or the reconnect): {m}")
+else:
+    print(f"ok   /metrics while running: conduit_syslog_messages_total sent {m['sent']} resent {m['resent']} "
+          f"dropped {m['dropped']}, connects {m['connects']}, errors {m['errors']}")
 
 if fmt == "cef":
     rec = collections.Counter(cef_key(m) for m in received)
@@ -369,6 +394,7 @@ mode_changes 6
 start_rsyslog
 mode_changes 4
 sleep 1
+scrape udp
 stop_conduitd
 grep -o 'syslog 127.0.0.1:[0-9]* ([a-z, ]*): sent .*' "$WORK/udp/conduitd.log" | tail -1 >"$WORK/udp/counters"
 check udp "$WORK/udp.log" json udp || failures=$((failures + 1))

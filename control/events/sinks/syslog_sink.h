@@ -93,6 +93,12 @@ class SyslogSink : public EventSink {
   std::string FormatMessage(const EventRecord& event, std::string_view json_line) const;
   static int Severity(const EventRecord& event);
 
+  // Any thread: what the sink did so far (for /metrics).
+  struct Counters {
+    uint64_t sent = 0, resent = 0, dropped = 0, errors = 0, connects = 0;
+  };
+  Counters counters() const { return {sent(), resent(), dropped(), errors(), connects()}; }
+
   uint64_t sent() const { return sent_.load(std::memory_order_relaxed); }  // first sends
   uint64_t resent() const { return resent_.load(std::memory_order_relaxed); }  // again, after a drop
   uint64_t dropped() const { return dropped_.load(std::memory_order_relaxed); }
