@@ -145,7 +145,8 @@ void AuditLog::FlushLocked() {
 
 AuditHealth AuditLog::health() const {
   std::lock_guard<std::mutex> lock(mu_);
-  return AuditHealth{written_seq_, pending_.size(), lost_, error_.empty() ? damaged_ : error_};
+  return AuditHealth{written_seq_, pending_.size(), lost_, error_.empty() ? damaged_ : error_,
+                     next_seq_ - 1, head_hash_};
 }
 
 absl::StatusOr<std::vector<std::string>> AuditLog::Read(uint64_t since_seq, uint32_t limit) const {

@@ -26,6 +26,11 @@ struct AuditHealth {
   uint64_t pending = 0;  // rendered, not yet in the file
   uint64_t lost = 0;     // dropped: the pending queue was full
   std::string error;     // the last write error; "" when healthy
+  // The newest record (written or waiting): kept elsewhere, its hash lets
+  // `conduitctl audit verify --head` prove nothing up to it was altered,
+  // removed or rewritten, which the chain alone cannot.
+  uint64_t head_seq = 0;
+  std::string head_hash;
 };
 
 class AuditLog {

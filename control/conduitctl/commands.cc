@@ -201,7 +201,8 @@ int Status(const ClientOptions& options, bool json) {
                   "\"bypass\":%s,\"policy_refused\":%s,\"confirm_deadline\":%s,"
                   "\"confirm_pending_version\":%s,\"revert_to_version\":%s,"
                   "\"uptime_seconds\":%llu,\"workers\":[%s],\"counters\":%s,"
-                  "\"identity\":%s,\"roles_enabled\":%s,\"audit\":{\"records\":%llu,\"pending\":%llu,\"error\":%s},"
+                  "\"identity\":%s,\"roles_enabled\":%s,\"audit\":{\"records\":%llu,\"pending\":%llu,\"error\":%s,"
+                  "\"head_seq\":%llu,\"head_hash\":%s},"
                   "\"grants\":[%s]}",
                   i ? "," : "", JsonQuote(t).c_str(), JsonQuote(s.policy_version()).c_str(),
                   JsonQuote(s.policy_hash()).c_str(), JsonQuote(ModeName(s.mode())).c_str(),
@@ -212,6 +213,7 @@ int Status(const ClientOptions& options, bool json) {
                   CountersJson(s.counters()).c_str(), JsonQuote(s.identity()).c_str(),
                   s.roles_enabled() ? "true" : "false", static_cast<unsigned long long>(s.audit_records()),
                   static_cast<unsigned long long>(s.audit_pending()), JsonQuote(s.audit_error()).c_str(),
+                  static_cast<unsigned long long>(s.audit_head_seq()), JsonQuote(s.audit_head_hash()).c_str(),
                   grants.c_str());
       continue;
     }
@@ -234,7 +236,8 @@ int Status(const ClientOptions& options, bool json) {
       std::printf("  AUDIT    %s (%llu record(s) waiting)\n", s.audit_error().c_str(),
                   static_cast<unsigned long long>(s.audit_pending()));
     } else {
-      std::printf("  audit    %llu record(s)\n", static_cast<unsigned long long>(s.audit_records()));
+      std::printf("  audit    %llu record(s)%s%s\n", static_cast<unsigned long long>(s.audit_records()),
+                  s.audit_head_hash().empty() ? "" : ", head ", s.audit_head_hash().c_str());
     }
     if (s.confirm_deadline_unix_ms() != 0) {
       std::printf("  confirm  %s awaits confirmation: reverts to %s at %s\n",

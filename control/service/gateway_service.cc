@@ -206,6 +206,8 @@ void GatewayService::FillStatus(v1::GatewayStatus* reply) const {
     reply->set_audit_records(audit.records);
     reply->set_audit_error(audit.error);
     reply->set_audit_pending(audit.pending);
+    reply->set_audit_head_seq(audit.head_seq);
+    reply->set_audit_head_hash(audit.head_hash);
   }
   const PolicyStatus s = policies_->Status();
   reply->set_policy_version(s.version);

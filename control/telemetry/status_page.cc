@@ -63,7 +63,9 @@ void Overview(std::string& out, const v1::GatewayStatus& s) {
                                       : "<span class=\"warn\">off: every caller may do everything</span>");
   Row(out, "audit trail",
       s.audit_error().empty()
-          ? absl::StrCat(s.audit_records(), " records")
+          ? absl::StrCat(s.audit_records(), " records",
+                         s.audit_head_hash().empty() ? "" : "; newest hash <code>",
+                         HtmlEscape(s.audit_head_hash()), s.audit_head_hash().empty() ? "" : "</code>")
           : absl::StrCat("<span class=\"bad\">", HtmlEscape(s.audit_error()), " (", s.audit_pending(),
                          " waiting)</span>"));
   Row(out, "grants in force", absl::StrCat(s.grants_size()));

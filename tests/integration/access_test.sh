@@ -208,6 +208,18 @@ st="$(as sec status --json)"  # status retries what waited
 grep -q '"pending":0,"error":""' <<<"$st" && ok "the file caught up" || fail "after recovery: $(grep -o '"audit":{[^}]*}' <<<"$st")"
 "$CTL" audit verify --file "$WORK/state/audit.jsonl" >"$WORK/verify.out" 2>&1 \
   && ok "chain intact after the outage: $(cat "$WORK/verify.out")" || fail "verify after outage: $(cat "$WORK/verify.out")"
+# The head from status, kept elsewhere, proves the tail: the untouched file
+# verifies against it, one with its newest record cut off does not.
+head="$(as sec status --json | /usr/bin/python3 -c 'import json,sys; s=json.load(sys.stdin); s=s[0] if isinstance(s,list) else s; print(s["audit"]["head_hash"])')"
+"$CTL" audit verify --file "$WORK/state/audit.jsonl" --head "$head" >"$WORK/verify.out" 2>&1 \
+  && ok "verify --head with the head from status" || fail "verify --head '$head': $(cat "$WORK/verify.out")"
+head -n -1 "$WORK/state/audit.jsonl" >"$WORK/cut.jsonl"
+if "$CTL" audit verify --file "$WORK/cut.jsonl" --head "$head" >"$WORK/verify.out" 2>&1; then
+  fail "verify --head passed a file whose newest record was removed"
+else
+  grep -q 'records after it were removed' "$WORK/verify.out" && ok "verify --head names the cut tail" \
+    || fail "verify --head on the cut file: $(cat "$WORK/verify.out")"
+fi
 
 # --- roles need mutual TLS -------------------------------------------------
 sed '/client_ca/s/, client_ca: [^}]*//' "$WORK/conduitd.yaml" | sed 's/conduit-ac/conduit-ac2/; s/net_null_ac/net_null_ad/g' >"$WORK/no-mtls.yaml"
