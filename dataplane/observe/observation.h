@@ -70,6 +70,13 @@ inline void AddRange(TupleStats& s, AddressRange r) {
     return uint64_t(b.lo) <= uint64_t(a.hi) + kAddressCoalesceGap &&
            uint64_t(a.lo) <= uint64_t(b.hi) + kAddressCoalesceGap;
   };
+  // Steady polling repeats a range already kept. Kept ranges are never
+  // within the gap of each other (an insertion absorbs every range near it;
+  // merging the closest two keeps their distances to the others), so a
+  // range inside a kept one is near no other: nothing changes.
+  for (int i = 0; i < s.range_count; ++i) {
+    if (s.ranges[i].lo <= r.lo && r.hi <= s.ranges[i].hi) return;
+  }
   // Absorb every kept range near r into r, compacting the rest.
   int kept = 0;
   for (int i = 0; i < s.range_count; ++i) {

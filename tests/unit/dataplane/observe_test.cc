@@ -8,6 +8,7 @@
 #include <chrono>
 #include <map>
 #include <memory>
+#include <random>
 #include <thread>
 #include <vector>
 
@@ -229,6 +230,42 @@ TEST(ObserveTableTest, RangesCoalesceAndStayBounded) {
   ASSERT_EQ(s.range_count, kMaxRanges);
   EXPECT_EQ(s.ranges[0].lo, 0u);
   EXPECT_EQ(s.ranges[kMaxRanges - 1].hi, 4010u);
+}
+
+// What AddRange's shortcut for a repeated range rests on, over random
+// inserts: ranges stay sorted, bounded and never within the gap of each
+// other, every address added stays covered, and a range inside a kept one
+// changes nothing.
+TEST(ObserveTableTest, RangesStayApartCoverWhatWasAddedAndIgnoreRepeats) {
+  std::mt19937 rng(7);
+  for (int round = 0; round < 200; ++round) {
+    TupleStats s;
+    std::vector<AddressRange> added;
+    for (int k = 0; k < 12; ++k) {
+      const uint32_t lo = rng() % 400, hi = lo + rng() % 12;
+      AddRange(s, {lo, hi});
+      added.push_back({lo, hi});
+      ASSERT_LE(s.range_count, kMaxRanges);
+      for (int i = 0; i + 1 < s.range_count; ++i) {
+        ASSERT_GT(uint64_t(s.ranges[i + 1].lo), uint64_t(s.ranges[i].hi) + kAddressCoalesceGap)
+            << "round " << round << ": ranges " << i << " and " << i + 1 << " are within the gap";
+      }
+      for (const AddressRange& a : added) {
+        bool covered = false;
+        for (int i = 0; i < s.range_count; ++i) covered |= s.ranges[i].lo <= a.lo && a.hi <= s.ranges[i].hi;
+        ASSERT_TRUE(covered) << "round " << round << ": " << a.lo << "-" << a.hi << " lost";
+      }
+      const TupleStats before = s;
+      const AddressRange kept = s.ranges[rng() % s.range_count];
+      const uint32_t from = kept.lo + rng() % (kept.hi - kept.lo + 1);
+      AddRange(s, {from, from + rng() % (kept.hi - from + 1)});
+      ASSERT_EQ(s.range_count, before.range_count);
+      for (int i = 0; i < s.range_count; ++i) {
+        ASSERT_EQ(s.ranges[i].lo, before.ranges[i].lo);
+        ASSERT_EQ(s.ranges[i].hi, before.ranges[i].hi);
+      }
+    }
+  }
 }
 
 TupleKey KeyN(uint32_t n) {
