@@ -6,7 +6,9 @@
 # conduitctl. Then the audit trail: refusals recorded, read back over gRPC,
 # `audit verify` passes on the file and names a tampered record; then the
 # audit file stops taking writes: control still works, traffic keeps flowing,
-# status says so, and it catches up when the file is back.
+# status says so, and it catches up when the file is back; status's audit
+# head proves the file's tail. Then a staged fleet rollout over two such
+# gateways: the vendor's is refused at the canary, the engineer's lands.
 #   access_test.sh CONDUITD CONDUITCTL
 set -uo pipefail
 CONDUITD="$(realpath "$1")"
@@ -14,9 +16,9 @@ CTL="$(realpath "$2")"
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 WORK="$(mktemp -d)"
 PORT=27231
-PID=""
+PID=""; PID2=""
 cleanup() {
-  [[ -n "$PID" ]] && kill "$PID" 2>/dev/null && wait "$PID" 2>/dev/null
+  for p in "$PID" "$PID2"; do [[ -n "$p" ]] && kill "$p" 2>/dev/null && wait "$p" 2>/dev/null; done
   rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -220,6 +222,45 @@ else
   grep -q 'records after it were removed' "$WORK/verify.out" && ok "verify --head names the cut tail" \
     || fail "verify --head on the cut file: $(cat "$WORK/verify.out")"
 fi
+
+# --- a fleet rollout under roles -------------------------------------------
+# A second gateway with the same roles; the staged rollout (canary, soak,
+# promote, push) carries the caller's identity to every gateway: the vendor
+# is refused at the canary and nothing changes anywhere, the engineer's
+# rollout reaches both.
+PORT2=27232
+sed -e "s/127.0.0.1:$PORT/127.0.0.1:$PORT2/" -e 's/--file-prefix, conduit-ac/--file-prefix, conduit-ac3/' -e 's/net_null_ac/net_null_ae/g' \
+    -e "s#state_dir: .*#state_dir: $WORK/state2#" -e "s#jsonl: .*#jsonl: $WORK/events2.jsonl}#" \
+    "$WORK/conduitd.yaml" >"$WORK/conduitd2.yaml"
+"$CONDUITD" --config "$WORK/conduitd2.yaml" >"$WORK/conduitd2.log" 2>&1 &
+PID2=$!
+fleet_as() {  # WHO conduitctl-args... (no --target: the targets file names them)
+  local who="$1"; shift
+  "$CTL" "$@" --ca "$WORK/ca.pem" --cert "$WORK/$who.pem" --key "$WORK/$who.key" --timeout 5
+}
+version_at() { "$CTL" status --target "127.0.0.1:$1" --ca "$WORK/ca.pem" --cert "$WORK/sec.pem" \
+    --key "$WORK/sec.key" --timeout 5 --json 2>/dev/null |
+  /usr/bin/python3 -c 'import json,sys; s=json.load(sys.stdin); s=s[0] if isinstance(s,list) else s; print(s["policy_version"])'; }
+for _ in $(seq 1 100); do version_at "$PORT2" >/dev/null 2>&1 && break; sleep 0.2; done
+version_at "$PORT2" >/dev/null 2>&1 || fail "the second gateway did not come up: $(tail -3 "$WORK/conduitd2.log")"
+printf '127.0.0.1:%s gw-1\n127.0.0.1:%s gw-2\n' "$PORT" "$PORT2" >"$WORK/targets.txt"
+sed 's/"access-1"/"access-fleet"/' "$WORK/policy.yaml" >"$WORK/fleet.yaml"
+v1_before="$(version_at "$PORT")"; v2_before="$(version_at "$PORT2")"
+out="$(fleet_as vendor push "$WORK/fleet.yaml" --targets "$WORK/targets.txt" --canary 1 --soak 1s \
+       --max-would-block 0 2>&1)"; rc=$?
+[[ $rc == 1 ]] && grep -q '^gw-1 127.0.0.1:[0-9]* canary failed: PERMISSION_DENIED: permission "push" needed' <<<"$out" \
+  && grep -q '^gw-2 .* skipped' <<<"$out" && ok "fleet: the vendor's rollout is refused at the canary, the rest skipped" \
+  || fail "fleet as vendor: rc=$rc $(tail -4 <<<"$out")"
+[[ "$(version_at "$PORT")" == "$v1_before" && "$(version_at "$PORT2")" == "$v2_before" ]] \
+  && ok "fleet: nothing changed after the refusal ($v1_before, ${v2_before:-none})" \
+  || fail "fleet: versions moved after a refused rollout: $(version_at "$PORT") $(version_at "$PORT2")"
+out="$(fleet_as eng push "$WORK/fleet.yaml" --targets "$WORK/targets.txt" --canary 1 --soak 1s \
+       --max-would-block 0 2>&1)"; rc=$?
+[[ $rc == 0 && "$(version_at "$PORT")" == access-fleet && "$(version_at "$PORT2")" == access-fleet ]] \
+  && ok "fleet: the engineer's rollout reaches both gateways" || fail "fleet as eng: rc=$rc $(tail -4 <<<"$out")"
+grep -q '"identity":"plant-eng".*"target":"access-fleet"' "$WORK/state2/audit.jsonl" \
+  && ok "fleet: the second gateway audits the engineer's push" || fail "gw-2 audit lacks the fleet push"
+kill -TERM "$PID2"; wait "$PID2" 2>/dev/null; PID2=""
 
 # --- roles need mutual TLS -------------------------------------------------
 sed '/client_ca/s/, client_ca: [^}]*//' "$WORK/conduitd.yaml" | sed 's/conduit-ac/conduit-ac2/; s/net_null_ac/net_null_ad/g' >"$WORK/no-mtls.yaml"
