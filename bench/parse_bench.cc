@@ -208,14 +208,21 @@ const Arena* MixArena(bool whole_corpus, std::string* error) {
   return a;
 }
 
-// Arg 0: corpus/pcap/mixed; arg 1: every capture of every protocol directory.
-void BM_ParseMix(benchmark::State& state) {
+// The benchmark's arena (arg 0: corpus/pcap/mixed; arg 1: every capture of
+// every protocol directory), or null with the benchmark skipped, saying why.
+const Arena* MixArenaOrSkip(benchmark::State& state) {
   std::string error;
   const Arena* a = MixArena(state.range(0) == 1, &error);
   if (a == nullptr || a->frames.empty()) {
     state.SkipWithError(error.c_str());
-    return;
+    return nullptr;
   }
+  return a;
+}
+
+void BM_ParseMix(benchmark::State& state) {
+  const Arena* a = MixArenaOrSkip(state);
+  if (a == nullptr) return;
   const uint8_t* base = a->blob.data();
   const size_t n = a->frames.size();
   PacketMeta meta;
@@ -243,12 +250,8 @@ BENCHMARK(BM_ParseMix)->Arg(0)->Arg(1);
 // port cannot vouch. Frames are parsed before the timed loop; compare with
 // BM_ParseMix (a packet's parse) and BM_Baseline_Iterate (the walk).
 void BM_ChecksumMix(benchmark::State& state) {
-  std::string error;
-  const Arena* a = MixArena(state.range(0) == 1, &error);
-  if (a == nullptr || a->frames.empty()) {
-    state.SkipWithError(error.c_str());
-    return;
-  }
+  const Arena* a = MixArenaOrSkip(state);
+  if (a == nullptr) return;
   const uint8_t* base = a->blob.data();
   struct Parsed {
     const uint8_t* frame;
@@ -284,12 +287,8 @@ BENCHMARK(BM_ChecksumMix)->Arg(0)->Arg(1);
 // Baseline: the same walk over the same frames, reading each frame's first
 // byte and length but parsing nothing (the loop's own cost).
 void BM_Baseline_Iterate(benchmark::State& state) {
-  std::string error;
-  const Arena* a = MixArena(state.range(0) == 1, &error);
-  if (a == nullptr || a->frames.empty()) {
-    state.SkipWithError(error.c_str());
-    return;
-  }
+  const Arena* a = MixArenaOrSkip(state);
+  if (a == nullptr) return;
   const uint8_t* base = a->blob.data();
   const size_t n = a->frames.size();
   uint64_t sum = 0;
@@ -309,12 +308,8 @@ BENCHMARK(BM_Baseline_Iterate)->Arg(0)->Arg(1);
 // fixed-size copy, the arena has slack past the last frame) into a cache
 // line: what "touch the headers and write one line" costs.
 void BM_Baseline_CopyMeta(benchmark::State& state) {
-  std::string error;
-  const Arena* a = MixArena(state.range(0) == 1, &error);
-  if (a == nullptr || a->frames.empty()) {
-    state.SkipWithError(error.c_str());
-    return;
-  }
+  const Arena* a = MixArenaOrSkip(state);
+  if (a == nullptr) return;
   const uint8_t* base = a->blob.data();
   const size_t n = a->frames.size();
   alignas(64) uint8_t line[64];

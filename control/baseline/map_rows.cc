@@ -5,7 +5,6 @@
 #include "absl/strings/str_cat.h"
 #include "baseline/baseline_api.h"
 #include "common/time_text.h"
-#include "baseline/propose.h"
 #include "events/event_json.h"
 #include "ics/registry.h"
 

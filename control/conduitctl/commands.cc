@@ -9,8 +9,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/json.h"
-#include "policy/validate.h"
 #include "policy/expires.h"
+#include "policy/validate.h"
 
 namespace conduit::ctl {
 namespace {

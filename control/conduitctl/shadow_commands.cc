@@ -5,8 +5,8 @@
 #include "absl/strings/str_cat.h"
 #include "common/json.h"
 #include "conduitctl/rules_commands.h"
-#include "policy/validate.h"
 #include "policy/expires.h"
+#include "policy/validate.h"
 
 namespace conduit::ctl {
 namespace {

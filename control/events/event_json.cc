@@ -5,9 +5,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/json.h"
+#include "common/time_text.h"
 #include "ics/registry.h"
 #include "stats/counters.h"
-#include "common/time_text.h"
 
 namespace conduit {
 namespace {

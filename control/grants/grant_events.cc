@@ -5,8 +5,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/json.h"
-#include "policy/expires.h"
 #include "common/time_text.h"
+#include "policy/expires.h"
 
 namespace conduit::grants {
 namespace {

@@ -1,13 +1,12 @@
 #include "policy/expires.h"
 
-#include "common/time_text.h"
-
 #include <chrono>
 #include <cctype>
 #include <ctime>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "common/time_text.h"
 
 namespace conduit::policy {
 namespace {

@@ -23,19 +23,10 @@ uint64_t SumBytes(const uint8_t* p, uint32_t len, uint64_t sum) {
     sum += w[0];
     other += w[1];
   }
-  if (len >= 4) {
-    uint32_t w;
-    std::memcpy(&w, p, 4);
-    sum += w;
-    p += 4;
-    len -= 4;
-  }
-  if (len >= 2) {
+  for (; len >= 2; p += 2, len -= 2) {  // at most three
     uint16_t w;
     std::memcpy(&w, p, 2);
     sum += w;
-    p += 2;
-    len -= 2;
   }
   if (len) sum += p[0];  // the odd byte, padded with a zero after it
   return sum + other;

@@ -50,14 +50,8 @@ FragmentView Ipv6Fragment(const uint8_t* frame, const PacketMeta& meta) {
   uint8_t next = ip[6];
   while (next != 44) {
     if (at + 8 > end) return {};
-    uint32_t len;
-    if (next == 51) {
-      len = (uint32_t(ip[at + 1]) + 2) * 4;
-    } else if (next == 0 || next == 43 || next == 60 || next == 135) {
-      len = (uint32_t(ip[at + 1]) + 1) * 8;
-    } else {
-      return {};  // no fragment header before the payload
-    }
+    const uint32_t len = Ipv6ExtensionLength(next, ip + at);
+    if (len == 0) return {};  // no fragment header before the payload
     if (at + len > kMaxUnfragmentable) return {};
     next_at = at;
     next = ip[at];

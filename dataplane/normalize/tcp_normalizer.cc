@@ -158,8 +158,7 @@ TcpVerdict NormalizeTcpSegment(const SipKey& key, TcpSegments& sent, TcpAckPair&
               sent.count = 0;
             }
           } else {
-            sent.records[sent.count] = RecordOf(key, payload + (now_next - seq), fresh);
-            sent.count = static_cast<uint8_t>(sent.count + 1);
+            sent.records[sent.count++] = RecordOf(key, payload + (now_next - seq), fresh);
           }
         }
       }

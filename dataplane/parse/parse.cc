@@ -125,22 +125,17 @@ ParseResult ParseIpv6(const uint8_t* frame, uint32_t off, uint32_t len,
       case 43:   // routing
       case 60:   // destination options
       case 135:  // mobility
-      case 51:   // authentication header (length in 4-byte units)
+      case 51:   // authentication header
       case 44: { // fragment
         if (i == kMaxIpv6ExtHeaders) [[unlikely]] {
           return ParseResult::kIpv6ExtensionChainTooLong;
         }
         if (end - cur < 8) [[unlikely]] return ParseResult::kTruncatedIpv6;
         const uint8_t* ext = frame + cur;
-        uint32_t ext_len;
+        const uint32_t ext_len = Ipv6ExtensionLength(next, ext);
         if (next == 44) {
-          ext_len = 8;
           meta.flags |= kPktFragment;
           if (LoadBigEndian16(ext + 2) & 0xFFF8) meta.flags |= kPktLaterFragment;
-        } else if (next == 51) {
-          ext_len = (uint32_t(ext[1]) + 2) * 4;
-        } else {
-          ext_len = (uint32_t(ext[1]) + 1) * 8;
         }
         if (ext_len > end - cur) [[unlikely]] return ParseResult::kTruncatedIpv6;
         meta.flags |= kPktIpv6ExtHeaders;

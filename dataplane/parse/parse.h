@@ -45,4 +45,18 @@ inline bool ParsedIp(ParseResult r) { return r == ParseResult::kOk; }
 // Cost: about 20-30 cycles for Ethernet/IPv4/TCP (bench/parse_bench.cc).
 ParseResult ParsePacket(const uint8_t* frame, uint32_t len, PacketMeta& meta);
 
+// The length of the IPv6 extension header of type `type` at `ext` (its
+// first two bytes readable), or 0 when `type` is not an extension header
+// (it names the payload): hop-by-hop, routing, destination options and
+// mobility count 8-byte units after the first 8, the authentication header
+// 4-byte units after the first 8, a fragment header is 8 bytes.
+inline uint32_t Ipv6ExtensionLength(uint8_t type, const uint8_t* ext) {
+  switch (type) {
+    case 0: case 43: case 60: case 135: return (uint32_t(ext[1]) + 1) * 8;
+    case 51: return (uint32_t(ext[1]) + 2) * 4;
+    case 44: return 8;
+    default: return 0;
+  }
+}
+
 }  // namespace conduit

@@ -17,8 +17,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/log.h"
-#include "events/sinks/cef_format.h"
 #include "common/time_text.h"
+#include "events/sinks/cef_format.h"
 
 namespace conduit {
 namespace {
