@@ -14,6 +14,7 @@
 
 #include "bench_corpus.h"
 #include "normalize/checksum.h"
+#include "normalize/segment_hash.h"
 #include "parse/packet_meta.h"
 #include "parse/parse.h"
 
@@ -283,6 +284,55 @@ void BM_ChecksumMix(benchmark::State& state) {
       double(state.iterations()) * n, benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
 }
 BENCHMARK(BM_ChecksumMix)->Arg(0)->Arg(1);
+
+// The keyed hash the TCP normalizer records of each new segment
+// (normalize/segment_hash.h), over every TCP payload of the same captures:
+// /0 is the whole corpus' mix. BM_Baseline_SipHashMix hashes the same
+// payloads with SipHash-1-3, the hash it replaced.
+template <bool kSipHash>
+void SegmentHashMix(benchmark::State& state) {
+  const Arena* a = MixArenaOrSkip(state);
+  if (a == nullptr) return;
+  const uint8_t* base = a->blob.data();
+  struct Payload {
+    const uint8_t* bytes;
+    uint32_t len;
+  };
+  std::vector<Payload> payloads;
+  uint64_t bytes = 0;
+  for (const auto& [off, len] : a->frames) {
+    PacketMeta meta;
+    if (ParsePacket(base + off, len, meta) != ParseResult::kOk || !meta.Has(kPktHasL4) ||
+        meta.l4_proto != kIpProtoTcp || meta.payload_len == 0) {
+      continue;
+    }
+    payloads.push_back({base + off + meta.payload_offset, meta.payload_len});
+    bytes += meta.payload_len;
+  }
+  const normalize::SegmentHashKey key = normalize::RandomSegmentHashKey();
+  uint64_t sum = 0;
+  for (auto _ : state) {
+    for (const Payload& p : payloads) {
+      if constexpr (kSipHash) {
+        sum += normalize::SipHash<1, 3>(key.sip, p.bytes, p.len);
+      } else {
+        sum += normalize::HashSegment(key, p.bytes, p.len);
+      }
+    }
+    benchmark::DoNotOptimize(sum);
+  }
+  const double n = double(payloads.size());
+  state.SetItemsProcessed(int64_t(double(state.iterations()) * n));
+  state.SetBytesProcessed(int64_t(state.iterations() * bytes));
+  state.counters["segments"] = n;
+  state.counters["mean_len"] = n == 0 ? 0 : double(bytes) / n;
+  state.counters["ns_per_seg"] = benchmark::Counter(
+      double(state.iterations()) * n, benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+}
+void BM_SegmentHashMix(benchmark::State& state) { SegmentHashMix<false>(state); }
+void BM_Baseline_SipHashMix(benchmark::State& state) { SegmentHashMix<true>(state); }
+BENCHMARK(BM_SegmentHashMix)->Arg(0)->Arg(1);
+BENCHMARK(BM_Baseline_SipHashMix)->Arg(0)->Arg(1);
 
 // Baseline: the same walk over the same frames, reading each frame's first
 // byte and length but parsing nothing (the loop's own cost).

@@ -11,7 +11,7 @@
 #include "ics/ics_op.h"
 #include "ics/ports.h"
 #include "normalize/ip_reassembly.h"
-#include "normalize/siphash.h"
+#include "normalize/segment_hash.h"
 #include "parse/packet_meta.h"
 #include "stats/counters.h"
 
@@ -62,7 +62,7 @@ class Inspector {
   Inspector(uint32_t flow_capacity, uint64_t idle_timeout, const ics::ProtocolPorts* ports)
       : flows_(flow_capacity, idle_timeout),
         ports_(ports),
-        key_(normalize::RandomSipKey()),
+        key_(normalize::RandomSegmentHashKey()),
         reassembler_(std::make_unique<normalize::IpReassembler>()) {}
 
   // A burst is inspected in three passes so that its flow-table cache
@@ -133,7 +133,7 @@ class Inspector {
 
   FlowTable flows_;
   const ics::ProtocolPorts* ports_;
-  normalize::SipKey key_;  // random per inspector: retransmission hashes
+  normalize::SegmentHashKey key_;  // random per inspector: retransmission hashes
   bool enforce_ = true;
   bool normalize_tcp_ = true;
   std::unique_ptr<normalize::IpReassembler> reassembler_;

@@ -11,12 +11,13 @@ constexpr uint8_t kMaxWscale = 14;  // RFC 7323
 
 inline int32_t SeqDiff(uint32_t a, uint32_t b) { return static_cast<int32_t>(a - b); }
 
-TcpSegments::Record RecordOf(const SipKey& key, const uint8_t* bytes, uint32_t len) {
-  const uint64_t h = SipHash<1, 3>(key, bytes, len);
+TcpSegments::Record RecordOf(const SegmentHashKey& key, const uint8_t* bytes, uint32_t len) {
+  const uint32_t h = HashSegment(key, bytes, len);
   return {static_cast<uint16_t>(len), static_cast<uint16_t>(h >> 16), static_cast<uint16_t>(h)};
 }
 
-bool SameBytes(const TcpSegments::Record& r, const SipKey& key, const uint8_t* bytes) {
+bool SameBytes(const TcpSegments::Record& r, const SegmentHashKey& key,
+               const uint8_t* bytes) {
   const TcpSegments::Record now = RecordOf(key, bytes, r.len);
   return now.hash_hi == r.hash_hi && now.hash_lo == r.hash_lo;
 }
@@ -77,8 +78,8 @@ TcpVerdict Fail(DropReason why, bool evasion) { return {why, evasion}; }
 
 // Checks the segment's bytes against the judged records they overlap.
 // [seq, end) is the segment; records start at t.base_seq.
-TcpVerdict CheckOverlap(const SipKey& key, const TcpSegments& t, const uint8_t* payload,
-                        uint32_t seq, uint32_t end) {
+TcpVerdict CheckOverlap(const SegmentHashKey& key, const TcpSegments& t,
+                        const uint8_t* payload, uint32_t seq, uint32_t end) {
   uint32_t rs = t.base_seq;
   for (int i = 0; i < t.count; ++i) {
     const TcpSegments::Record& r = t.records[i];
@@ -102,8 +103,9 @@ TcpVerdict CheckOverlap(const SipKey& key, const TcpSegments& t, const uint8_t* 
 
 }  // namespace
 
-TcpVerdict NormalizeTcpSegment(const SipKey& key, TcpSegments& sent, TcpAckPair& acks, int d,
-                               const uint8_t* frame, const PacketMeta& meta, bool enforce) {
+TcpVerdict NormalizeTcpSegment(const SegmentHashKey& key, TcpSegments& sent, TcpAckPair& acks,
+                               int d, const uint8_t* frame, const PacketMeta& meta,
+                               bool enforce) {
   TcpAcks& acked = acks[d];
   const bool syn = (meta.tcp_flags & kTcpFlagSyn) != 0;
   if (syn) {

@@ -33,7 +33,7 @@
 #include <array>
 #include <cstdint>
 
-#include "normalize/siphash.h"
+#include "normalize/segment_hash.h"
 #include "parse/packet_meta.h"
 #include "stats/counters.h"
 
@@ -42,10 +42,11 @@ namespace conduit::normalize {
 // The judged, unacknowledged segments one direction sent.
 struct TcpSegments {
   static constexpr int kRecords = 3;
-  // A judged segment: its length and a 32-bit keyed hash of its bytes (a
-  // blind guess passes one time in 2^32, and every miss is a counted drop
-  // and an evasion event). Three 16-bit fields: 2-byte aligned, so three
-  // records fill what the header leaves of 24 bytes.
+  // A judged segment: its length and a 32-bit keyed hash of its bytes
+  // (segment_hash.h: different bytes of the same length pass one time in
+  // 2^32, and every miss is a counted drop and an evasion event). Three
+  // 16-bit fields: 2-byte aligned, so three records fill what the header
+  // leaves of 24 bytes.
   struct Record {
     uint16_t len;
     uint16_t hash_hi;
@@ -103,8 +104,9 @@ struct TcpVerdict {
 // what this segment's ACK updates. `frame`/`meta` as parsed; `enforce`:
 // drop what fails (monitor: only report, and keep the records consistent
 // with what was forwarded). lcore (hot path): no allocation.
-TcpVerdict NormalizeTcpSegment(const SipKey& key, TcpSegments& sent, TcpAckPair& acks, int d,
-                               const uint8_t* frame, const PacketMeta& meta, bool enforce);
+TcpVerdict NormalizeTcpSegment(const SegmentHashKey& key, TcpSegments& sent, TcpAckPair& acks,
+                               int d, const uint8_t* frame, const PacketMeta& meta,
+                               bool enforce);
 
 // Data without ACK: checked on every inspected TCP flow (ICS or not).
 // A SYN with payload. On a known flow it would reset the gateway's stream
