@@ -206,6 +206,11 @@ class FleetRollout {
     } else if (st.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
       l.outcome = "unreachable";
       l.detail = absl::StrCat("no answer within ", client_.timeout_seconds, "s (", OneLine(st.error_message()), ")");
+    } else if (st.error_code() == grpc::StatusCode::PERMISSION_DENIED ||
+               st.error_code() == grpc::StatusCode::UNAUTHENTICATED) {
+      // Not a fault of the gateway: this identity may not do it there.
+      l.outcome = "denied";
+      l.detail = absl::StrCat(CodeName(st.error_code()), ": ", OneLine(st.error_message()));
     } else {
       l.outcome = "failed";
       l.detail = absl::StrCat(CodeName(st.error_code()), ": ", OneLine(st.error_message()));
@@ -264,8 +269,9 @@ class FleetRollout {
       const bool ours = i == at;
       if (holds_shadow_[i]) {
         // The canary it stopped at: cleared when it answers (over the limit,
-        // or it refused the promotion); left alone when it did not answer.
-        if (ours && l.outcome != "cleared" && l.outcome != "refused") {
+        // or it refused or denied the promotion); left alone when it did not
+        // answer.
+        if (ours && l.outcome != "cleared" && l.outcome != "refused" && l.outcome != "denied") {
           absl::StrAppend(&l.detail, "; its shadow candidate is left in place");
           continue;
         }

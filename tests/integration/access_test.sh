@@ -248,7 +248,7 @@ sed 's/"access-1"/"access-fleet"/' "$WORK/policy.yaml" >"$WORK/fleet.yaml"
 v1_before="$(version_at "$PORT")"; v2_before="$(version_at "$PORT2")"
 out="$(fleet_as vendor push "$WORK/fleet.yaml" --targets "$WORK/targets.txt" --canary 1 --soak 1s \
        --max-would-block 0 2>&1)"; rc=$?
-[[ $rc == 1 ]] && grep -q '^gw-1 127.0.0.1:[0-9]* canary failed: PERMISSION_DENIED: permission "push" needed' <<<"$out" \
+[[ $rc == 1 ]] && grep -q '^gw-1 127.0.0.1:[0-9]* canary denied: PERMISSION_DENIED: permission "push" needed' <<<"$out" \
   && grep -q '^gw-2 .* skipped' <<<"$out" && ok "fleet: the vendor's rollout is refused at the canary, the rest skipped" \
   || fail "fleet as vendor: rc=$rc $(tail -4 <<<"$out")"
 [[ "$(version_at "$PORT")" == "$v1_before" && "$(version_at "$PORT2")" == "$v2_before" ]] \
