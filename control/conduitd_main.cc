@@ -391,6 +391,18 @@ int Run(int argc, char** argv) {
     hooks.revoke = [&grant_api](const v1::RevokeRequest& r, const std::string& identity, v1::RevokeResponse* out) {
       return ToGrpc(grant_api.Revoke(r, identity, out));
     };
+    if (syslog != nullptr) {
+      hooks.syslog = [syslog, where = config->syslog](v1::SyslogStatus* out) {
+        const SyslogSink::Counters c = syslog->counters();
+        out->set_address(where.address);
+        out->set_transport(where.transport);
+        out->set_sent(c.sent);
+        out->set_resent(c.resent);
+        out->set_dropped(c.dropped);
+        out->set_errors(c.errors);
+        out->set_connects(c.connects);
+      };
+    }
     GatewayService service(&policies, &drain, hooks, config->workers);
     auto credentials = ServerCredentials(config->tls);
     if (!credentials.ok()) {

@@ -197,13 +197,21 @@ int Status(const ClientOptions& options, bool json) {
         absl::StrAppend(&grants, grants.empty() ? "" : ",", "{\"id\":", JsonQuote(g.id()), ",\"conduit\":",
                         JsonQuote(g.conduit()), ",\"expires\":", IsoUtcJson(g.expires_unix_ms()), "}");
       }
+      std::string syslog = "null";  // events.syslog not configured
+      if (s.has_syslog()) {
+        const v1::SyslogStatus& sl = s.syslog();
+        syslog = absl::StrCat("{\"address\":", JsonQuote(sl.address()), ",\"transport\":",
+                              JsonQuote(sl.transport()), ",\"sent\":", sl.sent(), ",\"resent\":",
+                              sl.resent(), ",\"dropped\":", sl.dropped(), ",\"errors\":",
+                              sl.errors(), ",\"connects\":", sl.connects(), "}");
+      }
       std::printf("%s{\"target\":%s,\"policy_version\":%s,\"policy_hash\":%s,\"mode\":%s,\"failure\":%s,"
                   "\"bypass\":%s,\"policy_refused\":%s,\"confirm_deadline\":%s,"
                   "\"confirm_pending_version\":%s,\"revert_to_version\":%s,"
                   "\"uptime_seconds\":%llu,\"workers\":[%s],\"counters\":%s,"
                   "\"identity\":%s,\"roles_enabled\":%s,\"audit\":{\"records\":%llu,\"pending\":%llu,\"error\":%s,"
                   "\"head_seq\":%llu,\"head_hash\":%s},"
-                  "\"grants\":[%s]}",
+                  "\"syslog\":%s,\"grants\":[%s]}",
                   i ? "," : "", JsonQuote(t).c_str(), JsonQuote(s.policy_version()).c_str(),
                   JsonQuote(s.policy_hash()).c_str(), JsonQuote(ModeName(s.mode())).c_str(),
                   JsonQuote(s.failure()).c_str(), JsonQuote(s.bypass()).c_str(),
@@ -214,7 +222,7 @@ int Status(const ClientOptions& options, bool json) {
                   s.roles_enabled() ? "true" : "false", static_cast<unsigned long long>(s.audit_records()),
                   static_cast<unsigned long long>(s.audit_pending()), JsonQuote(s.audit_error()).c_str(),
                   static_cast<unsigned long long>(s.audit_head_seq()), JsonQuote(s.audit_head_hash()).c_str(),
-                  grants.c_str());
+                  syslog.c_str(), grants.c_str());
       continue;
     }
     std::printf("%s\n  policy   %s (%s)\n  mode     %s\n  failure  %s\n  bypass   %s\n  uptime   %llus\n",
@@ -238,6 +246,15 @@ int Status(const ClientOptions& options, bool json) {
     } else {
       std::printf("  audit    %llu record(s)%s%s\n", static_cast<unsigned long long>(s.audit_records()),
                   s.audit_head_hash().empty() ? "" : ", head ", s.audit_head_hash().c_str());
+    }
+    if (s.has_syslog()) {
+      // Upper case when messages were lost: the SIEM is missing events.
+      const v1::SyslogStatus& sl = s.syslog();
+      std::printf("  %s   %s %s: %llu sent, %llu resent, %llu dropped, %llu error(s), %llu connect(s)\n",
+                  sl.dropped() != 0 ? "SYSLOG" : "syslog", sl.transport().c_str(), sl.address().c_str(),
+                  static_cast<unsigned long long>(sl.sent()), static_cast<unsigned long long>(sl.resent()),
+                  static_cast<unsigned long long>(sl.dropped()), static_cast<unsigned long long>(sl.errors()),
+                  static_cast<unsigned long long>(sl.connects()));
     }
     if (s.confirm_deadline_unix_ms() != 0) {
       std::printf("  confirm  %s awaits confirmation: reverts to %s at %s\n",

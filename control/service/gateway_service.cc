@@ -209,6 +209,7 @@ void GatewayService::FillStatus(v1::GatewayStatus* reply) const {
     reply->set_audit_head_seq(audit.head_seq);
     reply->set_audit_head_hash(audit.head_hash);
   }
+  if (hooks_.syslog) hooks_.syslog(reply->mutable_syslog());
   const PolicyStatus s = policies_->Status();
   reply->set_policy_version(s.version);
   reply->set_policy_hash(s.hash);

@@ -52,6 +52,9 @@ struct GatewayHooks {
   // caller may do everything. Unset audit: nothing is recorded.
   const RoleTable* roles = nullptr;
   AuditLog* audit = nullptr;
+  // The syslog sink's address and counters (GatewayStatus.syslog); unset:
+  // events.syslog is not configured.
+  std::function<void(conduit::v1::SyslogStatus*)> syslog;
 };
 
 class GatewayService final : public conduit::v1::Gateway::Service {

@@ -68,6 +68,14 @@ void Overview(std::string& out, const v1::GatewayStatus& s) {
                          HtmlEscape(s.audit_head_hash()), s.audit_head_hash().empty() ? "" : "</code>")
           : absl::StrCat("<span class=\"bad\">", HtmlEscape(s.audit_error()), " (", s.audit_pending(),
                          " waiting)</span>"));
+  if (s.has_syslog()) {
+    const v1::SyslogStatus& sl = s.syslog();
+    const std::string counts = absl::StrCat(sl.sent(), " sent, ", sl.resent(), " resent, ", sl.dropped(),
+                                            " dropped, ", sl.errors(), " errors, ", sl.connects(), " connects");
+    Row(out, "syslog",
+        absl::StrCat(HtmlEscape(sl.transport()), " ", HtmlEscape(sl.address()), ": ",
+                     sl.dropped() != 0 ? absl::StrCat("<span class=\"bad\">", counts, "</span>") : counts));
+  }
   Row(out, "grants in force", absl::StrCat(s.grants_size()));
   Row(out, "uptime", absl::StrCat(s.uptime_seconds(), " s"));
   out += "</table></section>\n";

@@ -160,10 +160,17 @@ mode_changes() {  # COUNT: each is a mode_change and an audit event
     sleep 0.1
   done
 }
-# The sink's counters as /metrics shows them, while conduitd runs.
+# The sink's counters as /metrics and conduitctl status show them, while
+# conduitd runs.
 scrape() {  # NAME
   /usr/bin/python3 -c 'import sys, urllib.request; sys.stdout.write(urllib.request.urlopen(sys.argv[1], timeout=5).read().decode())' \
     "http://127.0.0.1:$METRICS_PORT/metrics" | grep '^conduit_syslog_' >"$WORK/$1/metrics" || fail "$1: no conduit_syslog_ metrics"
+  "$CTL" status --target "127.0.0.1:$CTL_PORT" --timeout 5 --json >"$WORK/$1/status.json" 2>&1 \
+    || fail "$1: conduitctl status --json: $(tail -2 "$WORK/$1/status.json")"
+  "$CTL" status --target "127.0.0.1:$CTL_PORT" --timeout 5 >"$WORK/$1/status.txt" 2>&1 \
+    || fail "$1: conduitctl status: $(tail -2 "$WORK/$1/status.txt")"
+  /usr/bin/python3 -c 'import sys, urllib.request; sys.stdout.write(urllib.request.urlopen(sys.argv[1], timeout=5).read().decode())' \
+    "http://127.0.0.1:$METRICS_PORT/" >"$WORK/$1/page.html" || fail "$1: no status page"
 }
 # Waits until FILE has as many lines as the jsonl has (the receiver caught up).
 caught_up() {  # LOG JSONL
@@ -285,6 +292,36 @@ elif m["sent"] == 0 or (mode == "udp" and m["dropped"] == 0) or (mode != "udp" a
 else:
     print(f"ok   /metrics while running: conduit_syslog_messages_total sent {m['sent']} resent {m['resent']} "
           f"dropped {m['dropped']}, connects {m['connects']}, errors {m['errors']}")
+
+# conduitctl status --json, read right after the scrape: the same sink.
+st = json.load(open(f"{d}/status.json"))
+st = st[0] if isinstance(st, list) else st
+sl = st.get("syslog")
+if not isinstance(sl, dict):
+    bad(f"status --json: no syslog object: {st.get('syslog')!r}")
+elif (sl["transport"] == "udp") != (mode == "udp") or not sl["address"].startswith("127.0.0.1:"):
+    bad(f"status --json: syslog says where to {sl['transport']} {sl['address']}")
+elif any(sl[k] > c.get(k, 0) for k in ("sent", "resent", "dropped", "errors", "connects")):
+    bad(f"status --json: syslog ahead of the sink's final counters: {sl} vs {c}")
+elif sl["sent"] < m.get("sent", 0) or (mode == "udp" and sl["dropped"] == 0) or (mode != "udp" and sl["connects"] < 2):
+    bad(f"status --json: syslog does not show what happened: {sl} (metrics {m})")
+else:
+    print(f"ok   status --json: syslog {sl['transport']} {sl['address']}: sent {sl['sent']}, "
+          f"dropped {sl['dropped']}, connects {sl['connects']}")
+# The text form: upper case once messages were lost (only UDP loses here).
+text = open(f"{d}/status.txt", encoding="utf-8").read()
+want = ("  SYSLOG   " if mode == "udp" else "  syslog   ") + (f"{sl['transport']} {sl['address']}: " if isinstance(sl, dict) else "?")
+line = next((l for l in text.splitlines() if l.startswith(want)), None)
+if line is None:
+    bad(f"conduitctl status: no line starting {want!r}: {text!r}")
+else:
+    print(f"ok   conduitctl status: {line.strip()}")
+page = open(f"{d}/page.html", encoding="utf-8").read()
+row = re.search(r"<tr><td>syslog</td><td>(.*?)</td></tr>", page)
+if not row or not isinstance(sl, dict) or f"{sl['transport']} {sl['address']}: " not in row.group(1):
+    bad(f"status page: no syslog row naming the sink: {row.group(1) if row else page[:200]!r}")
+else:
+    print(f"ok   status page: syslog row: {re.sub('<[^>]+>', '', row.group(1))}")
 
 if fmt == "cef":
     rec = collections.Counter(cef_key(m) for m in received)
