@@ -280,7 +280,7 @@ int Run(int argc, char** argv) {
     drain.AddRing(&control_events);
     drain.AddRing(&baseline_events);
     drain.SetNames([&policies](const EventRecord& e) { return policies.NamesFor(e); });
-    std::shared_ptr<const SyslogSink> syslog;  // its counters, for /metrics
+    std::shared_ptr<const SyslogSink> syslog;  // its counters, for status and /metrics
     if (absl::Status s = AddSinks(*config, drain, &syslog); !s.ok()) {
       dataplane->reset();
       CleanupEal();
@@ -433,7 +433,6 @@ int Run(int argc, char** argv) {
       sources.status = [&service](v1::GatewayStatus* out) { service.FillStatus(out); };
       sources.events = [&drain] { return drain.counters(); };
       sources.recent = recent.get();
-      if (syslog != nullptr) sources.syslog = [syslog] { return syslog->counters(); };
       if (baseline_api != nullptr) {
         sources.maps = [&baseline_api, &policies, &config] {
           std::vector<v1::Baseline> maps;

@@ -136,18 +136,18 @@ std::string RenderPrometheus(const MetricsInput& input) {
   w.Sample("conduit_events_dropped_total", Label("where", "subscriber"), e.subscriber_dropped);
   w.Sample("conduit_events_dropped_total", Label("where", "control"), e.posted_dropped);
 
-  if (input.syslog) {
+  if (s.has_syslog()) {
     // A SIEM that stopped taking events shows here before anyone misses them.
-    const SyslogSink::Counters& sl = *input.syslog;
+    const v1::SyslogStatus& sl = s.syslog();
     w.Family("conduit_syslog_messages_total", "counter",
              "Syslog messages, by what became of them (resent: again after a connection dropped).");
-    w.Sample("conduit_syslog_messages_total", Label("result", "sent"), sl.sent);
-    w.Sample("conduit_syslog_messages_total", Label("result", "resent"), sl.resent);
-    w.Sample("conduit_syslog_messages_total", Label("result", "dropped"), sl.dropped);
+    w.Sample("conduit_syslog_messages_total", Label("result", "sent"), sl.sent());
+    w.Sample("conduit_syslog_messages_total", Label("result", "resent"), sl.resent());
+    w.Sample("conduit_syslog_messages_total", Label("result", "dropped"), sl.dropped());
     w.Family("conduit_syslog_errors_total", "counter", "Syslog connection and send errors.");
-    w.Sample("conduit_syslog_errors_total", "", sl.errors);
+    w.Sample("conduit_syslog_errors_total", "", sl.errors());
     w.Family("conduit_syslog_connects_total", "counter", "Syslog TCP/TLS connections made.");
-    w.Sample("conduit_syslog_connects_total", "", sl.connects);
+    w.Sample("conduit_syslog_connects_total", "", sl.connects());
   }
 
   w.Family("conduit_audit_records_total", "counter", "Audit records written to state_dir/audit.jsonl.");

@@ -11,21 +11,19 @@
 //   conduit_policy_info{version,hash,mode,failure} 1
 //   conduit_rule_hits_total{rule}            at most max_rules series; the rest in rule="_other"
 //   conduit_events_*_total, conduit_audit_*, conduit_grants, conduit_uptime_seconds
+//   conduit_syslog_*_total                   with events.syslog (GatewayStatus.syslog)
 #pragma once
 
-#include <optional>
 #include <string>
 
 #include "conduit/v1/gateway.pb.h"
 #include "events/event_drain.h"
-#include "events/sinks/syslog_sink.h"
 
 namespace conduit::telemetry {
 
 struct MetricsInput {
   const conduit::v1::GatewayStatus* status = nullptr;
   EventDrainCounters events;
-  std::optional<SyslogSink::Counters> syslog;  // events.syslog configured
   size_t max_rules = 200;  // bounded cardinality: a 10k-rule policy stays scrapeable
 };
 

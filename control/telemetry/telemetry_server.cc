@@ -46,7 +46,6 @@ absl::StatusOr<std::unique_ptr<TelemetryServer>> TelemetryServer::Start(const st
     MetricsInput input;
     input.status = &status;
     if (self->sources_.events) input.events = self->sources_.events();
-    if (self->sources_.syslog) input.syslog = self->sources_.syslog();
     res.set_content(RenderPrometheus(input), "text/plain; version=0.0.4; charset=utf-8");
   });
   t->server_->Get("/", [self](const httplib::Request&, httplib::Response& res) {

@@ -13,7 +13,6 @@
 #include "absl/status/statusor.h"
 #include "conduit/v1/gateway.pb.h"
 #include "events/event_drain.h"
-#include "events/sinks/syslog_sink.h"
 #include "telemetry/recent_events.h"
 
 namespace httplib {
@@ -27,7 +26,6 @@ struct TelemetrySources {
   std::function<EventDrainCounters()> events;
   std::function<std::vector<conduit::v1::Baseline>()> maps;  // unset: no baseline store
   RecentEvents* recent = nullptr;
-  std::function<SyslogSink::Counters()> syslog;  // unset: no syslog sink
 };
 
 class TelemetryServer {

@@ -93,7 +93,7 @@ class SyslogSink : public EventSink {
   std::string FormatMessage(const EventRecord& event, std::string_view json_line) const;
   static int Severity(const EventRecord& event);
 
-  // Any thread: what the sink did so far (for /metrics).
+  // Any thread: what the sink did so far (GatewayStatus.syslog: status, /metrics).
   struct Counters {
     uint64_t sent = 0, resent = 0, dropped = 0, errors = 0, connects = 0;
   };
