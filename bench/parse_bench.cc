@@ -245,6 +245,20 @@ void BM_ParseMix(benchmark::State& state) {
 }
 BENCHMARK(BM_ParseMix)->Arg(0)->Arg(1);
 
+// The arena's frames that parse (kOk), parsed before any timed loop.
+struct ParsedFrame {
+  const uint8_t* frame;
+  PacketMeta meta;
+};
+std::vector<ParsedFrame> ParsedFrames(const Arena& a) {
+  std::vector<ParsedFrame> out;
+  for (const auto& [off, len] : a.frames) {
+    ParsedFrame p{a.blob.data() + off, {}};
+    if (ParsePacket(p.frame, len, p.meta) == ParseResult::kOk) out.push_back(p);
+  }
+  return out;
+}
+
 // Software checksum verification (normalize/checksum.h) of every parsed
 // IPv4 frame of the same captures: the IPv4 header and, where the frame has
 // its L4 header, the TCP/UDP checksum, as CheckPacket runs them when the
@@ -253,22 +267,16 @@ BENCHMARK(BM_ParseMix)->Arg(0)->Arg(1);
 void BM_ChecksumMix(benchmark::State& state) {
   const Arena* a = MixArenaOrSkip(state);
   if (a == nullptr) return;
-  const uint8_t* base = a->blob.data();
-  struct Parsed {
-    const uint8_t* frame;
-    PacketMeta meta;
-  };
-  std::vector<Parsed> parsed;
+  std::vector<ParsedFrame> parsed;
   uint64_t bytes = 0;
-  for (const auto& [off, len] : a->frames) {
-    Parsed p{base + off, {}};
-    if (ParsePacket(p.frame, len, p.meta) != ParseResult::kOk || p.meta.ip_version != 4) continue;
+  for (const ParsedFrame& p : ParsedFrames(*a)) {
+    if (p.meta.ip_version != 4) continue;
     bytes += 20 + (p.meta.Has(kPktHasL4) ? p.meta.payload_offset - p.meta.l4_offset + p.meta.payload_len : 0);
     parsed.push_back(p);
   }
   uint64_t good = 0;
   for (auto _ : state) {
-    for (const Parsed& p : parsed) {
+    for (const ParsedFrame& p : parsed) {
       bool ok = normalize::Ipv4HeaderChecksumOk(p.frame, p.meta);
       if (p.meta.Has(kPktHasL4) && !p.meta.Has(kPktFragment)) ok &= normalize::L4ChecksumOk(p.frame, p.meta);
       good += ok;
@@ -286,27 +294,22 @@ void BM_ChecksumMix(benchmark::State& state) {
 BENCHMARK(BM_ChecksumMix)->Arg(0)->Arg(1);
 
 // The keyed hash the TCP normalizer records of each new segment
-// (normalize/segment_hash.h), over every TCP payload of the same captures:
-// /0 is the whole corpus' mix. BM_Baseline_SipHashMix hashes the same
-// payloads with SipHash-1-3, the hash it replaced.
+// (normalize/segment_hash.h), over every TCP payload of the same captures
+// (/0 corpus/pcap/mixed, /1 the whole corpus). BM_Baseline_SipHashMix
+// hashes the same payloads with SipHash-1-3, the hash it replaced.
 template <bool kSipHash>
 void SegmentHashMix(benchmark::State& state) {
   const Arena* a = MixArenaOrSkip(state);
   if (a == nullptr) return;
-  const uint8_t* base = a->blob.data();
   struct Payload {
     const uint8_t* bytes;
     uint32_t len;
   };
   std::vector<Payload> payloads;
   uint64_t bytes = 0;
-  for (const auto& [off, len] : a->frames) {
-    PacketMeta meta;
-    if (ParsePacket(base + off, len, meta) != ParseResult::kOk || !meta.Has(kPktHasL4) ||
-        meta.l4_proto != kIpProtoTcp || meta.payload_len == 0) {
-      continue;
-    }
-    payloads.push_back({base + off + meta.payload_offset, meta.payload_len});
+  for (const auto& [frame, meta] : ParsedFrames(*a)) {
+    if (!meta.Has(kPktHasL4) || meta.l4_proto != kIpProtoTcp || meta.payload_len == 0) continue;
+    payloads.push_back({frame + meta.payload_offset, meta.payload_len});
     bytes += meta.payload_len;
   }
   const normalize::SegmentHashKey key = normalize::RandomSegmentHashKey();

@@ -166,16 +166,12 @@ IpReassembler::Result IpReassembler::Feed(const uint8_t* frame, uint32_t length,
     return {};
   }
   if (f.data == nullptr) return {};
-  const uint32_t ip_header_len = f.ip_header_len;
-  const uint32_t first = f.first;
-  const uint32_t data_len = f.data_len;
-  const bool more = f.more;
-  const uint32_t end = first + data_len;
-  const uint32_t header_len = meta.l3_offset + ip_header_len;
-  if (length < header_len + data_len) return {};  // ip_truncated: CheckPacket drops it
+  const uint32_t end = f.first + f.data_len;
+  const uint32_t header_len = meta.l3_offset + f.ip_header_len;
+  if (length < header_len + f.data_len) return {};  // ip_truncated: CheckPacket drops it
   // Fragments other than the last carry multiples of 8 bytes (RFC 791); an
   // empty or misaligned one is no datagram a host would rebuild.
-  if (data_len == 0 || (more && data_len % 8 != 0)) return Dropped(DropReason::ip_fragment);
+  if (f.data_len == 0 || (f.more && f.data_len % 8 != 0)) return Dropped(DropReason::ip_fragment);
 
   Slot* slot = Find(meta, f.id, f.proto, now_ns);
   if (slot == nullptr) return Dropped(DropReason::ip_fragment_limit);
@@ -187,17 +183,16 @@ IpReassembler::Result IpReassembler::Feed(const uint8_t* frame, uint32_t length,
   if (header_len > kMaxHeader || header_len + end > kMaxFrame || s.pieces == kMaxFragments) {
     return give_up(DropReason::ip_fragment_limit);
   }
-  const uint8_t* data = f.data;
   // First-seen bytes win, and a copy that disagrees with them ends the
   // datagram: the two copies are two different requests.
   for (int i = 0; i < s.pieces; ++i) {
-    const uint32_t lo = first > s.piece[i].first ? first : s.piece[i].first;
+    const uint32_t lo = f.first > s.piece[i].first ? f.first : s.piece[i].first;
     const uint32_t hi = end < s.piece[i].end ? end : s.piece[i].end;
-    if (lo < hi && std::memcmp(s.bytes.data() + kMaxHeader + lo, data + (lo - first), hi - lo) != 0) {
+    if (lo < hi && std::memcmp(s.bytes.data() + kMaxHeader + lo, f.data + (lo - f.first), hi - lo) != 0) {
       return give_up(DropReason::ip_fragment_overlap);
     }
   }
-  if (!more) {
+  if (!f.more) {
     if (s.have_last && s.payload_len != end) return give_up(DropReason::ip_fragment_overlap);
     s.have_last = true;
     s.payload_len = static_cast<uint16_t>(end);
@@ -208,18 +203,18 @@ IpReassembler::Result IpReassembler::Feed(const uint8_t* frame, uint32_t length,
     }
     if (end > s.payload_len) return give_up(DropReason::ip_fragment_overlap);
   }
-  if (first == 0) {
+  if (f.first == 0) {
     s.have_first = true;
     s.header_len = static_cast<uint16_t>(header_len);
-    s.ip_header_len = static_cast<uint8_t>(ip_header_len);
+    s.ip_header_len = static_cast<uint8_t>(f.ip_header_len);
     s.next_header_at = f.next_header_at;
     std::memcpy(s.bytes.data() + kMaxHeader - header_len, frame, header_len);
   }
-  std::memcpy(s.bytes.data() + kMaxHeader + first, data, data_len);
-  s.piece[s.pieces++] = Piece{static_cast<uint16_t>(first), static_cast<uint16_t>(end)};
+  std::memcpy(s.bytes.data() + kMaxHeader + f.first, f.data, f.data_len);
+  s.piece[s.pieces++] = Piece{static_cast<uint16_t>(f.first), static_cast<uint16_t>(end)};
   if (!Complete(s)) return {Outcome::kHeld, DropReason::kCount, nullptr, 0};
   if (uint32_t(s.header_len) + s.payload_len > kMaxFrame) {
-    return give_up(DropReason::ip_fragment_limit);  // the first fragment's options made it longer
+    return give_up(DropReason::ip_fragment_limit);  // the f.first fragment's options made it longer
   }
   return Emit(s);
 }
