@@ -48,6 +48,11 @@ uint16_t Fold(uint64_t sum) {
 bool Ipv4HeaderChecksumOk(const uint8_t* frame, const PacketMeta& meta) {
   const uint8_t* ip = frame + meta.l3_offset;
   const uint32_t header_len = uint32_t(ip[0] & 0x0F) * 4;
+  if (header_len == 20) [[likely]] {  // no options: five words, no loop
+    uint32_t w[5];
+    std::memcpy(w, ip, 20);
+    return Fold(uint64_t(w[0]) + w[1] + w[2] + w[3] + w[4]) == 0xFFFF;
+  }
   return Fold(SumBytes(ip, header_len, 0)) == 0xFFFF;
 }
 

@@ -175,6 +175,26 @@ TEST(Checksum, AgreesWithTheBuilderAtEveryLength) {
   }
 }
 
+// The IPv4 header sum without options (five words, its own path) and with
+// them (the general loop): the builder's header passes, and one flipped bit
+// anywhere in it fails.
+TEST(Checksum, Ipv4HeaderWithAndWithoutOptions) {
+  for (const size_t options : {0, 4, 8, 40}) {
+    Bytes option_bytes(options, 0x01);  // NOPs
+    Parsed p = Parse(PacketBuilder().Eth().Ipv4("198.18.0.10", "198.18.0.200", 17, option_bytes)
+                         .Udp(50000, 20000).Payload({1, 2, 3}).Build());
+    ASSERT_EQ(p.result, ParseResult::kOk) << options;
+    EXPECT_TRUE(Ipv4HeaderChecksumOk(p.frame.data(), p.meta)) << options;
+    for (size_t at = p.meta.l3_offset + 1; at < p.meta.l4_offset; ++at) {
+      for (const uint8_t bit : {0x01, 0x80}) {
+        Parsed bad = p;
+        bad.frame[at] ^= bit;
+        EXPECT_FALSE(Ipv4HeaderChecksumOk(bad.frame.data(), bad.meta)) << options << " at " << at;
+      }
+    }
+  }
+}
+
 TEST(PacketChecks, BadChecksumsAreDroppedGoodOnesPass) {
   const auto ports = ics::ProtocolPorts::Defaults();
   const PacketCheckConfig verify;
