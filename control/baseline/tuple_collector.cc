@@ -118,7 +118,7 @@ absl::StatusOr<Observation> CollectPcap(const CollectOptions& options) {
           ++obs.unparsable;
           break;
         default:
-          if (ops.overflowed() != 0 || in.malformed_pdu) ++obs.unparsable;
+          if (ops.overflowed() != 0 || in.MalformedPdu()) ++obs.unparsable;
           break;
       }
       for (const ics::IcsOp& op : ops) learn(op);

@@ -154,6 +154,7 @@ std::string RenderEventJson(const EventRecord& e, const EventNames& names) {
     absl::StrAppend(&out, ",\"enforced\":", e.enforced ? "true" : "false");
     Field(out, "mode", kModes[static_cast<int>(e.mode)]);
     Field(out, "rule", names.rule.empty() ? "default" : names.rule);
+    if (e.unparsable != UnparsableCause::kNone) Field(out, "reason", UnparsableReason(e));
     if (e.cut) absl::StrAppend(&out, ",\"session_cut\":true");  // simulate: denied by an earlier cut
   }
   if (!names.policy_version.empty()) Field(out, "policy_version", names.policy_version);

@@ -67,7 +67,9 @@ std::string HumanLine(const EventRecord& e, const EventNames& names, uint64_t cu
     static constexpr const char* kVerdicts[] = {"", "allow", "deny", "alert"};
     absl::StrAppend(&line, "  => ", kVerdicts[static_cast<int>(e.verdict)],
                     e.verdict == EventVerdict::kDeny && !e.enforced ? " (would block)" : "",
-                    " [", names.rule.empty() ? "default" : names.rule, "]");
+                    " [", names.rule.empty() ? "default" : names.rule);
+    if (e.unparsable != UnparsableCause::kNone) absl::StrAppend(&line, ": ", std::string(UnparsableReason(e)));
+    line += "]";
     if (e.cut) absl::StrAppend(&line, " (session cut at frame ", cut_at_frame, ")");
   }
   return line;

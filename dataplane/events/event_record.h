@@ -5,9 +5,12 @@
 
 #include <array>
 #include <cstdint>
+#include <string_view>
 
 #include "ics/ics_op.h"
+#include "ics/malformed.h"
 #include "parse/packet_meta.h"
+#include "parse/parse.h"
 
 namespace conduit {
 
@@ -28,6 +31,20 @@ enum class EventKind : uint8_t {
   kControlLine,     // rendered on the control side (EventDrain::Post): audit, grants
 };
 inline constexpr uint16_t kGatewayScope = 0xFFFF;
+// Why a packet was judged `unparsable` (rule kRuleUnparsable), shown as the
+// event's "reason": `detail` names a PDU's flaw (ics::MalformedReason) or a
+// header's (ParseResult); the others are the state of the flow's framing.
+enum class UnparsableCause : uint8_t {
+  kNone = 0,
+  kMalformedPdu,     // detail: the ics::MalformedReason
+  kBadHeaders,       // detail: the ParseResult (L2-L4 headers)
+  kInvalidHeader,    // bytes that are not the protocol's header in a framed flow
+  kStreamGap,        // bytes after a gap in the stream: their PDU boundary is unknown
+  kFramingLost,      // the flow's framing was lost earlier
+  kUnframed,         // no PDU boundary found yet (still trying to sync)
+  kHoleFill,         // bytes of an earlier gap, never inspected
+  kTooManyOps,       // more operations than one packet's list holds
+};
 enum class EventMode : uint8_t { kNone = 0, kEnforce, kMonitor, kBypass };
 
 struct EventRecord {
@@ -52,8 +69,28 @@ struct EventRecord {
                                       // kPolicyChange: confirm_within seconds (0: none)
   uint32_t policy_epoch = 0;
   uint32_t bytes = 0;                 // payload bytes of the packet
+  UnparsableCause unparsable = UnparsableCause::kNone;  // rule kRuleUnparsable: why
+  uint8_t unparsable_detail = 0;      // ... a MalformedReason or ParseResult
   ics::IcsOp op;                      // op.kind == kNone: not an ICS operation
 };
+
+// The "reason" of an unparsable verdict ("" for other records).
+inline std::string_view UnparsableReason(const EventRecord& e) {
+  switch (e.unparsable) {
+    case UnparsableCause::kNone: return "";
+    case UnparsableCause::kMalformedPdu:
+      return ics::MalformedReasonName(static_cast<ics::MalformedReason>(e.unparsable_detail));
+    case UnparsableCause::kBadHeaders:
+      return ParseResultName(static_cast<ParseResult>(e.unparsable_detail));
+    case UnparsableCause::kInvalidHeader: return "invalid_header";
+    case UnparsableCause::kStreamGap: return "stream_gap";
+    case UnparsableCause::kFramingLost: return "framing_lost";
+    case UnparsableCause::kUnframed: return "unframed";
+    case UnparsableCause::kHoleFill: return "hole_fill";
+    case UnparsableCause::kTooManyOps: return "too_many_operations";
+  }
+  return "unknown";
+}
 
 // A record of `meta`'s endpoints and size; the caller adds what was decided.
 inline EventRecord EventForPacket(const PacketMeta& meta, uint64_t ts_ns, uint64_t frame) {

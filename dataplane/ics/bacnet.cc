@@ -528,7 +528,8 @@ DecodeStatus DecodeMessage(const PduView& pdu, OpList& ops) {
       return DecodeStatus::kOk;
   }
 
-  // NPDU.
+  // NPDU. A kMalformed from here on is the NPDU's (then the APDU's).
+  pdu.malformed = MalformedReason::kBacnetNpdu;
   if (end < p + 2) return short_status;
   if (d[p] != kNpduVersion) return DecodeStatus::kMalformed;
   const uint8_t control = d[p + 1];
@@ -555,6 +556,7 @@ DecodeStatus DecodeMessage(const PduView& pdu, OpList& ops) {
     return DecodeStatus::kOk;
   }
   if (end <= p) return short_status;
+  pdu.malformed = MalformedReason::kBacnetApdu;
   return DecodeApdu(d + p, end - p, short_status, op, ops);
 }
 
@@ -580,11 +582,11 @@ DecodeStatus Decode(const PduView& pdu, StreamState& /*state*/, OpList& ops) {
     for (size_t i = before; i < ops.size(); ++i) ops[i].flags |= kOpTruncated;
   }
   // Over UDP the BVLC length must be the datagram's length (Annex J): a
-  // message shorter or longer than its datagram is malformed (Frame names it).
+  // message shorter or longer than its datagram is malformed.
   const uint32_t datagram = std::max<uint32_t>(pdu.length, uint32_t(b.size()));
   if (status == DecodeStatus::kOk && b.size() >= kBvlcHeaderLen &&
       (Be16(b.data() + 2) != datagram || !BvlcLengthFits(b[1], Be16(b.data() + 2)))) {
-    status = DecodeStatus::kMalformed;
+    status = RefusePdu(pdu, MalformedReason::kBacnetBvlcLength);
   }
   return status;
 }

@@ -55,7 +55,8 @@
 // whose body is not the length its type requires (135 6.4: fixed fields,
 // 2-octet network lists, Initialize-Routing-Table's port entries with their
 // own info lengths; security and proprietary types unsized), judged on a
-// whole datagram only and named invalid_field (Frame() reads the BVLC only).
+// whole datagram only. Decode names NPDU flaws bacnet_npdu, APDU ones
+// bacnet_apdu (Frame() reads the BVLC only).
 // StreamState is not used.
 #pragma once
 

@@ -49,10 +49,12 @@ bool DecodePdu(const ProtocolModule& m, StreamDirection& s, std::span<const uint
       // Name the length the decoder refused where Frame can (for a UDP
       // datagram, BACnet's Frame checks the BVLC length against it; a
       // flawed kPdu names it too, e.g. an EtherNet/IP CPF whose item
-      // headers were not in view when the PDU was framed); otherwise a
-      // field value.
+      // headers were not in view when the PDU was framed); otherwise what
+      // the decoder named, or a field value.
       const FrameResult f = m.frame(bytes, from_client);
-      r.malformed = f.reason != MalformedReason::kNone ? f.reason : MalformedReason::kDecodeInvalidField;
+      r.malformed = f.reason != MalformedReason::kNone      ? f.reason
+                    : view.malformed != MalformedReason::kNone ? view.malformed
+                                                               : MalformedReason::kDecodeInvalidField;
     }
     if (status == DecodeStatus::kNotThisProtocol && s.sync == StreamSync::kUnsynced) {
       return false;

@@ -171,7 +171,15 @@ struct PduView {
   uint32_t length = 0;       // full PDU length as framed (>= bytes.size())
   bool from_client = false;  // sent by the initiator / toward the server port
   bool udp = false;          // carried in a UDP datagram (not a TCP stream)
+  // A decoder that returns kMalformed for a field Frame cannot see names
+  // it here (RefusePdu); the framer reports it (else invalid_field).
+  mutable MalformedReason malformed = MalformedReason::kNone;
 };
+
+inline DecodeStatus RefusePdu(const PduView& pdu, MalformedReason why) {
+  pdu.malformed = why;
+  return DecodeStatus::kMalformed;
+}
 
 // Per flow-direction scratch a decoder may keep between PDUs (e.g. DNP3
 // transport reassembly: the application header seen in the FIR segment).

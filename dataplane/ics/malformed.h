@@ -19,12 +19,17 @@ namespace conduit::ics {
   X(kTpktLength, "tpkt_length")                      /* TPKT length < COTP + header */    \
   X(kCotpLength, "cotp_length")                      /* COTP length indicator */          \
   X(kS7Length, "s7_length")                          /* S7 header param + data lengths */ \
+  X(kS7Header, "s7_header")                          /* ROSCTR, parameter block size */   \
+  X(kS7Items, "s7_items")                            /* var items != parameter block */   \
+  X(kS7PlusLength, "s7plus_length")                  /* S7comm-plus length / trailer */   \
   X(kIec104Length, "iec104_length")                  /* APDU length vs format / ASDU */   \
   X(kDnp3Length, "dnp3_length")                      /* link LEN field */                 \
   X(kDnp3Crc, "dnp3_crc")                            /* header or block CRC */            \
   X(kEnipLength, "enip_length")                      /* encapsulation length vs data */   \
   X(kOpcuaSize, "opcua_size")                        /* message size vs header */         \
   X(kBacnetBvlcLength, "bacnet_bvlc_length")         /* BVLC length != datagram */        \
+  X(kBacnetNpdu, "bacnet_npdu")                      /* NPDU version, addresses, body */  \
+  X(kBacnetApdu, "bacnet_apdu")                      /* APDU type or header */            \
   X(kDecodeInvalidField, "invalid_field")            /* a decoder refused a field */
 
 enum class MalformedReason : uint8_t {

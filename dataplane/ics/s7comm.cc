@@ -219,11 +219,11 @@ void DecodePlcControl(const Cursor& c, size_t param, size_t param_len, IcsOp& op
 }
 
 DecodeStatus DecodeS7(const Cursor& c, const PduView& pdu, IcsOp& op) {
-  if (c.full < 10) return DecodeStatus::kMalformed;
+  if (c.full < 10) return RefusePdu(pdu, MalformedReason::kS7Length);
   if (!c.Has(0, 10)) return DecodeStatus::kTruncated;
   const uint8_t rosctr = c.p[1];
   const bool has_error = rosctr == kAck || rosctr == kAckData;
-  if (rosctr != kJob && !has_error && rosctr != kUserdata) return DecodeStatus::kMalformed;
+  if (rosctr != kJob && !has_error && rosctr != kUserdata) return RefusePdu(pdu, MalformedReason::kS7Header);
   const size_t header_len = has_error ? 12 : 10;
   const size_t param_len = Be16(c.p + 6);
   const size_t data_len = Be16(c.p + 8);
@@ -231,7 +231,7 @@ DecodeStatus DecodeS7(const Cursor& c, const PduView& pdu, IcsOp& op) {
   // past them would reach the PLC unjudged, bytes short of them cut the PDU.
   // A first segment without EOT (full unknown) is a prefix: not judged here.
   if (c.full != kUnknownLength && header_len + param_len + data_len != c.full) {
-    return DecodeStatus::kMalformed;
+    return RefusePdu(pdu, MalformedReason::kS7Length);
   }
   if (!c.Has(0, header_len)) return DecodeStatus::kTruncated;
 
@@ -245,7 +245,7 @@ DecodeStatus DecodeS7(const Cursor& c, const PduView& pdu, IcsOp& op) {
 
   if (rosctr == kUserdata) {
     // 00 01 12 <len> <method> <type:4|group:4> <subfunc> <seq> [dref last err:2]
-    if (param_len < 8) return DecodeStatus::kMalformed;
+    if (param_len < 8) return RefusePdu(pdu, MalformedReason::kS7Header);
     if (!c.Has(param, 7)) {
       op.function = kUserdataBase;
       op.flags |= kOpTruncated;
@@ -279,7 +279,7 @@ DecodeStatus DecodeS7(const Cursor& c, const PduView& pdu, IcsOp& op) {
   }
 
   if (param_len == 0) {
-    if (rosctr == kJob) return DecodeStatus::kMalformed;
+    if (rosctr == kJob) return RefusePdu(pdu, MalformedReason::kS7Header);
     op.function = kNoParameter;
     return DecodeStatus::kOk;
   }
@@ -292,7 +292,9 @@ DecodeStatus DecodeS7(const Cursor& c, const PduView& pdu, IcsOp& op) {
   switch (op.function) {
     case kReadVar:
     case kWriteVar:
-      if (VarItemsFit(c, param, param_len) == ItemsFit::kMismatch) return DecodeStatus::kMalformed;
+      if (VarItemsFit(c, param, param_len) == ItemsFit::kMismatch) {
+        return RefusePdu(pdu, MalformedReason::kS7Items);
+      }
       DecodeVarItems(c, param, param_len, op);
       break;
     case kRequestDownload:
@@ -342,7 +344,7 @@ DecodeStatus DecodePlus(const Cursor& c, const PduView& pdu, IcsOp& op) {
   op.sub_function = version;
   op.flags |= kOpHasSubFunction;
   if (version < 1 || version > 3) return DecodeStatus::kOk;
-  if (!PlusLengthAgrees(c, version)) return DecodeStatus::kMalformed;
+  if (!PlusLengthAgrees(c, version)) return RefusePdu(pdu, MalformedReason::kS7PlusLength);
   // 72 ver len:2 [V3: digest length 0x20 + digest] opcode res:2 function:2
   size_t off = 4;
   if (version == 3) {
@@ -507,7 +509,7 @@ DecodeStatus Decode(const PduView& pdu, StreamState& state, OpList& ops) {
   }
 
   // DT with a payload.
-  if (li != 2) return DecodeStatus::kMalformed;  // class 0 DT: code + EOT/nr
+  if (li != 2) return RefusePdu(pdu, MalformedReason::kCotpLength);  // class 0 DT: code + EOT/nr
   if (avail < cotp_end) return DecodeStatus::kTruncated;
   const bool eot = (p[6] & 0x80) != 0;
   const bool continuation = (state.bytes[kStFlags] & kStInSegment) != 0;
@@ -555,7 +557,7 @@ DecodeStatus Decode(const PduView& pdu, StreamState& state, OpList& ops) {
     } else {
       state.bytes[kStFlags] &= uint8_t(~kStInSegment);
     }
-    return DecodeStatus::kMalformed;
+    return RefusePdu(pdu, MalformedReason::kS7Header);
   }
   if (status == DecodeStatus::kOk) ops.Push(op);
   return status;

@@ -71,11 +71,11 @@
 // segment's mismatch (it knows the segment state Frame does not). Read/write
 // var jobs: the announced item count's items (0x12, spec length, spec) fill
 // the parameter block exactly, or Decode() returns kMalformed (named
-// invalid_field: Frame sees only the first 17 bytes). S7comm-plus (versions
+// s7_items: Frame sees only the first 17 bytes). S7comm-plus (versions
 // 1-3): a final DT is the 4-byte header (0x72, version, data length), that
 // many bytes, and on a message's last fragment the 4-byte trailer (0x72,
 // version, 0x0000) -- nothing else (every S7-1200/1500 TPDU in the corpus);
-// Decode() returns kMalformed otherwise (invalid_field: a stateless Frame
+// Decode() returns kMalformed otherwise (s7plus_length: a stateless Frame
 // could take a continuation that starts with 0x72 for a header).
 //
 // A DT payload that is neither S7comm nor S7comm-plus (e.g. MMS/IEC 61850,

@@ -95,7 +95,8 @@ Inspection Inspector::Inspect(const uint8_t* frame, const PacketMeta& meta, cons
     fed = ics::FeedDatagram(*module, stream, payload, result.from_client, ops);
   }
   result.feed = fed.status;
-  result.malformed_pdu = fed.malformed != ics::MalformedReason::kNone;
+  result.malformed = fed.malformed;
+  result.gap = fed.gap;
   result.candidates = fed.candidates;
   if (fed.candidates != 0) [[unlikely]] Count(InspectCounter::scan_candidates, fed.candidates);
   Count(InspectCounter::ics_pdus, fed.pdus);

@@ -39,10 +39,11 @@ struct Inspection {
   ics::Protocol protocol = ics::Protocol::kUnknown;
   bool from_client = false;               // sent by the flow's initiator
   ics::FeedStatus feed = ics::FeedStatus::kOk;
-  // A decoder refused a complete PDU of this packet as malformed while the
-  // framing held: its bytes reach the peer, so the packet cannot pass on
-  // the other PDUs' account (the judge applies the conduit's `unparsable`).
-  bool malformed_pdu = false;
+  // Why a PDU of this packet was malformed (kNone: none was). With the
+  // framing held, a decoder refused a complete PDU: its bytes reach the
+  // peer, so the packet cannot pass on the other PDUs' account (the judge
+  // applies the conduit's `unparsable`); with it lost, why it was.
+  ics::MalformedReason malformed = ics::MalformedReason::kNone;
   // The last `candidates` ops were found by scanning bytes whose framing is
   // lost (framer.h): judged, since the peer may execute them.
   uint8_t candidates = 0;
@@ -50,10 +51,12 @@ struct Inspection {
   // the segment passes. A dropped segment was not fed to the decoder.
   DropReason drop = DropReason::kCount;
   bool evasion = false;
-  // Fills the last byte: with 16 bytes of members a copy is two aligned
-  // words. (A 15-byte copy reads bytes 7-14 as one word, which the CPU
-  // cannot forward from the two stores just made: a stall per packet.)
-  uint8_t unused = 0;
+  // Bytes before this segment were never seen (framing lost to a gap).
+  // Also fills the last byte: with 16 bytes of members a copy is two
+  // aligned words. (A 15-byte copy reads bytes 7-14 as one word, which the
+  // CPU cannot forward from the two stores just made: a stall per packet.)
+  bool gap = false;
+  bool MalformedPdu() const { return malformed != ics::MalformedReason::kNone; }
 };
 static_assert(sizeof(Inspection) == 16);
 

@@ -26,8 +26,30 @@ EventVerdict ToEventVerdict(Action a) {
   return EventVerdict::kNone;
 }
 
+// Why a packet is judged `unparsable`, for its event (event_record.h).
+struct Unparsable {
+  UnparsableCause cause = UnparsableCause::kNone;
+  uint8_t detail = 0;
+};
+
+Unparsable MalformedPdu(ics::MalformedReason r) {
+  return {UnparsableCause::kMalformedPdu, static_cast<uint8_t>(r)};
+}
+
+// A flow whose framing the inspector could not keep (JudgeIcs' first case).
+Unparsable WhyUnframed(const Inspection& in) {
+  if (in.MalformedPdu()) return MalformedPdu(in.malformed);
+  switch (in.feed) {
+    case ics::FeedStatus::kFramingLost:
+      return {in.gap ? UnparsableCause::kStreamGap : UnparsableCause::kInvalidHeader};
+    case ics::FeedStatus::kUnframed: return {UnparsableCause::kUnframed};
+    case ics::FeedStatus::kHoleFill: return {UnparsableCause::kHoleFill};
+    default: return {UnparsableCause::kFramingLost};
+  }
+}
+
 void Emit(const JudgeContext& ctx, const PacketMeta& meta, const Decision& d,
-          const ics::IcsOp* op) {
+          const ics::IcsOp* op, Unparsable why = {}) {
   // Every decision passes here once (a request, a flow, a signature match):
   // the rule's hit. A response follows its request's decision: no hit.
   if (RuleHits* hits = ctx.policy.hits();
@@ -42,6 +64,8 @@ void Emit(const JudgeContext& ctx, const PacketMeta& meta, const Decision& d,
   e.conduit = ctx.policy.ConduitIndex(&ctx.conduit);
   e.rule = d.rule;
   e.policy_epoch = ctx.policy.epoch();
+  e.unparsable = why.cause;
+  e.unparsable_detail = why.detail;
   if (op != nullptr) e.op = *op;
   ctx.events->TryPush(e);  // a full ring drops (and counts) the event, never the packet
 }
@@ -158,7 +182,7 @@ void JudgeUnframedRequests(const JudgeContext& ctx, const PacketMeta& meta, cons
     // More candidates than one packet's list holds: the rest were never
     // judged, so the packet cannot pass on the judged ones' account.
     const Decision d{Action::kDeny, ctx.conduit.mode, policy::kRuleUnparsable};
-    Emit(ctx, meta, d, nullptr);
+    Emit(ctx, meta, d, nullptr, {UnparsableCause::kTooManyOps});
     verdict = policy::Stricter(verdict, d);
   }
 }
@@ -173,7 +197,7 @@ Decision JudgeIcs(const JudgeContext& ctx, const PacketMeta& meta, const uint8_t
     case ics::FeedStatus::kUnframed:
     case ics::FeedStatus::kHoleFill: {
       Decision d = ctx.policy.Builtin(conduit, conduit.unparsable, policy::kRuleUnparsable);
-      Emit(ctx, meta, d, nullptr);
+      Emit(ctx, meta, d, nullptr, WhyUnframed(in));
       JudgeUnframedRequests(ctx, meta, in, ops, 0, d);
       // Undecodable bytes are still scanned: with `unparsable: allow`,
       // breaking the framing on purpose must not hide a payload from the
@@ -184,12 +208,13 @@ Decision JudgeIcs(const JudgeContext& ctx, const PacketMeta& meta, const uint8_t
     default: break;
   }
   Decision verdict{Action::kAllow, conduit.mode, policy::kRuleDefault};
-  if (ops.overflowed() != 0 || in.malformed_pdu) [[unlikely]] {
+  if (ops.overflowed() != 0 || in.MalformedPdu()) [[unlikely]] {
     // More operations than one packet's op list holds, or a PDU its decoder
     // refused as malformed (what the peer makes of it was never judged):
     // the packet cannot be allowed on the other operations' account.
     verdict = ctx.policy.Builtin(conduit, conduit.unparsable, policy::kRuleUnparsable);
-    Emit(ctx, meta, verdict, nullptr);
+    Emit(ctx, meta, verdict, nullptr,
+         in.MalformedPdu() ? MalformedPdu(in.malformed) : Unparsable{UnparsableCause::kTooManyOps});
   }
   const Endpoints ends = EndpointsOf(meta, in.from_client);
   const size_t framed = ops.size() - in.candidates;
@@ -312,7 +337,7 @@ PacketVerdict JudgePacket(const JudgeContext& ctx, ParseResult parsed, const Pac
     Emit(ctx, meta, verdict, nullptr);
   } else if (parsed != ParseResult::kOk) [[unlikely]] {
     verdict = ctx.policy.Builtin(conduit, conduit.unparsable, policy::kRuleUnparsable);
-    Emit(ctx, meta, verdict, nullptr);
+    Emit(ctx, meta, verdict, nullptr, {UnparsableCause::kBadHeaders, static_cast<uint8_t>(parsed)});
   } else if (inspection.flow != nullptr && inspection.flow->blocked) {
     // The flow already lost a packet to an enforced deny (and, with
     // on_deny: reset, both ends were told): keep it closed.

@@ -175,6 +175,13 @@ grep '"event":"evasion"' "$WORK/events.jsonl" 2>/dev/null \
   | sed -n 's/.*"reason":"\([^"]*\)".*/\1/p' | sort | uniq -c || true
 echo "== events by kind"
 sed -n 's/.*"event":"\([^"]*\)".*/\1/p' "$WORK/events.jsonl" 2>/dev/null | sort | uniq -c || true
+echo "== unparsable verdicts by reason"
+sed -n 's/.*"rule":"unparsable","reason":"\([^"]*\)".*/\1/p' "$WORK/events.jsonl" 2>/dev/null | sort | uniq -c || true
+# The MBAP length desync cases (mbap_overstate_*) are refused by name.
+if [[ -z "$ONLY" ]] && ! grep -q '"rule":"unparsable","reason":"modbus_length_mismatch"' "$WORK/events.jsonl"; then
+  echo "FAIL: no unparsable event names modbus_length_mismatch"
+  fail=1
+fi
 gaps=$(cat "$WORK"/*.txt 2>/dev/null | grep -c '^XFAIL')
 [[ $fail == 0 ]] && echo "evasion ($SERVER_NAME): no denied write executed outside the $gaps known gap(s) (XFAIL above)" \
   || echo "evasion ($SERVER_NAME): FAILED (a denied write went through, or a control failed)"

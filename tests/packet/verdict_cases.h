@@ -31,6 +31,7 @@ struct ExpectedEvent {
   bool enforced;
   std::string rule;
   int function;  // the op's function code, or kNoOp
+  std::string reason = "";  // an unparsable verdict's "reason" (UnparsableReason)
 };
 
 enum class Out { kPass, kDrop, kReset };
@@ -70,6 +71,11 @@ struct Step {
   }
   Step& Allowed(std::string r, int function = kNoOp) {  // report_all cases only
     return Event(EventVerdict::kAllow, false, std::move(r), function);
+  }
+  // The reason the last event names (rule "unparsable": every one must).
+  Step& Because(std::string reason) {
+    events.back().reason = std::move(reason);
+    return *this;
   }
   Step& Wire(uint32_t w) { wire = w; return *this; }
   Step& Policy(size_t p) { policy = p; return *this; }
@@ -283,7 +289,7 @@ inline std::vector<VerdictCase> ModbusCases() {
                      {policy},
                      {Send("read", c.FromClient(read)).Allow(),
                       Send("not an MBAP header", c.FromClient({0x47, 0x45, 0x54, 0x20, 0x2F, 0x20, 0x48, 0x54}))
-                          .Reset("unparsable").Denied("unparsable")},
+                          .Reset("unparsable").Denied("unparsable").Because("invalid_header")},
                      {{InspectCounter::framing_lost, 1}}});
   }
   {
@@ -322,6 +328,33 @@ inline std::vector<VerdictCase> ModbusCases() {
                       Send("write, then junk", c.FromClient(write_then_junk))
                           .Reset("default").Denied("default", 6)},
                      {{InspectCounter::framing_lost, 1}}});
+  }
+  {
+    // A read whose MBAP length (200) is not the 6 its function requires:
+    // framed strictly, it is malformed, not the start of a swallowed PDU.
+    Conversation c(kHistorian, 50033, kPlc, 502);
+    const Bytes overstated = {0x00, 0x07, 0x00, 0x00, 0x00, 0xC8, 0x01, 0x03, 0x00, 0x00, 0x00, 0x01};
+    cases.push_back({"modbus_length_mismatch_names_its_reason", "modbus",
+                     "a declared length the function disagrees with is unparsable, and the "
+                     "event says which check failed",
+                     {policy},
+                     {Send("read", c.FromClient(read)).Allow(),
+                      Send("read declaring 200 bytes", c.FromClient(overstated))
+                          .Reset("unparsable").Denied("unparsable").Because("modbus_length_mismatch")},
+                     {{InspectCounter::framing_lost, 1}}});
+  }
+  {
+    // Write Multiple Registers: quantity 2 needs a byte count of 4; the
+    // MBAP length agrees with the byte count (2), so the PDU is framed,
+    // decoded (its write judged too) and refused.
+    Conversation c(kHistorian, 50034, kPlc, 502);
+    cases.push_back({"modbus_byte_count_names_its_reason", "modbus",
+                     "a byte count its quantity disagrees with is unparsable, and the event "
+                     "names it",
+                     {policy},
+                     {Send("write 2 registers with 2 bytes", c.FromClient(ModbusAdu(8, 1, 16, {0, 0, 0, 2, 2, 0, 1})))
+                          .Reset("unparsable").Denied("unparsable").Because("modbus_byte_count")
+                          .Denied("default", 16)}});
   }
   {
     Conversation c(kHistorian, 50010, kPlc, 502);
@@ -934,7 +967,7 @@ inline std::vector<VerdictCase> NonIcsCases() {
                      "bytes on the Modbus port that do not frame as Modbus were not inspected: "
                      "judged unparsable (here deny), and the flow stays blocked",
                      {policy},
-                     {Send("HTTP to tcp/502 (attempt 1)", c.FromClient(http)).Reset("unparsable").Denied("unparsable"),
+                     {Send("HTTP to tcp/502 (attempt 1)", c.FromClient(http)).Reset("unparsable").Denied("unparsable").Because("unframed"),
                       Send("attempt 2", c.FromClient(http)).Reset("unparsable"),
                       Send("the server acknowledges", c.ServerAck()).Reset("unparsable"),
                       Send("attempt 3", c.FromClient(http)).Reset("unparsable"),
@@ -957,7 +990,7 @@ inline std::vector<VerdictCase> NonIcsCases() {
     bad[14] = 0x43;  // IHL 3: shorter than an IPv4 header
     cases.push_back({"unparsable_frame_denied", "non_ics",
                      "a bad IPv4 header gets the conduit's unparsable action (default deny)",
-                     {policy}, {Send("IHL 3", bad).Drop("unparsable").Denied("unparsable")}});
+                     {policy}, {Send("IHL 3", bad).Drop("unparsable").Denied("unparsable").Because("bad_ipv4_header")}});
     cases.push_back({"unparsable_frame_allowed", "non_ics", "unparsable: allow passes it",
                      {PolicyYaml(rules, {.unparsable = "allow"})}, {Send("IHL 3", bad).Allow()}});
   }

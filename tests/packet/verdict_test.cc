@@ -98,6 +98,7 @@ TEST_P(VerdictTest, Judges) {
       EXPECT_EQ(e.enforced, want.enforced);
       ASSERT_LT(e.rule, p.rule_names().size());
       EXPECT_EQ(p.rule_names()[e.rule], want.rule);
+      EXPECT_EQ(UnparsableReason(e), want.reason);  // "" for every other rule
       if (want.function == kNoOp) {
         EXPECT_EQ(e.op.kind, ics::OpKind::kNone);
       } else {

@@ -857,6 +857,20 @@ Bytes S7WithTrailingByte() {
   return b;
 }
 
+// A flaw only the decoder sees (the item count disagrees with the items in
+// the parameter block; Frame reads the header) is reported by the name the
+// decoder gave it, not the generic invalid_field.
+TEST(Framer, DecoderNamesAFlawFrameCannotSee) {
+  Bytes two_items_claimed = kS7ReadVar;
+  two_items_claimed[18] = 0x02;
+  Stream s(Protocol::kS7comm);
+  const FeedResult r = s.Feed(kIsn, two_items_claimed);
+  EXPECT_EQ(r.status, FeedStatus::kOk);  // framed by TPKT all the same
+  EXPECT_EQ(MalformedReasonName(r.malformed), "s7_items");
+  EXPECT_EQ(s.Feed(kIsn + uint32_t(two_items_claimed.size()), kS7ReadVar).malformed,
+            MalformedReason::kNone);
+}
+
 TEST(Framer, S7TrailingBytesKeepTpktFramingAtEveryCut) {
   // Every S7 stack cuts the stream by TPKT: the flawed TPDU is malformed
   // (its packet unparsable), and the read after it is framed and decoded as

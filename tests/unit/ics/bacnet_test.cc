@@ -40,6 +40,7 @@ Bytes Unicast(const Bytes& apdu) {
 struct Result {
   DecodeStatus status;
   OpList ops;
+  MalformedReason why = MalformedReason::kNone;  // what a kMalformed named (RefusePdu)
 };
 
 Result DecodeBytes(const Bytes& b, uint32_t length = 0) {
@@ -47,6 +48,7 @@ Result DecodeBytes(const Bytes& b, uint32_t length = 0) {
   StreamState st;
   PduView v{b, length ? length : uint32_t(b.size()), true, true};
   r.status = Decode(v, st, r.ops);
+  r.why = v.malformed;
   return r;
 }
 
@@ -305,6 +307,7 @@ TEST(BacnetDecode, NetworkMessageLengthTable) {
     SCOPED_TRACE(row.name);
     const Result r = DecodeBytes(row.bytes);
     EXPECT_EQ(r.status, row.status);
+    if (row.status == DecodeStatus::kMalformed) EXPECT_EQ(MalformedReasonName(r.why), "bacnet_npdu");
     EXPECT_EQ(r.ops.size(), row.bytes[5] == 0x08 ? 0u : 1u);  // reported either way
     // A view cut short of the datagram is a prefix: its length is not judged.
     // (SLEN 0 is wrong in any prefix; an empty body has no shorter prefix.)
@@ -352,12 +355,19 @@ TEST(BacnetDecode, GarbageAndMalformed) {
   EXPECT_EQ(DecodeBytes(Hex("810a0002")).status, DecodeStatus::kNotThisProtocol);
   EXPECT_EQ(DecodeBytes(Bytes{}).status, DecodeStatus::kNotThisProtocol);
   // NPDU version 2.
-  EXPECT_EQ(DecodeBytes(Bvlc(0x0A, Hex("02001008"))).status, DecodeStatus::kMalformed);
+  const Result v2 = DecodeBytes(Bvlc(0x0A, Hex("02001008")));
+  EXPECT_EQ(v2.status, DecodeStatus::kMalformed);
+  EXPECT_EQ(v2.why, MalformedReason::kBacnetNpdu);
+  // A reserved APDU type (9).
+  const Result reserved = DecodeBytes(Unicast(Hex("9000")));
+  EXPECT_EQ(reserved.status, DecodeStatus::kMalformed);
+  EXPECT_EQ(reserved.why, MalformedReason::kBacnetApdu);
   // BVLC length larger than the datagram.
   Bytes longer = Unicast(Hex("0005210c0c000000051955"));
   longer[3] += 4;
   const Result r = DecodeBytes(longer);
   EXPECT_EQ(r.status, DecodeStatus::kMalformed);  // BVLC length != datagram
+  EXPECT_EQ(r.why, MalformedReason::kBacnetBvlcLength);
   ASSERT_EQ(r.ops.size(), 1u);
   EXPECT_TRUE(r.ops[0].Has(kOpTruncated));
   EXPECT_EQ(r.ops[0].function, 12);

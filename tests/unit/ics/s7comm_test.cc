@@ -27,6 +27,7 @@ uint16_t Ud(UserdataGroup g) { return uint16_t(kUserdataBase + uint16_t(g)); }
 struct Result {
   DecodeStatus status;
   OpList ops;
+  MalformedReason why = MalformedReason::kNone;  // what a kMalformed named (RefusePdu)
 };
 
 Result Dec(const std::vector<uint8_t>& b, bool from_client, StreamState& st, size_t keep = SIZE_MAX) {
@@ -36,6 +37,7 @@ Result Dec(const std::vector<uint8_t>& b, bool from_client, StreamState& st, siz
   v.length = uint32_t(b.size());
   v.from_client = from_client;
   r.status = Decode(v, st, r.ops);
+  r.why = v.malformed;
   return r;
 }
 
@@ -469,7 +471,12 @@ TEST(S7commDecode, VarItemsLengthTable) {
   };
   for (const VarItemsRow& row : rows) {
     ASSERT_EQ(size_t(row.bytes[3]), row.bytes.size()) << row.name;
-    EXPECT_EQ(Dec(row.bytes).status, row.decode) << row.name;
+    const Result r = Dec(row.bytes);
+    EXPECT_EQ(r.status, row.decode) << row.name;
+    // Frame sees the header only: the decoder names the items' flaw.
+    if (row.decode == DecodeStatus::kMalformed) {
+      EXPECT_EQ(MalformedReasonName(r.why), "s7_items") << row.name;
+    }
     // Frame judges only the header lengths (consistent in every row).
     EXPECT_EQ(Frame(row.bytes).status, FrameStatus::kPdu) << row.name;
   }
@@ -695,6 +702,8 @@ TEST(S7commDecode, PlusLengthTable) {
     SCOPED_TRACE(row.name);
     const Result r = Dec(row.bytes, /*from_client=*/false);
     EXPECT_EQ(r.status, row.decode);
+    EXPECT_EQ(r.why, row.decode == DecodeStatus::kOk ? MalformedReason::kNone
+                                                     : MalformedReason::kS7PlusLength);
     EXPECT_EQ(r.ops.size(), row.decode == DecodeStatus::kOk ? 1u : 0u);
     EXPECT_EQ(Frame(row.bytes).status, FrameStatus::kPdu);  // framed by TPKT either way
     // On a prefix of the TPDU (the kept bytes of a long one) the lengths are
