@@ -99,6 +99,13 @@ std::string CountersJson(const v1::Counters& c) {
     absl::StrAppend(&out, first ? "" : ",", JsonQuote(k), ":", v);
     first = false;
   }
+  absl::StrAppend(&out, "},\"malformed_by_reason\":{");
+  std::map<std::string, uint64_t> malformed(c.malformed_by_reason().begin(), c.malformed_by_reason().end());
+  first = true;
+  for (const auto& [k, v] : malformed) {
+    absl::StrAppend(&out, first ? "" : ",", JsonQuote(k), ":", v);
+    first = false;
+  }
   absl::StrAppend(&out, "},\"workers\":[");
   for (int i = 0; i < c.workers_size(); ++i) {
     absl::StrAppend(&out, i ? "," : "", "{\"lcore\":", c.workers(i).lcore());
@@ -369,6 +376,9 @@ int Counters(const ClientOptions& options, bool json) {
     }
     for (const auto& [k, v] : reply.dropped_by_reason()) {
       if (v != 0) std::printf("dropped: %-9s %llu\n", k.c_str(), static_cast<unsigned long long>(v));
+    }
+    for (const auto& [k, v] : reply.malformed_by_reason()) {
+      if (v != 0) std::printf("malformed: %-9s %llu\n", k.c_str(), static_cast<unsigned long long>(v));
     }
   }
   return rc;

@@ -100,6 +100,10 @@ void FillCounters(const std::vector<CounterSnapshot>& per_worker,
     (*out.mutable_dropped_by_reason())[std::string(DropReasonName(static_cast<DropReason>(i)))] =
         total.drops[i];
   }
+  for (int i = 1; i < ics::kMalformedReasonCount; ++i) {  // 0 is kNone
+    (*out.mutable_malformed_by_reason())[std::string(
+        ics::MalformedReasonName(static_cast<ics::MalformedReason>(i)))] = total.malformed[i];
+  }
 }
 
 GatewayService::GatewayService(PolicyManager* policies, EventDrain* events, GatewayHooks hooks,

@@ -301,6 +301,13 @@ absl::Status RunSimulate(const SimulateOptions& options, std::ostream& records,
     if (counters.inspect[i] == 0) continue;
     summary << " " << InspectCounterName(static_cast<InspectCounter>(i)) << "=" << counters.inspect[i];
   }
+  bool any_malformed = false;
+  for (int i = 1; i < ics::kMalformedReasonCount; ++i) {
+    if (counters.malformed[i] == 0) continue;
+    summary << (any_malformed ? " " : "\nmalformed PDUs by reason: ")
+            << ics::MalformedReasonName(static_cast<ics::MalformedReason>(i)) << "=" << counters.malformed[i];
+    any_malformed = true;
+  }
   summary << "\nparse results:";
   for (int i = 0; i < kParseResultCount; ++i) {
     if (counters.parse[i] == 0) continue;

@@ -29,6 +29,12 @@ std::string FormatCounters(const std::vector<CounterSnapshot>& per_worker,
     absl::StrAppend(&out, "  ", std::string(InspectCounterName(static_cast<InspectCounter>(i))), " ",
                     total.inspect[i], "\n");
   }
+  absl::StrAppend(&out, "malformed PDUs by reason:\n");
+  for (int i = 1; i < ics::kMalformedReasonCount; ++i) {
+    if (total.malformed[i] == 0) continue;
+    absl::StrAppend(&out, "  ", std::string(ics::MalformedReasonName(static_cast<ics::MalformedReason>(i))),
+                    " ", total.malformed[i], "\n");
+  }
   for (size_t w = 0; w < per_worker.size(); ++w) {
     absl::StrAppend(&out, "worker ", w, " (lcore ", w < lcores.size() ? lcores[w] : 0,
                     "): rx ", per_worker[w][WorkerCounter::rx_packets], " tx ",

@@ -91,6 +91,14 @@ std::string RenderPrometheus(const MetricsInput& input) {
     if (IsEvasionReason(reason)) w.Sample("conduit_evasion_drops_total", Label("reason", reason), value);
   }
 
+  const std::map<std::string, uint64_t> malformed(c.malformed_by_reason().begin(),
+                                                  c.malformed_by_reason().end());
+  w.Family("conduit_malformed_pdus_total", "counter",
+           "Packets with a PDU whose framer or decoder refused it (judged unparsable), by the check.");
+  for (const auto& [reason, value] : malformed) {
+    w.Sample("conduit_malformed_pdus_total", Label("reason", reason), value);
+  }
+
   w.Family("conduit_bypass", "gauge", "1 while the gateway forwards without inspecting (reason says why).");
   w.Sample("conduit_bypass", s.bypass().empty() ? "" : Label("reason", s.bypass()), s.bypass().empty() ? 0 : 1);
   w.Family("conduit_worker_overloaded", "gauge", "1 while a worker bypasses inspection under overload.");

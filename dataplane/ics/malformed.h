@@ -38,6 +38,7 @@ enum class MalformedReason : uint8_t {
 #undef X
       kCount
 };
+inline constexpr int kMalformedReasonCount = static_cast<int>(MalformedReason::kCount);
 
 constexpr std::string_view MalformedReasonName(MalformedReason r) {
   switch (r) {

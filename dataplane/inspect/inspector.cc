@@ -97,6 +97,7 @@ Inspection Inspector::Inspect(const uint8_t* frame, const PacketMeta& meta, cons
   result.feed = fed.status;
   result.malformed = fed.malformed;
   result.gap = fed.gap;
+  if (result.MalformedPdu()) [[unlikely]] malformed_[static_cast<int>(fed.malformed)].Add(1);
   result.candidates = fed.candidates;
   if (fed.candidates != 0) [[unlikely]] Count(InspectCounter::scan_candidates, fed.candidates);
   Count(InspectCounter::ics_pdus, fed.pdus);

@@ -127,6 +127,7 @@ class Inspector {
     for (int i = 0; i < kInspectCounterCount; ++i) out.inspect[i] += counters_[i].Load();
     out.inspect[int(InspectCounter::datagrams_reassembled)] += reassembler_->completed();
     out.inspect[int(InspectCounter::datagrams_expired)] += reassembler_->expired();
+    for (int i = 0; i < ics::kMalformedReasonCount; ++i) out.malformed[i] += malformed_[i].Load();
   }
   // Safe to call from another thread (control reading a worker's counters).
   uint64_t counter(InspectCounter c) const { return counters_[static_cast<int>(c)].Load(); }
@@ -141,6 +142,7 @@ class Inspector {
   bool normalize_tcp_ = true;
   std::unique_ptr<normalize::IpReassembler> reassembler_;
   Counter counters_[kInspectCounterCount];
+  Counter malformed_[ics::kMalformedReasonCount];  // packets with a malformed PDU, by why
 };
 
 }  // namespace conduit

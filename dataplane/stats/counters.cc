@@ -40,6 +40,7 @@ void CounterSnapshot::Accumulate(const CounterSnapshot& s) {
   for (int i = 0; i < kDropReasonCount; ++i) drops[i] += s.drops[i];
   for (int i = 0; i < kParseResultCount; ++i) parse[i] += s.parse[i];
   for (int i = 0; i < kInspectCounterCount; ++i) inspect[i] += s.inspect[i];
+  for (int i = 0; i < ics::kMalformedReasonCount; ++i) malformed[i] += s.malformed[i];
 }
 
 }  // namespace conduit

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <string_view>
 
+#include "ics/malformed.h"
 #include "parse/parse.h"
 
 namespace conduit {
@@ -136,6 +137,8 @@ struct CounterSnapshot {
   std::array<uint64_t, kDropReasonCount> drops{};
   std::array<uint64_t, kParseResultCount> parse{};
   std::array<uint64_t, kInspectCounterCount> inspect{};
+  // Malformed PDUs by why (the Inspector's; index 0, kNone, stays 0).
+  std::array<uint64_t, ics::kMalformedReasonCount> malformed{};
 
   uint64_t operator[](WorkerCounter c) const { return totals[static_cast<int>(c)]; }
   uint64_t operator[](DropReason r) const { return drops[static_cast<int>(r)]; }

@@ -165,9 +165,11 @@ import json, sys
 c = json.load(open(sys.argv[1]))
 ok = c["rx_packets"] == c["tx_packets"] + c["dropped_packets"] and \
      c["dropped_packets"] == sum(c["dropped_by_reason"].values()) and \
+     (c["malformed_by_reason"]["modbus_length_mismatch"] > 0 or sys.argv[2] != "") and \
      (c["datagrams_reassembled"] > 0 or sys.argv[2] != "")
 print(("" if ok else "FAIL: ") + f"rx {c['rx_packets']} = tx {c['tx_packets']} + dropped {c['dropped_packets']}"
-      f" (by reason {sum(c['dropped_by_reason'].values())}), reassembled {c['datagrams_reassembled']}")
+      f" (by reason {sum(c['dropped_by_reason'].values())}), reassembled {c['datagrams_reassembled']},"
+      f" malformed Modbus lengths {c['malformed_by_reason']['modbus_length_mismatch']}")
 sys.exit(0 if ok else 1)
 PY
 echo "== evasion events by reason"

@@ -184,6 +184,8 @@ class GatewayServer {
       w0.totals[static_cast<int>(WorkerCounter::rx_packets)] = 5;
       w1.totals[static_cast<int>(WorkerCounter::rx_packets)] = 7;
       w1.drops[static_cast<int>(DropReason::policy_deny)] = 2;
+      w0.malformed[static_cast<int>(ics::MalformedReason::kModbusLengthMismatch)] = 1;
+      w1.malformed[static_cast<int>(ics::MalformedReason::kModbusLengthMismatch)] = 2;
       return std::vector<CounterSnapshot>{w0, w1};
     };
     hooks.failure_policy = "open";
@@ -390,6 +392,9 @@ TEST_F(GrpcServiceTest, GetCountersSumsWorkers) {
   ASSERT_TRUE(stub_->GetCounters(Ctx().get(), v1::GetCountersRequest(), &c).ok());
   EXPECT_EQ(c.totals().at("rx_packets"), 12u);
   EXPECT_EQ(c.dropped_by_reason().at("policy_deny"), 2u);
+  EXPECT_EQ(c.malformed_by_reason().at("modbus_length_mismatch"), 3u);  // summed over workers
+  EXPECT_EQ(c.malformed_by_reason().at("dnp3_crc"), 0u);  // every reason, zero or not
+  EXPECT_EQ(c.malformed_by_reason().count("none"), 0u);
   ASSERT_EQ(c.workers_size(), 2);
   EXPECT_EQ(c.workers(0).lcore(), 1u);
   EXPECT_EQ(c.workers(1).lcore(), 3u);

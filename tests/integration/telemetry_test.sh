@@ -107,6 +107,9 @@ grep -q '^conduit_rule_hits_total{rule="historian-read"} [1-9]' "$WORK/metrics.t
   || fail "rule hits: $(grep rule_hits "$WORK/metrics.txt")"
 grep -q '^conduit_dropped_total{reason="policy_deny"} 10$' "$WORK/metrics.txt" && ok "10 writes dropped by policy" \
   || fail "policy drops: $(grep 'reason="policy_deny"' "$WORK/metrics.txt")"
+grep -q '^conduit_malformed_pdus_total{reason="modbus_length_mismatch"} 0$' "$WORK/metrics.txt" \
+  && ok "malformed PDUs by reason (none in this traffic)" \
+  || fail "malformed PDUs: $(grep malformed "$WORK/metrics.txt" | head -3)"
 
 # --- a real Prometheus ----------------------------------------------------
 cat >"$WORK/prometheus.yml" <<YML
