@@ -318,7 +318,8 @@ DecodeStatus Worse(DecodeStatus a, DecodeStatus b) {
 
 // Decodes one link frame. `b` holds its first bytes (all of them unless the
 // PDU was cut); `full_len` is how long the frame really is in the flow.
-DecodeStatus DecodeFrame(std::span<const uint8_t> b, uint32_t full_len,
+// `pdu` is the PDU the frame belongs to, for naming a kMalformed.
+DecodeStatus DecodeFrame(const PduView& pdu, std::span<const uint8_t> b, uint32_t full_len,
                          StreamState& st, OpList& ops) {
   if (b.size() < kHeaderLen) {
     if ((!b.empty() && b[0] != kStart0) || (b.size() > 1 && b[1] != kStart1)) {
@@ -368,7 +369,7 @@ DecodeStatus DecodeFrame(std::span<const uint8_t> b, uint32_t full_len,
     if (Crc(b.subspan(pos, blk)) != Le16(b.data() + pos + blk)) {
       // tshark drops the data of a frame with a bad block CRC.
       ops.Push(link);
-      return DecodeStatus::kMalformed;
+      return RefusePdu(pdu, MalformedReason::kDnp3Crc);
     }
     std::memcpy(ud + ud_len, b.data() + pos, blk);
     ud_len += blk;
@@ -401,10 +402,10 @@ DecodeStatus DecodeFrame(std::span<const uint8_t> b, uint32_t full_len,
       Clear(st);
       if (cut) link.flags |= kOpTruncated;
       ops.Push(link);
-      return cut ? cut_status : DecodeStatus::kMalformed;
+      return cut ? cut_status : RefusePdu(pdu, MalformedReason::kDnp3Application);
     }
-    const DecodeStatus status =
-        Worse(cut_status, r.malformed ? DecodeStatus::kMalformed : DecodeStatus::kOk);
+    const DecodeStatus status = Worse(
+        cut_status, r.malformed ? RefusePdu(pdu, MalformedReason::kDnp3Application) : DecodeStatus::kOk);
     if (fin) {
       Clear(st);
       ops.Push(app);
@@ -571,7 +572,7 @@ FrameResult Frame(std::span<const uint8_t> head, bool /*from_client*/) {
 
 DecodeStatus Decode(const PduView& pdu, StreamState& state, OpList& ops) {
   const std::span<const uint8_t> b = pdu.bytes;
-  if (!pdu.udp) return DecodeFrame(b, std::max<uint32_t>(pdu.length, uint32_t(b.size())), state, ops);
+  if (!pdu.udp) return DecodeFrame(pdu, b, std::max<uint32_t>(pdu.length, uint32_t(b.size())), state, ops);
 
   // A datagram may carry several link frames back to back.
   const uint32_t total = std::max<uint32_t>(pdu.length, uint32_t(b.size()));
@@ -584,17 +585,17 @@ DecodeStatus Decode(const PduView& pdu, StreamState& state, OpList& ops) {
     if (!header_ok && !(rest.size() < kHeaderLen && rest[0] == kStart0 &&
                         (rest.size() < 2 || rest[1] == kStart1))) {
       return first ? DecodeStatus::kNotThisProtocol
-                   : Worse(status, DecodeStatus::kMalformed);  // trailing junk
+                   : Worse(status, RefusePdu(pdu, MalformedReason::kDnp3Length));  // trailing junk
     }
     // As Frame() does for TCP: a LEN that does not fit the link function
     // makes the receiver reject the header and resynchronise inside it.
     if (header_ok && !LengthFitsFunction(rest[3], rest[2])) {
-      return Worse(status, DecodeStatus::kMalformed);
+      return Worse(status, RefusePdu(pdu, MalformedReason::kDnp3Length));
     }
     const uint32_t frame_len = header_ok ? FrameLength(rest[2]) : kHeaderLen;
     const std::span<const uint8_t> frame =
         rest.first(std::min<size_t>(frame_len, rest.size()));
-    status = Worse(status, DecodeFrame(frame, total - uint32_t(off), state, ops));
+    status = Worse(status, DecodeFrame(pdu, frame, total - uint32_t(off), state, ops));
     off += frame_len;
     first = false;
   }

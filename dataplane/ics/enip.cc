@@ -405,7 +405,7 @@ DecodeStatus DecodeEncapsulation(const PduView& pdu, const Slice& s, OpList& ops
   const uint16_t command = Le16(s.p);
   if (!ValidCommand(command)) return DecodeStatus::kNotThisProtocol;
   if (!s.Has(0, kHeaderSize)) return DecodeStatus::kTruncated;
-  if (kHeaderSize + Le16(s.p + 2) > s.full) return DecodeStatus::kMalformed;
+  if (kHeaderSize + Le16(s.p + 2) > s.full) return RefusePdu(pdu, MalformedReason::kEnipLength);
   IcsOp op;
   op.kind = OpKind::kEnip;
   op.function = command;
@@ -426,7 +426,7 @@ DecodeStatus DecodeEncapsulation(const PduView& pdu, const Slice& s, OpList& ops
   // already reported it from its view, it is not reported twice).
   if (CpfFits(body.p, body.avail, body.full) != CpfFit::kMismatch) return DecodeStatus::kOk;
   if (!pdu.udp && FrameViewFit(s.p, s.avail, body.full) == CpfFit::kMismatch) return DecodeStatus::kOk;
-  return DecodeStatus::kMalformed;
+  return RefusePdu(pdu, MalformedReason::kEnipLength);
 }
 
 // Class 0/1 I/O datagram: CPF only (address item + connected data item).

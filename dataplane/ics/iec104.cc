@@ -278,7 +278,7 @@ DecodeStatus Decode(const PduView& pdu, StreamState& /*state*/, OpList& ops) {
   if ((ctrl1 & 0x01) == 0) {  // I-format: ASDU follows the APCI
     if (end <= kTypeId) {
       // No type id: an I-frame without ASDU is malformed, else cut short.
-      return end == declared_end ? DecodeStatus::kMalformed : DecodeStatus::kTruncated;
+      return end == declared_end ? RefusePdu(pdu, MalformedReason::kIec104Length) : DecodeStatus::kTruncated;
     }
     op.kind = OpKind::kIec104;
     op.function = b[kTypeId];
@@ -307,9 +307,9 @@ DecodeStatus Decode(const PduView& pdu, StreamState& /*state*/, OpList& ops) {
     // A length the type and VSQ do not allow is malformed even where every
     // object's address could be read (the APDU holds too many octets).
     if (end > kVsq && AsduLength(bytes.first(end), len) == LengthCheck::kDisagrees) {
-      return DecodeStatus::kMalformed;
+      return RefusePdu(pdu, MalformedReason::kIec104Length);
     }
-    if (!complete && end == declared_end) return DecodeStatus::kMalformed;
+    if (!complete && end == declared_end) return RefusePdu(pdu, MalformedReason::kIec104Length);
     return DecodeStatus::kOk;
   }
 
@@ -335,7 +335,7 @@ DecodeStatus Decode(const PduView& pdu, StreamState& /*state*/, OpList& ops) {
     }
   }
   ops.Push(op);
-  return valid ? DecodeStatus::kOk : DecodeStatus::kMalformed;
+  return valid ? DecodeStatus::kOk : RefusePdu(pdu, MalformedReason::kIec104Length);
 }
 
 std::string_view FunctionName(OpKind kind, uint16_t function) {

@@ -25,6 +25,7 @@ namespace conduit::ics {
   X(kIec104Length, "iec104_length")                  /* APDU length vs format / ASDU */   \
   X(kDnp3Length, "dnp3_length")                      /* link LEN field */                 \
   X(kDnp3Crc, "dnp3_crc")                            /* header or block CRC */            \
+  X(kDnp3Application, "dnp3_application")            /* no function, or objects cut */    \
   X(kEnipLength, "enip_length")                      /* encapsulation length vs data */   \
   X(kOpcuaSize, "opcua_size")                        /* message size vs header */         \
   X(kBacnetBvlcLength, "bacnet_bvlc_length")         /* BVLC length != datagram */        \

@@ -433,12 +433,14 @@ DecodeStatus Decode(const PduView& pdu, StreamState& /*state*/, OpList& ops) {
   ops.Push(op);
   // Fields missing because the MBAP length itself is too short are a
   // malformed PDU; missing because only a prefix was kept is fine.
-  if (op.Has(kOpTruncated) && end == declared_end) return DecodeStatus::kMalformed;
+  if (op.Has(kOpTruncated) && end == declared_end) {
+    return RefusePdu(pdu, MalformedReason::kModbusLengthMismatch);
+  }
   // File records whose sub-request lengths disagree with the byte count, as
   // Frame() judges them within its view, here on every byte kept.
   if ((fc == 20 || fc == 21) && end > kMbapSize + 1 && len == 3 + b[8] &&
       FileRecordFit(b.first(end), fc, pdu.from_client, 0) == Fit::kMismatch) {
-    return DecodeStatus::kMalformed;
+    return RefusePdu(pdu, MalformedReason::kModbusByteCount);
   }
   return DecodeStatus::kOk;
 }

@@ -376,7 +376,7 @@ DecodeStatus DecodeChunk(const PduView& pdu, StreamState& stream, OpList& ops) {
       op.flags |= kOpTruncated;
       ops.Push(op);
       std::memcpy(stream.bytes.data(), &st, sizeof(st));
-      return cut && end < size ? DecodeStatus::kOk : DecodeStatus::kMalformed;
+      return cut && end < size ? DecodeStatus::kOk : RefusePdu(pdu, MalformedReason::kOpcuaSize);
     }
   } else {
     off += 4;  // TokenId
@@ -385,7 +385,7 @@ DecodeStatus DecodeChunk(const PduView& pdu, StreamState& stream, OpList& ops) {
     op.flags |= kOpTruncated;
     ops.Push(op);
     std::memcpy(stream.bytes.data(), &st, sizeof(st));
-    return end < size ? DecodeStatus::kOk : DecodeStatus::kMalformed;
+    return end < size ? DecodeStatus::kOk : RefusePdu(pdu, MalformedReason::kOpcuaSize);
   }
   const uint32_t request_id = Le32(b + off + 4);
   off += 8;
@@ -443,7 +443,7 @@ DecodeStatus DecodeChunk(const PduView& pdu, StreamState& stream, OpList& ops) {
   std::memcpy(stream.bytes.data(), &st, sizeof(st));
 
   ops.Push(op);
-  if (op.Has(kOpTruncated) && end == size) return DecodeStatus::kMalformed;
+  if (op.Has(kOpTruncated) && end == size) return RefusePdu(pdu, MalformedReason::kOpcuaSize);
   return DecodeStatus::kOk;
 }
 
@@ -458,7 +458,7 @@ DecodeStatus Decode(const PduView& pdu, StreamState& stream, OpList& ops) {
   const uint32_t size = Le32(bytes.data() + 4);
   const std::span<const uint8_t> kept = bytes.first(std::min<size_t>(bytes.size(), size));
   if (SizeChecker(kept, size, 0).Check(*ParseMessageType(bytes.data())) == Strict::kMalformed) {
-    return DecodeStatus::kMalformed;
+    return RefusePdu(pdu, MalformedReason::kOpcuaSize);
   }
   return DecodeStatus::kOk;
 }

@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "unit/ics/malformed_named.h"
+
 namespace conduit::ics::bacnet {
 namespace {
 
@@ -49,6 +51,7 @@ Result DecodeBytes(const Bytes& b, uint32_t length = 0) {
   PduView v{b, length ? length : uint32_t(b.size()), true, true};
   r.status = Decode(v, st, r.ops);
   r.why = v.malformed;
+  EXPECT_TRUE(NamesItsFlaw(r.status, v, {"bacnet_"}));
   return r;
 }
 

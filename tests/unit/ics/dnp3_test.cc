@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "unit/ics/malformed_named.h"
+
 namespace conduit::ics::dnp3 {
 namespace {
 
@@ -62,6 +64,7 @@ Result DecodeBytes(const Bytes& b, StreamState& st, bool udp = false, uint32_t l
   Result r;
   PduView v{b, length ? length : uint32_t(b.size()), true, udp};
   r.status = Decode(v, st, r.ops);
+  EXPECT_TRUE(NamesItsFlaw(r.status, v, {"dnp3_"}));
   return r;
 }
 

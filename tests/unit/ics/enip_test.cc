@@ -7,6 +7,8 @@
 #include <string_view>
 #include <vector>
 
+#include "unit/ics/malformed_named.h"
+
 namespace conduit::ics::enip {
 namespace {
 
@@ -36,6 +38,7 @@ Result Dec(const std::vector<uint8_t>& b, bool from_client = true, bool udp = fa
   v.from_client = from_client;
   v.udp = udp;
   r.status = Decode(v, st, r.ops);
+  EXPECT_TRUE(NamesItsFlaw(r.status, v, {"enip_"}));
   return r;
 }
 

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "unit/ics/malformed_named.h"
+
 namespace conduit::ics::iec104 {
 namespace {
 
@@ -41,6 +43,7 @@ Decoded DecodeBytes(const Bytes& b, bool from_client = true, size_t keep = SIZE_
   Decoded d;
   PduView pdu{std::span<const uint8_t>(b.data(), std::min(keep, b.size())), uint32_t(b.size()), from_client, false};
   d.status = Decode(pdu, st, d.ops);
+  EXPECT_TRUE(NamesItsFlaw(d.status, pdu, {"iec104_"}));
   return d;
 }
 

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "unit/ics/malformed_named.h"
+
 namespace conduit::ics::modbus {
 namespace {
 
@@ -37,6 +39,7 @@ Decoded DecodeBytes(const Bytes& b, bool from_client = true, size_t keep = SIZE_
   Decoded d;
   PduView pdu{std::span<const uint8_t>(b.data(), std::min(keep, b.size())), uint32_t(b.size()), from_client, false};
   d.status = Decode(pdu, st, d.ops);
+  EXPECT_TRUE(NamesItsFlaw(d.status, pdu, {"modbus_"}));
   return d;
 }
 
@@ -411,7 +414,9 @@ TEST(ModbusFrame, FileRecordTable) {
     StreamState st;
     OpList ops;
     const PduView v{row.bytes, uint32_t(row.bytes.size()), row.from_client, false};
-    EXPECT_EQ(Decode(v, st, ops), row.reason == R::kNone ? DecodeStatus::kOk : DecodeStatus::kMalformed);
+    const DecodeStatus status = Decode(v, st, ops);
+    EXPECT_EQ(status, row.reason == R::kNone ? DecodeStatus::kOk : DecodeStatus::kMalformed);
+    EXPECT_TRUE(NamesItsFlaw(status, v, {"modbus_"}));
     EXPECT_EQ(ops.size(), 1u);
   }
   // A byte count the MBAP length disagrees with is never framed.

@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "unit/ics/malformed_named.h"
+
 namespace conduit::ics::opcua {
 namespace {
 
@@ -79,6 +81,7 @@ struct Decoder {
     ops.Clear();
     PduView pdu{std::span<const uint8_t>(b.data(), std::min(keep, b.size())), uint32_t(b.size()), from_client, false};
     status = Decode(pdu, st, ops);
+    EXPECT_TRUE(NamesItsFlaw(status, pdu, {"opcua_"}));
     return ops.empty() ? IcsOp{} : ops[0];
   }
 };

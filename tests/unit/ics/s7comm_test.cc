@@ -8,6 +8,8 @@
 #include <string_view>
 #include <vector>
 
+#include "unit/ics/malformed_named.h"
+
 namespace conduit::ics::s7comm {
 namespace {
 
@@ -38,6 +40,7 @@ Result Dec(const std::vector<uint8_t>& b, bool from_client, StreamState& st, siz
   v.from_client = from_client;
   r.status = Decode(v, st, r.ops);
   r.why = v.malformed;
+  EXPECT_TRUE(NamesItsFlaw(r.status, v, {"s7", "cotp_", "tpkt_"}));
   return r;
 }
 
