@@ -30,6 +30,7 @@ ATTACKS=dnp3_attacks.py
 LOG_FLAG=--exec-log
 DIRECT_FLAG=--direct
 SELFTEST="the outstation executes a denied operate"
+MALFORMED="dnp3_length dnp3_crc"  # link_len_overstate_*, link_bad_*_crc_*
 RULES="$(cat <<'YAML'
       - id: dnp3-read
         protocol: dnp3

@@ -30,6 +30,7 @@ ATTACKS=s7_attacks.py
 LOG_FLAG=--write-log
 DIRECT_FLAG=--direct-write
 SELFTEST="the server executes a write var"
+MALFORMED="s7_length"  # tpkt_overstate_*, tpkt_understate_*
 RULES="$(cat <<'YAML'
       - id: s7-read
         protocol: s7comm

@@ -7,6 +7,8 @@
 #   SERVER    server script in tests/integration/evasion/, SERVER_PORT its port
 #   ATTACKS   attack script there; LOG_FLAG its log option, DIRECT_FLAG its
 #             self-test option; SELFTEST the self-test's headline
+#   MALFORMED reasons (dataplane/ics/malformed.h) a full run must count in
+#             malformed_by_reason: its length desync cases, refused by name
 # and runs `suite_main CONDUITD CONDUITCTL [CASE,CASE...]`. Policies: strict
 # (non_ics/unparsable deny) and availability-first (both allow); the
 # split-at-every-byte cases run under strict only unless CASES are named.
@@ -149,6 +151,17 @@ PY
     | sed -n 's/.*"reason":"\([^"]*\)".*/\1/p' | sort | uniq -c || true
   echo "== events by kind"
   sed -n 's/.*"event":"\([^"]*\)".*/\1/p' "$WORK/events.jsonl" 2>/dev/null | sort | uniq -c || true
+  echo "== unparsable verdicts by reason"
+  sed -n 's/.*"rule":"unparsable","reason":"\([^"]*\)".*/\1/p' "$WORK/events.jsonl" 2>/dev/null \
+    | sort | uniq -c || true
+  # The suite's length desync cases are refused by name (MALFORMED: the
+  # reasons a full run must count in malformed_by_reason).
+  if [[ -z "$ONLY" ]]; then
+    for reason in ${MALFORMED:-}; do
+      /usr/bin/python3 -c 'import json,sys; c=json.load(open(sys.argv[1])); n=c["malformed_by_reason"][sys.argv[2]]; print(f"malformed_by_reason {sys.argv[2]}: {n}"); sys.exit(n == 0)' \
+        "$WORK/counters.json" "$reason" || { echo "FAIL: no packet counted as $reason"; fail=1; }
+    done
+  fi
   gaps=$(cat "$WORK"/strict.txt "$WORK"/availability.txt 2>/dev/null | grep -c '^XFAIL')
   [[ $fail == 0 ]] && echo "$SUITE: no denied operation executed outside the $gaps known gap(s) (XFAIL above)" \
     || echo "$SUITE: FAILED (a denied operation executed, or a control failed)"
