@@ -16,9 +16,8 @@
 // Frame() asks for the PDU's first 64 bytes (no more than the PDU) and
 // judges the item headers that lie within them (a FlawedPdu, the same
 // verdict however the stream is cut); Decode() returns kMalformed for a
-// mismatch further on (TCP: only there, so a PDU is reported once, named
-// invalid_field since Frame's view did not show it; UDP: any, named
-// enip_length where it lies in the first 64 bytes). The CIP message in each
+// mismatch further on (TCP: only there, so a PDU is reported once; UDP:
+// any), named enip_length either way. The CIP message in each
 // data item (unconnected 0xB2; connected 0xB1 after its sequence count) must
 // agree with the item's length the same way: a request's path fits in it, a
 // reply's additional status fits, an Unconnected Send to the Connection
