@@ -74,6 +74,19 @@ PushResult PushOne(const ClientOptions& options, const std::string& target, cons
 // "2026-11-23T10:03:00Z"; JSON null for 0 (no deadline).
 std::string IsoUtcJson(uint64_t unix_ms) { return unix_ms == 0 ? "null" : JsonQuote(policy::FormatRfc3339(unix_ms)); }
 
+// `,"key":{"name":count,...}`, names sorted (a proto map has no order).
+template <typename Map>
+void AppendCountsByName(std::string& out, std::string_view key, const Map& counts) {
+  const std::map<std::string, uint64_t> sorted(counts.begin(), counts.end());
+  absl::StrAppend(&out, ",", JsonQuote(key), ":{");
+  bool first = true;
+  for (const auto& [name, value] : sorted) {
+    absl::StrAppend(&out, first ? "" : ",", JsonQuote(name), ":", value);
+    first = false;
+  }
+  out += "}";
+}
+
 std::string CountersJson(const v1::Counters& c) {
   // DESIGN.md's shape: the totals at the top level, then the breakdowns.
   std::string out = "{";
@@ -92,21 +105,9 @@ std::string CountersJson(const v1::Counters& c) {
     }
     absl::StrAppend(&out, ",", JsonQuote(k), ":", v);
   }
-  absl::StrAppend(&out, ",\"dropped_by_reason\":{");
-  std::map<std::string, uint64_t> drops(c.dropped_by_reason().begin(), c.dropped_by_reason().end());
-  first = true;
-  for (const auto& [k, v] : drops) {
-    absl::StrAppend(&out, first ? "" : ",", JsonQuote(k), ":", v);
-    first = false;
-  }
-  absl::StrAppend(&out, "},\"malformed_by_reason\":{");
-  std::map<std::string, uint64_t> malformed(c.malformed_by_reason().begin(), c.malformed_by_reason().end());
-  first = true;
-  for (const auto& [k, v] : malformed) {
-    absl::StrAppend(&out, first ? "" : ",", JsonQuote(k), ":", v);
-    first = false;
-  }
-  absl::StrAppend(&out, "},\"workers\":[");
+  AppendCountsByName(out, "dropped_by_reason", c.dropped_by_reason());
+  AppendCountsByName(out, "malformed_by_reason", c.malformed_by_reason());
+  absl::StrAppend(&out, ",\"workers\":[");
   for (int i = 0; i < c.workers_size(); ++i) {
     absl::StrAppend(&out, i ? "," : "", "{\"lcore\":", c.workers(i).lcore());
     std::map<std::string, uint64_t> values(c.workers(i).values().begin(), c.workers(i).values().end());

@@ -32,13 +32,13 @@ struct Unparsable {
   uint8_t detail = 0;
 };
 
-Unparsable MalformedPdu(ics::MalformedReason r) {
+Unparsable RefusedPdu(ics::MalformedReason r) {
   return {UnparsableCause::kMalformedPdu, static_cast<uint8_t>(r)};
 }
 
 // A flow whose framing the inspector could not keep (JudgeIcs' first case).
 Unparsable WhyUnframed(const Inspection& in) {
-  if (in.MalformedPdu()) return MalformedPdu(in.malformed);
+  if (in.MalformedPdu()) return RefusedPdu(in.malformed);
   switch (in.feed) {
     case ics::FeedStatus::kFramingLost:
       return {in.gap ? UnparsableCause::kStreamGap : UnparsableCause::kInvalidHeader};
@@ -214,7 +214,7 @@ Decision JudgeIcs(const JudgeContext& ctx, const PacketMeta& meta, const uint8_t
     // the packet cannot be allowed on the other operations' account.
     verdict = ctx.policy.Builtin(conduit, conduit.unparsable, policy::kRuleUnparsable);
     Emit(ctx, meta, verdict, nullptr,
-         in.MalformedPdu() ? MalformedPdu(in.malformed) : Unparsable{UnparsableCause::kTooManyOps});
+         in.MalformedPdu() ? RefusedPdu(in.malformed) : Unparsable{UnparsableCause::kTooManyOps});
   }
   const Endpoints ends = EndpointsOf(meta, in.from_client);
   const size_t framed = ops.size() - in.candidates;
